@@ -1,0 +1,129 @@
+//! The app factory: `build_router(state)` assembles routes, docs and middleware; tests
+//! call it too. `serve` runs it on a listener until a shutdown signal.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, StatusCode};
+use axum::response::IntoResponse;
+use axum::{Json, Router, middleware};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::entities;
+use crate::kernel::error::AppError;
+use crate::kernel::openapi;
+use crate::kernel::security::security_headers;
+use crate::kernel::state::AppState;
+
+/// The header carrying the request id, set on every response and logged.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
+}
+
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .routes(utoipa_axum::routes!(healthz))
+        .routes(utoipa_axum::routes!(readyz))
+        .merge(entities::router())
+}
+
+/// Builds the whole app for `state`.
+pub fn build_router(state: AppState) -> Router {
+    let body_limit = state.limits.body_limit;
+    let (router, doc) = routes().split_for_parts();
+    router
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(security_headers))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn not_found(req: Request) -> AppError {
+    AppError::NotFound(format!("no route for {}", req.uri().path()))
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
+}
+
+/// Liveness: the process is up and answering.
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, description = "The process is up", body = serde_json::Value)))]
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers within two seconds.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses(
+    (status = 200, description = "Ready to serve", body = serde_json::Value),
+    (status = 503, description = "The database is not reachable", body = crate::kernel::error::Problem,
+        content_type = "application/problem+json"),
+))]
+async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
+    match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
+        Ok(Ok(())) => Ok((
+            StatusCode::OK,
+            Json(serde_json::json!({ "status": "ready" })),
+        )),
+        Ok(Err(e)) => Err(AppError::Unavailable(format!(
+            "the database is not reachable: {e}"
+        ))),
+        Err(_) => Err(AppError::Unavailable(
+            "the database did not answer within 2 s".into(),
+        )),
+    }
+}
+
+/// Serves the app on `listener` until `shutdown` completes, then lets in-flight requests
+/// finish (new connections are refused meanwhile).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, build_router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received: finishing in-flight requests"),
+        () = terminate => tracing::info!("SIGTERM received: finishing in-flight requests"),
+    }
+}

@@ -1,0 +1,43 @@
+//! `retort serve`: connect, migrate, listen, and shut down gracefully.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::watch;
+
+use crate::app;
+use crate::kernel::config::ServeArgs;
+use crate::kernel::db::{Db, redact};
+use crate::kernel::state::AppState;
+
+/// Runs the server until SIGINT or SIGTERM; in-flight requests get the grace period.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let db = Db::connect(&args.database.database_url).await?;
+    db.migrate().await?;
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = %redact(&args.database.database_url), "retort listening on http://{addr} (API docs at /docs)");
+
+    let (stop_tx, mut stop_rx) = watch::channel(false);
+    let signal = async move {
+        app::shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    };
+    let state = AppState::new(db.clone(), args.limits.clone());
+    let server = app::serve(listener, state, signal);
+    let grace = Duration::from_secs(args.shutdown_grace_secs);
+    let deadline = async move {
+        let _ = stop_rx.wait_for(|stopped| *stopped).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => result.context("server error")?,
+        () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "grace period over: dropping unfinished requests"),
+    }
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,15 @@
+//! The one registry of entities: their routers (with their OpenAPI paths) are mounted here.
+//!
+//! Deleting an entity is `rm -r entities/<name>`, its line below, and a migration that
+//! drops its tables.
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::kernel::state::AppState;
+
+pub mod product;
+
+/// Every entity's routes, documented.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().merge(product::router())
+}

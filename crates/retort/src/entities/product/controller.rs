@@ -1,0 +1,247 @@
+//! HTTP handlers for products: extract, call one service function, answer.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use futures_util::TryStreamExt;
+use tokio_util::io::StreamReader;
+
+use super::schema::{
+    ImportParams, ImportReport, ProductIn, ProductListParams, ProductOut, ProductPage, ProductPatch,
+};
+use super::service;
+use crate::kernel::error::{AppError, AppResult, Problem};
+use crate::kernel::extract::{Id, QueryPairs, ValidJson};
+use crate::kernel::state::AppState;
+use crate::kernel::validation::Cell;
+
+/// Creates a product.
+#[utoipa::path(
+    post, path = "/api/products", tag = "products", request_body = ProductIn,
+    responses(
+        (status = 201, description = "Created; `Location` names the new product", body = ProductOut,
+            headers(("location" = String, description = "URL of the new product"))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A product with this sku exists", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, every one listed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_product(
+    State(state): State<AppState>,
+    ValidJson(input): ValidJson<ProductIn>,
+) -> AppResult<impl IntoResponse> {
+    let row = service::create_product(&state.db, &input).await?;
+    let location = format!("/api/products/{}", row.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(ProductOut::from(row)),
+    ))
+}
+
+/// Lists products with filters, search, sorting and cursor pagination.
+#[utoipa::path(
+    get, path = "/api/products", tag = "products", params(ProductListParams),
+    responses(
+        (status = 200, description = "One page of products", body = ProductPage),
+        (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_products(
+    State(state): State<AppState>,
+    QueryPairs(pairs): QueryPairs,
+) -> AppResult<Json<ProductPage>> {
+    let page = service::list_products(&state.db, &pairs)
+        .await?
+        .map(ProductOut::from);
+    Ok(Json(ProductPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+        total: page.total,
+    }))
+}
+
+/// Fetches one product.
+#[utoipa::path(
+    get, path = "/api/products/{id}", tag = "products", params(("id" = i64, Path, description = "Product id")),
+    responses(
+        (status = 200, description = "The product", body = ProductOut),
+        (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_product(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<ProductOut>> {
+    Ok(Json(service::get_product(&state.db, id).await?.into()))
+}
+
+/// Replaces every field of a product.
+#[utoipa::path(
+    put, path = "/api/products/{id}", tag = "products", request_body = ProductIn,
+    params(("id" = i64, Path, description = "Product id")),
+    responses(
+        (status = 200, description = "The product as replaced", body = ProductOut),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new sku belongs to another product", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, every one listed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn replace_product(
+    State(state): State<AppState>,
+    Id(id): Id,
+    ValidJson(input): ValidJson<ProductIn>,
+) -> AppResult<Json<ProductOut>> {
+    Ok(Json(
+        service::replace_product(&state.db, id, &input)
+            .await?
+            .into(),
+    ))
+}
+
+/// Changes some fields of a product.
+#[utoipa::path(
+    patch, path = "/api/products/{id}", tag = "products", request_body = ProductPatch,
+    params(("id" = i64, Path, description = "Product id")),
+    responses(
+        (status = 200, description = "The product as changed", body = ProductOut),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new sku belongs to another product", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, every one listed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn patch_product(
+    State(state): State<AppState>,
+    Id(id): Id,
+    ValidJson(patch): ValidJson<ProductPatch>,
+) -> AppResult<Json<ProductOut>> {
+    Ok(Json(
+        service::patch_product(&state.db, id, &patch).await?.into(),
+    ))
+}
+
+/// Deletes a product.
+#[utoipa::path(
+    delete, path = "/api/products/{id}", tag = "products", params(("id" = i64, Path, description = "Product id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete_product(State(state): State<AppState>, Id(id): Id) -> AppResult<StatusCode> {
+    service::delete_product(&state.db, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Imports products from a CSV body (header row of field names), all or nothing.
+#[utoipa::path(
+    post, path = "/api/products/import", tag = "products", params(ImportParams),
+    request_body(content = String, content_type = "text/csv",
+        description = "CSV with a header row naming the ProductIn fields, in any order"),
+    responses(
+        (status = 200, description = "Every row imported", body = ImportReport),
+        (status = 413, description = "Upload too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not text/csv", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad rows (row, column, message for each, capped); nothing imported",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn import_products(
+    State(state): State<AppState>,
+    QueryPairs(pairs): QueryPairs,
+    request: Request,
+) -> AppResult<Json<ImportReport>> {
+    let upsert = import_upsert(&pairs)?;
+    let body = csv_body(request, state.limits.import_limit)?;
+    Ok(Json(
+        service::import_products(&state.db, body, upsert, limit_error).await?,
+    ))
+}
+
+/// Reads `upsert` from the import's query string.
+fn import_upsert(pairs: &[(String, String)]) -> AppResult<bool> {
+    let mut upsert = false;
+    let mut errors = Vec::new();
+    for (name, value) in pairs {
+        match name.as_str() {
+            "upsert" => match Cell::Text(value).boolean() {
+                Ok(v) => upsert = v,
+                Err(m) => errors.push(crate::kernel::error::FieldError::query("upsert", m)),
+            },
+            other => errors.push(crate::kernel::error::FieldError::query(
+                other,
+                "is not a known parameter",
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(upsert)
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// The marker text of the I/O error raised when an upload passes its limit.
+const LIMIT_MARKER: &str = "upload larger than the import limit";
+
+fn limit_error(err: std::io::Error) -> AppError {
+    if err.to_string().contains(LIMIT_MARKER) {
+        let limit = err
+            .to_string()
+            .rsplit(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        AppError::PayloadTooLarge(limit)
+    } else {
+        AppError::BadRequest(format!("the upload was interrupted: {err}"))
+    }
+}
+
+/// The body of a `text/csv` request as a reader that fails past `limit` bytes.
+fn csv_body(
+    request: Request,
+    limit: usize,
+) -> AppResult<impl tokio::io::AsyncRead + Unpin + Send + 'static> {
+    let is_csv = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("text/csv")
+        });
+    if !is_csv {
+        return Err(AppError::UnsupportedMediaType("text/csv"));
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(AppError::PayloadTooLarge(limit));
+    }
+    let mut seen = 0usize;
+    let stream = Body::new(request.into_body())
+        .into_data_stream()
+        .map_err(std::io::Error::other)
+        .and_then(move |chunk| {
+            seen += chunk.len();
+            let result = if seen > limit {
+                Err(std::io::Error::other(format!("{LIMIT_MARKER} {limit}")))
+            } else {
+                Ok(chunk)
+            };
+            std::future::ready(result)
+        });
+    Ok(StreamReader::new(stream))
+}

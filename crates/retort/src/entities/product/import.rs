@@ -1,0 +1,74 @@
+//! Importing products from CSV: every row validated, all or nothing, optionally
+//! replacing products whose sku exists.
+
+use std::io;
+
+use tokio::io::AsyncRead;
+
+use super::model;
+use super::schema::{ImportReport, ProductIn};
+use crate::kernel::csv_import::{CsvBatches, Keyed, lock, read_csv};
+use crate::kernel::db::Db;
+use crate::kernel::error::AppError;
+
+impl Keyed for ProductIn {
+    fn key(&self) -> (&'static str, &str) {
+        ("sku", &self.sku)
+    }
+}
+
+/// Imports products from CSV read from `input`; nothing is written unless every row is
+/// valid. Without `upsert`, a sku that already exists is an error for its row.
+pub async fn import_products<R>(
+    db: &Db,
+    input: R,
+    upsert: bool,
+    io_error: fn(io::Error) -> AppError,
+) -> Result<ImportReport, AppError>
+where
+    R: AsyncRead + Unpin + Send + 'static,
+{
+    let mut csv: CsvBatches<ProductIn> = read_csv(input, io_error);
+    let now = crate::kernel::time::now();
+    let mut tx = db.pool().begin().await?;
+    let (mut inserted, mut updated) = (0u64, 0u64);
+    while let Some(batch) = csv.batches.recv().await {
+        if lock(&csv.log).total() > 0 {
+            continue; // keep reading to report every error, but write nothing more
+        }
+        let skus: Vec<&str> = batch.iter().map(|(_, p)| p.sku.as_str()).collect();
+        let existing = model::existing_skus(&mut tx, &skus).await?;
+        if !upsert && !existing.is_empty() {
+            let mut log = lock(&csv.log);
+            for (row, p) in batch.iter().filter(|(_, p)| existing.contains(&p.sku)) {
+                log.push(
+                    *row,
+                    "sku",
+                    format!(
+                        "a product with sku {:?} already exists (import with upsert to replace it)",
+                        p.sku
+                    ),
+                );
+            }
+            continue;
+        }
+        let rows: Vec<ProductIn> = batch.into_iter().map(|(_, p)| p).collect();
+        model::insert_many(&mut tx, &rows, upsert, &now)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_unique_violation() => AppError::Conflict(
+                    "another writer created some of these skus during the import; retry it".into(),
+                ),
+                _ => AppError::from(e),
+            })?;
+        updated += existing.len() as u64;
+        inserted += (rows.len() - existing.len()) as u64;
+    }
+    let rows = csv.finish().await?;
+    tx.commit().await?;
+    Ok(ImportReport {
+        rows,
+        inserted,
+        updated,
+    })
+}

@@ -1,0 +1,172 @@
+//! Domain types of a product and the ranges its numbers must lie in.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::kernel::validation::{Cell, int_in, number_above, one_of, text_len};
+
+/// Tyre section width in millimetres.
+pub const WIDTH_MM: (i64, i64) = (100, 400);
+/// Sidewall height as a percentage of the width.
+pub const ASPECT_RATIO: (i64, i64) = (20, 95);
+/// Wheel rim diameter in inches.
+pub const RIM_IN: (i64, i64) = (12, 26);
+/// Load index (the standard table runs to 150 for these tyres).
+pub const LOAD_INDEX: (i64, i64) = (50, 150);
+/// Tread-life warranty in miles, when there is one.
+pub const TREAD_WARRANTY_MILES: (i64, i64) = (0, 150_000);
+/// Cost and list price: above zero, at most this.
+pub const MAX_PRICE: f64 = 100_000.0;
+
+/// The season a tyre is made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Season {
+    /// Summer tyres.
+    #[default]
+    Summer,
+    /// Winter tyres.
+    Winter,
+    /// All-season tyres.
+    AllSeason,
+    /// All-weather tyres (winter-rated all-season).
+    AllWeather,
+}
+
+impl Season {
+    /// Every season with its wire name.
+    pub const ALL: [(&'static str, Season); 4] = [
+        ("summer", Season::Summer),
+        ("winter", Season::Winter),
+        ("all_season", Season::AllSeason),
+        ("all_weather", Season::AllWeather),
+    ];
+    /// Wire names, for filters.
+    pub const NAMES: &'static [&'static str] = &["summer", "winter", "all_season", "all_weather"];
+
+    /// The wire and database name.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map_or("summer", |(n, _)| n)
+    }
+
+    /// Parses a wire name.
+    pub fn parse(cell: Cell<'_>) -> Result<Self, String> {
+        one_of(cell, &Self::ALL)
+    }
+}
+
+/// The standard speed-rating letter: the top speed the tyre is certified for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ToSchema)]
+pub enum SpeedRating {
+    /// 120 km/h.
+    L,
+    /// 130 km/h.
+    M,
+    /// 140 km/h.
+    N,
+    /// 150 km/h.
+    P,
+    /// 160 km/h.
+    Q,
+    /// 170 km/h.
+    R,
+    /// 180 km/h.
+    S,
+    /// 190 km/h.
+    #[default]
+    T,
+    /// 200 km/h.
+    U,
+    /// 210 km/h.
+    H,
+    /// 240 km/h.
+    V,
+    /// 270 km/h.
+    W,
+    /// 300 km/h.
+    Y,
+    /// Over 240 km/h.
+    Z,
+}
+
+impl SpeedRating {
+    /// Every rating with its letter, slowest first.
+    pub const ALL: [(&'static str, SpeedRating); 14] = [
+        ("L", Self::L),
+        ("M", Self::M),
+        ("N", Self::N),
+        ("P", Self::P),
+        ("Q", Self::Q),
+        ("R", Self::R),
+        ("S", Self::S),
+        ("T", Self::T),
+        ("U", Self::U),
+        ("H", Self::H),
+        ("V", Self::V),
+        ("W", Self::W),
+        ("Y", Self::Y),
+        ("Z", Self::Z),
+    ];
+    /// Letters, for filters.
+    pub const NAMES: &'static [&'static str] = &[
+        "L", "M", "N", "P", "Q", "R", "S", "T", "U", "H", "V", "W", "Y", "Z",
+    ];
+
+    /// The letter.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map_or("T", |(n, _)| n)
+    }
+
+    /// Parses a letter (upper case, as printed on the sidewall).
+    pub fn parse(cell: Cell<'_>) -> Result<Self, String> {
+        one_of(cell, &Self::ALL)
+    }
+}
+
+/// Parses a SKU: 1–64 characters of letters, digits, `-`, `_`, `.` or `/`.
+pub fn parse_sku(cell: Cell<'_>) -> Result<String, String> {
+    let s = text_len(cell, 1, 64)?;
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    {
+        Ok(s)
+    } else {
+        Err("may contain only letters, digits, '-', '_', '.' and '/'".into())
+    }
+}
+
+/// Parses a category: a lowercase slug such as `light_truck`, 1–40 characters.
+pub fn parse_category(cell: Cell<'_>) -> Result<String, String> {
+    let s = text_len(cell, 1, 40)?;
+    let mut chars = s.chars();
+    let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_lowercase());
+    if starts_with_letter && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        Ok(s)
+    } else {
+        Err(format!(
+            "must be a lowercase slug such as light_truck (a-z, 0-9, _), got {s:?}"
+        ))
+    }
+}
+
+/// Parses a brand or line name: 1–64 characters.
+pub fn parse_name(cell: Cell<'_>) -> Result<String, String> {
+    text_len(cell, 1, 64)
+}
+
+/// Parses an integer in one of the ranges above.
+pub fn parse_int(range: (i64, i64)) -> impl Fn(Cell<'_>) -> Result<i64, String> {
+    move |cell| int_in(cell, range.0, range.1)
+}
+
+/// Parses a cost or list price: above zero, at most [`MAX_PRICE`].
+pub fn parse_price(cell: Cell<'_>) -> Result<f64, String> {
+    number_above(cell, 0.0, MAX_PRICE)
+}

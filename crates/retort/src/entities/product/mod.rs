@@ -1,0 +1,33 @@
+//! A product: one tire SKU of the pricing workbench — its size, ratings, season, cost and
+//! list price. Products are created one at a time or imported from CSV, listed with
+//! filters, sorting and cursor pagination, and changed or deleted by id.
+
+pub mod controller;
+pub mod import;
+pub mod interface;
+pub mod model;
+pub mod schema;
+pub mod service;
+#[cfg(test)]
+mod tests;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::kernel::state::AppState;
+
+/// The product routes, with their OpenAPI paths.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(
+            controller::list_products,
+            controller::create_product
+        ))
+        .routes(routes!(
+            controller::get_product,
+            controller::replace_product,
+            controller::patch_product,
+            controller::delete_product
+        ))
+        .routes(routes!(controller::import_products))
+}

@@ -1,0 +1,65 @@
+//! Configuration: every setting is a flag with a `RETORT_*` environment variable; no
+//! secret has a default in code.
+
+use std::net::SocketAddr;
+
+use clap::{Args, ValueEnum};
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DB`.
+    #[arg(
+        long,
+        env = "RETORT_DATABASE_URL",
+        default_value = "sqlite://retort.db"
+    )]
+    pub database_url: String,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Settings of the HTTP server.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "RETORT_BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+    /// Where the data lives.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Request size limits.
+    #[command(flatten)]
+    pub limits: Limits,
+    /// Seconds that in-flight requests get to finish after SIGTERM or SIGINT.
+    #[arg(long, env = "RETORT_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+}
+
+/// Request limits; the app reads them from its state.
+#[derive(Debug, Clone, Args)]
+pub struct Limits {
+    /// Largest JSON request body, in bytes (larger ones get 413).
+    #[arg(long, env = "RETORT_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit: usize,
+    /// Largest CSV upload, in bytes (larger ones get 413).
+    #[arg(long, env = "RETORT_IMPORT_LIMIT", default_value_t = 512 * 1024 * 1024)]
+    pub import_limit: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_limit: 1024 * 1024,
+            import_limit: 512 * 1024 * 1024,
+        }
+    }
+}

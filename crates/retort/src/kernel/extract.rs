@@ -1,0 +1,164 @@
+//! Request extractors that turn every malformed input into a problem+json answer:
+//! JSON bodies parsed with every field error at once, raw query pairs, numeric ids.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Path, Request};
+use axum::http::{StatusCode, header, request::Parts};
+use serde_json::Value;
+
+use super::config::Limits;
+use super::error::{AppError, FieldError};
+use super::validation::{Record, pointer_segment};
+
+/// A type that can be parsed from a [`Record`], reporting every bad field.
+pub trait Parse: Sized {
+    /// Parses `record`, or returns every `(field, message)` that is wrong.
+    fn parse<R: Record + ?Sized>(record: &R) -> Result<Self, Vec<(String, String)>>;
+}
+
+/// Turns `(field, message)` pairs into body field errors with JSON pointers under `prefix`.
+pub fn field_errors(prefix: &str, errors: Vec<(String, String)>) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|(field, message)| {
+            FieldError::new(format!("{prefix}/{}", pointer_segment(&field)), message)
+        })
+        .collect()
+}
+
+/// A JSON body parsed into `T`: 415 for another content type, 413 past the body limit,
+/// 400 with line and column for malformed JSON, 422 listing every invalid field.
+#[derive(Debug)]
+pub struct ValidJson<T>(pub T);
+
+/// Whether a content type names JSON (`application/json` or any `+json` type).
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Reads the whole body, mapping a body over the limit to 413.
+pub async fn read_body<S>(req: Request, state: &S) -> Result<Bytes, AppError>
+where
+    S: Send + Sync,
+    Arc<Limits>: FromRef<S>,
+{
+    let limit = Arc::<Limits>::from_ref(state).body_limit;
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(limit)
+        } else {
+            AppError::BadRequest(format!("could not read the request body: {rejection}"))
+        }
+    })
+}
+
+/// Parses bytes as JSON, or explains where the syntax breaks.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, AppError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let (line, column) = (e.line(), e.column());
+        let text = e.to_string();
+        let what = text
+            .strip_suffix(&format!(" at line {line} column {column}"))
+            .unwrap_or(&text);
+        AppError::BadRequest(format!(
+            "malformed JSON at line {line}, column {column}: {what}"
+        ))
+    })
+}
+
+impl<S, T> FromRequest<S> for ValidJson<T>
+where
+    S: Send + Sync,
+    Arc<Limits>: FromRef<S>,
+    T: Parse,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !is_json(content_type) {
+            return Err(AppError::UnsupportedMediaType("application/json"));
+        }
+        let bytes = read_body(req, state).await?;
+        let value = parse_json(&bytes)?;
+        match &value {
+            Value::Object(map) => T::parse(map)
+                .map(ValidJson)
+                .map_err(|errors| AppError::Validation(field_errors("", errors))),
+            other => Err(AppError::Validation(vec![FieldError::new(
+                "",
+                format!(
+                    "expected a JSON object, got {}",
+                    match other {
+                        Value::Array(_) => "an array",
+                        Value::String(_) => "a string",
+                        Value::Number(_) => "a number",
+                        Value::Bool(_) => "a boolean",
+                        _ => "null",
+                    }
+                ),
+            )])),
+        }
+    }
+}
+
+/// The query string as `(name, value)` pairs, keeping repeated names (`?brand=A&brand=B`).
+#[derive(Debug, Default, Clone)]
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        Ok(Self(
+            form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        ))
+    }
+}
+
+/// A numeric id from the path; anything that is not one cannot exist, so it is a 404.
+#[derive(Debug, Clone, Copy)]
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        raw.parse::<i64>().map(Id).map_err(|_| {
+            AppError::NotFound(format!("no resource with id {raw:?}: ids are integers"))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types_are_recognised_with_parameters_and_suffixes() {
+        assert!(is_json("application/json"));
+        assert!(is_json("application/json; charset=utf-8"));
+        assert!(is_json("application/merge-patch+json"));
+        assert!(!is_json("text/csv"));
+        assert!(!is_json(""));
+    }
+}

@@ -1,0 +1,15 @@
+//! Shared building blocks: configuration, state, errors, database, validation, web plumbing.
+
+pub mod config;
+pub mod csv_import;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod pagination;
+pub mod query;
+pub mod security;
+pub mod state;
+pub mod telemetry;
+pub mod time;
+pub mod validation;

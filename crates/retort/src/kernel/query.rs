@@ -1,0 +1,588 @@
+//! List queries shared by every entity: filters by field name, ranges, text search,
+//! sorting on any column, keyset pagination — parsed from the query string with every
+//! error reported, and turned into portable SQL with bound values only.
+//!
+//! An entity declares its columns once in a [`ListSpec`]; column names in SQL only ever
+//! come from that static list, never from the request.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::{Query, QueryAs};
+use sqlx::{Any, AssertSqlSafe, Row};
+
+use super::db::get_bool;
+use super::error::FieldError;
+use super::pagination::{DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor};
+use super::validation::Cell;
+
+/// The type of a column, for parsing filter values and reading cursor values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Text.
+    Text,
+    /// A whole number.
+    Int,
+    /// A floating-point number.
+    Float,
+    /// A boolean.
+    Bool,
+}
+
+/// How a column can be filtered from the query string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    /// Sortable only.
+    None,
+    /// `?name=a&name=b`: equal to any of the values.
+    Equals,
+    /// `?name_min=…&name_max=…`: an inclusive range.
+    Range,
+}
+
+/// One listable column.
+#[derive(Debug)]
+pub struct Column {
+    /// The name on the wire and in the table.
+    pub name: &'static str,
+    /// Its type.
+    pub kind: Kind,
+    /// Whether it may be NULL (changes sorting and cursors).
+    pub nullable: bool,
+    /// How it can be filtered.
+    pub filter: Filter,
+    /// For `Equals` on text: the only values that exist, so a typo is a 422, not an
+    /// empty page.
+    pub allowed: Option<&'static [&'static str]>,
+}
+
+impl Column {
+    /// A column with no filter, not nullable, of `kind`.
+    pub const fn new(name: &'static str, kind: Kind) -> Self {
+        Self {
+            name,
+            kind,
+            nullable: false,
+            filter: Filter::None,
+            allowed: None,
+        }
+    }
+    /// Filterable by equality (repeatable).
+    pub const fn equals(mut self) -> Self {
+        self.filter = Filter::Equals;
+        self
+    }
+    /// Filterable by an inclusive range with `_min` and `_max`.
+    pub const fn range(mut self) -> Self {
+        self.filter = Filter::Range;
+        self
+    }
+    /// May be NULL.
+    pub const fn nullable(mut self) -> Self {
+        self.nullable = true;
+        self
+    }
+    /// Only these values exist.
+    pub const fn allowed(mut self, values: &'static [&'static str]) -> Self {
+        self.allowed = Some(values);
+        self
+    }
+}
+
+/// What an entity's list endpoint offers.
+#[derive(Debug)]
+pub struct ListSpec {
+    /// The table to select from.
+    pub table: &'static str,
+    /// Every listable column; the first must be the integer primary key `id`.
+    pub columns: &'static [Column],
+    /// Text columns that `q` searches (case-insensitive substring).
+    pub search: &'static [&'static str],
+}
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bind {
+    /// Text.
+    Text(String),
+    /// A whole number.
+    Int(i64),
+    /// A number.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// SQL text with its bound values, numbered `$1`, `$2`, … in order.
+#[derive(Debug, Default)]
+pub struct Sql {
+    /// The statement.
+    pub text: String,
+    /// The values, in placeholder order.
+    pub binds: Vec<Bind>,
+}
+
+impl Sql {
+    /// Appends literal SQL (never user input).
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+    /// Appends a placeholder bound to `value`.
+    pub fn bind(&mut self, value: Bind) -> &mut Self {
+        self.binds.push(value);
+        let _ = write!(self.text, "${}", self.binds.len());
+        self
+    }
+    /// A query over this SQL with its values bound.
+    pub fn query(&self) -> Query<'_, Any, AnyArguments> {
+        self.binds.iter().fold(
+            sqlx::query(AssertSqlSafe(self.text.clone())),
+            |q, b| match b {
+                Bind::Text(s) => q.bind(s.clone()),
+                Bind::Int(i) => q.bind(*i),
+                Bind::Float(f) => q.bind(*f),
+                Bind::Bool(v) => q.bind(*v),
+            },
+        )
+    }
+    /// A scalar query over this SQL with its values bound.
+    pub fn query_scalar<T>(&self) -> QueryAs<'_, Any, (T,), AnyArguments>
+    where
+        T: Send + Unpin + for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any>,
+    {
+        self.binds.iter().fold(
+            sqlx::query_as(AssertSqlSafe(self.text.clone())),
+            |q, b| match b {
+                Bind::Text(s) => q.bind(s.clone()),
+                Bind::Int(i) => q.bind(*i),
+                Bind::Float(f) => q.bind(*f),
+                Bind::Bool(v) => q.bind(*v),
+            },
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    Asc,
+    Desc,
+}
+
+#[derive(Debug)]
+enum Cond {
+    In(&'static Column, Vec<Bind>),
+    Min(&'static Column, Bind),
+    Max(&'static Column, Bind),
+}
+
+/// A parsed list request.
+#[derive(Debug)]
+pub struct ListQuery {
+    spec: &'static ListSpec,
+    conds: Vec<Cond>,
+    q: Option<String>,
+    sort: Vec<(&'static Column, Dir)>,
+    sort_text: String,
+    /// Rows per page, already capped.
+    pub limit: u32,
+    after: Option<Vec<Value>>,
+}
+
+/// Query parameters every list understands besides its column filters.
+pub const COMMON_PARAMS: &[&str] = &["limit", "cursor", "sort", "q"];
+
+fn parse_value(col: &Column, raw: &str) -> Result<Bind, String> {
+    let cell = Cell::Text(raw);
+    match col.kind {
+        Kind::Int => cell.int().map(Bind::Int),
+        Kind::Float => cell.number().map(Bind::Float),
+        Kind::Bool => cell.boolean().map(Bind::Bool),
+        Kind::Text => {
+            let t = raw.trim();
+            match col.allowed {
+                Some(allowed) if !allowed.contains(&t) => {
+                    Err(format!("must be one of {}, got {t:?}", allowed.join(", ")))
+                }
+                _ => Ok(Bind::Text(t.to_owned())),
+            }
+        }
+    }
+}
+
+fn json_as_bind(col: &Column, v: &Value) -> Option<Option<Bind>> {
+    if v.is_null() {
+        return col.nullable.then_some(None);
+    }
+    Some(Some(match col.kind {
+        Kind::Text => Bind::Text(v.as_str()?.to_owned()),
+        Kind::Int => Bind::Int(v.as_i64()?),
+        Kind::Float => Bind::Float(v.as_f64()?),
+        Kind::Bool => Bind::Bool(v.as_bool()?),
+    }))
+}
+
+impl ListQuery {
+    /// Parses query pairs against `spec`, reporting every bad or unknown parameter.
+    /// `extra` names parameters the caller handles itself (they are skipped here).
+    pub fn parse(
+        spec: &'static ListSpec,
+        pairs: &[(String, String)],
+        extra: &[&str],
+    ) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut conds = Vec::new();
+        let mut q = None;
+        let mut limit = DEFAULT_LIMIT;
+        let mut sort_raw: Option<&str> = None;
+        let mut cursor_raw: Option<&str> = None;
+        let mut equals: Vec<(&'static Column, Vec<Bind>)> = Vec::new();
+        for (name, raw) in pairs {
+            match name.as_str() {
+                "limit" => match Cell::Text(raw).int() {
+                    Ok(n) if n >= 1 => limit = n.min(i64::from(MAX_LIMIT)) as u32,
+                    Ok(_) => errors.push(FieldError::query("limit", "must be at least 1")),
+                    Err(m) => errors.push(FieldError::query("limit", m)),
+                },
+                "cursor" => cursor_raw = Some(raw),
+                "sort" => sort_raw = Some(raw),
+                "q" => {
+                    let t = raw.trim();
+                    if t.chars().count() > 200 {
+                        errors.push(FieldError::query("q", "must have at most 200 characters"));
+                    } else if !t.is_empty() {
+                        q = Some(t.to_lowercase());
+                    }
+                }
+                other if extra.contains(&other) => {}
+                other => {
+                    if let Some(col) = spec
+                        .columns
+                        .iter()
+                        .find(|c| c.name == other && c.filter == Filter::Equals)
+                    {
+                        match parse_value(col, raw) {
+                            Ok(b) => match equals.iter_mut().find(|(c, _)| c.name == col.name) {
+                                Some((_, values)) => values.push(b),
+                                None => equals.push((col, vec![b])),
+                            },
+                            Err(m) => errors.push(FieldError::query(other, m)),
+                        }
+                        continue;
+                    }
+                    let range = other
+                        .strip_suffix("_min")
+                        .map(|n| (n, true))
+                        .or_else(|| other.strip_suffix("_max").map(|n| (n, false)));
+                    let col = range.and_then(|(n, is_min)| {
+                        spec.columns
+                            .iter()
+                            .find(|c| c.name == n && c.filter == Filter::Range)
+                            .map(|c| (c, is_min))
+                    });
+                    match col {
+                        Some((col, is_min)) => match parse_value(col, raw) {
+                            Ok(b) if is_min => conds.push(Cond::Min(col, b)),
+                            Ok(b) => conds.push(Cond::Max(col, b)),
+                            Err(m) => errors.push(FieldError::query(other, m)),
+                        },
+                        None => errors.push(FieldError::query(other, "is not a known parameter")),
+                    }
+                }
+            }
+        }
+        for (col, values) in equals {
+            conds.push(Cond::In(col, values));
+        }
+        check_ranges(&conds, &mut errors);
+
+        let (sort, sort_text) = match parse_sort(spec, sort_raw.unwrap_or("id")) {
+            Ok(s) => s,
+            Err(m) => {
+                errors.push(FieldError::query("sort", m));
+                (Vec::new(), String::new())
+            }
+        };
+        let after = match cursor_raw {
+            Some(token) if !sort.is_empty() => match decode_cursor(token, &sort_text) {
+                Some(values) if values.len() == sort.len() => Some(values),
+                _ => {
+                    errors.push(FieldError::query(
+                        "cursor",
+                        "is not a cursor from this list with this sort; pass next_cursor unchanged",
+                    ));
+                    None
+                }
+            },
+            _ => None,
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Self {
+            spec,
+            conds,
+            q,
+            sort,
+            sort_text,
+            limit,
+            after,
+        })
+    }
+
+    /// Appends ` WHERE …` for the filters and search (nothing if there are none).
+    pub fn push_where(&self, sql: &mut Sql) {
+        self.push_where_with(sql, false);
+    }
+
+    fn push_where_with(&self, sql: &mut Sql, with_cursor: bool) {
+        let mut first = true;
+        let mut and = |sql: &mut Sql| {
+            sql.push(if first { " WHERE " } else { " AND " });
+            first = false;
+        };
+        for cond in &self.conds {
+            and(sql);
+            match cond {
+                Cond::In(col, values) if values.len() == 1 => {
+                    sql.push(col.name).push(" = ").bind(values[0].clone());
+                }
+                Cond::In(col, values) => {
+                    sql.push(col.name).push(" IN (");
+                    for (i, v) in values.iter().enumerate() {
+                        if i > 0 {
+                            sql.push(", ");
+                        }
+                        sql.bind(v.clone());
+                    }
+                    sql.push(")");
+                }
+                Cond::Min(col, v) => {
+                    sql.push(col.name).push(" >= ").bind(v.clone());
+                }
+                Cond::Max(col, v) => {
+                    sql.push(col.name).push(" <= ").bind(v.clone());
+                }
+            }
+        }
+        if let Some(q) = &self.q {
+            and(sql);
+            let pattern = format!(
+                "%{}%",
+                q.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            sql.bind(Bind::Text(pattern));
+            let placeholder = format!("${}", sql.binds.len());
+            sql.text.truncate(sql.text.len() - placeholder.len());
+            sql.push("(");
+            for (i, col) in self.spec.search.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                let _ = write!(sql.text, "LOWER({col}) LIKE {placeholder} ESCAPE '\\'");
+            }
+            sql.push(")");
+        }
+        if with_cursor {
+            if let Some(after) = &self.after {
+                and(sql);
+                self.push_after(sql, after);
+            }
+        }
+    }
+
+    /// Appends the keyset condition "strictly after the cursor's row".
+    fn push_after(&self, sql: &mut Sql, after: &[Value]) {
+        let keys: Vec<(&Column, Dir, Option<Bind>)> = self
+            .sort
+            .iter()
+            .zip(after)
+            .map(|((c, d), v)| (*c, *d, json_as_bind(c, v).flatten()))
+            .collect();
+        let same_dir = keys.iter().all(|(_, d, _)| *d == keys[0].1);
+        if same_dir && keys.iter().all(|(c, _, v)| !c.nullable && v.is_some()) {
+            // Row-value comparison: one range condition an index on the keys can seek to.
+            let names: Vec<&str> = keys.iter().map(|(c, _, _)| c.name).collect();
+            sql.push("(")
+                .push(&names.join(", "))
+                .push(if keys[0].1 == Dir::Asc {
+                    ") > ("
+                } else {
+                    ") < ("
+                });
+            for (i, (_, _, v)) in keys.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                if let Some(v) = v {
+                    sql.bind(v.clone());
+                }
+            }
+            sql.push(")");
+            return;
+        }
+        // General form, NULL sorting lowest: OR over i of (keys before i equal, key i after).
+        sql.push("(");
+        for i in 0..keys.len() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push("(");
+            for (c, _, v) in &keys[..i] {
+                match v {
+                    Some(v) => sql.push(c.name).push(" = ").bind(v.clone()),
+                    None => sql.push(c.name).push(" IS NULL"),
+                };
+                sql.push(" AND ");
+            }
+            let (c, d, v) = &keys[i];
+            match (d, v) {
+                (Dir::Asc, Some(v)) => sql.push(c.name).push(" > ").bind(v.clone()),
+                (Dir::Asc, None) => sql.push(c.name).push(" IS NOT NULL"),
+                (Dir::Desc, Some(v)) if c.nullable => sql
+                    .push("(")
+                    .push(c.name)
+                    .push(" < ")
+                    .bind(v.clone())
+                    .push(" OR ")
+                    .push(c.name)
+                    .push(" IS NULL)"),
+                (Dir::Desc, Some(v)) => sql.push(c.name).push(" < ").bind(v.clone()),
+                (Dir::Desc, None) => sql.push("1 = 0"),
+            };
+            sql.push(")");
+        }
+        sql.push(")");
+    }
+
+    /// The statement for one page: `columns` of the rows after the cursor, in order,
+    /// one more than `limit` so the caller knows whether another page follows.
+    pub fn page_sql(&self, columns: &str) -> Sql {
+        let mut sql = Sql::default();
+        sql.push("SELECT ")
+            .push(columns)
+            .push(" FROM ")
+            .push(self.spec.table);
+        self.push_where_with(&mut sql, true);
+        sql.push(" ORDER BY ");
+        for (i, (col, dir)) in self.sort.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push(col.name).push(match (dir, col.nullable) {
+                (Dir::Asc, false) => " ASC",
+                (Dir::Desc, false) => " DESC",
+                (Dir::Asc, true) => " ASC NULLS FIRST",
+                (Dir::Desc, true) => " DESC NULLS LAST",
+            });
+        }
+        let _ = write!(sql.text, " LIMIT {}", self.limit + 1);
+        sql
+    }
+
+    /// The statement counting every row that matches the filters.
+    pub fn count_sql(&self) -> Sql {
+        let mut sql = Sql::default();
+        sql.push("SELECT COUNT(*) FROM ").push(self.spec.table);
+        self.push_where(&mut sql);
+        sql
+    }
+
+    /// The cursor that continues after `row` (the last row of a page).
+    pub fn cursor_after(&self, row: &AnyRow) -> Result<String, sqlx::Error> {
+        let values = self
+            .sort
+            .iter()
+            .map(|(col, _)| {
+                Ok(match col.kind {
+                    Kind::Text => row.try_get::<Option<String>, _>(col.name)?.map(Value::from),
+                    Kind::Int => row.try_get::<Option<i64>, _>(col.name)?.map(Value::from),
+                    Kind::Float => row.try_get::<Option<f64>, _>(col.name)?.map(Value::from),
+                    Kind::Bool => Some(Value::from(get_bool(row, col.name)?)),
+                }
+                .unwrap_or(Value::Null))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(encode_cursor(&self.sort_text, &values))
+    }
+}
+
+fn check_ranges(conds: &[Cond], errors: &mut Vec<FieldError>) {
+    for cond in conds {
+        if let Cond::Min(col, lo) = cond {
+            for other in conds {
+                if let Cond::Max(c2, hi) = other {
+                    let bad = c2.name == col.name
+                        && match (lo, hi) {
+                            (Bind::Int(a), Bind::Int(b)) => a > b,
+                            (Bind::Float(a), Bind::Float(b)) => a > b,
+                            _ => false,
+                        };
+                    if bad {
+                        errors.push(FieldError::query(
+                            &format!("{}_min", col.name),
+                            format!("must not be greater than {}_max", col.name),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Parses `sort=-list_price,brand` into keys, ending with the id as a tie-breaker in the
+/// direction of the last key (so a one-column sort pages with a single index range).
+fn parse_sort(
+    spec: &'static ListSpec,
+    raw: &str,
+) -> Result<(Vec<(&'static Column, Dir)>, String), String> {
+    let mut keys: Vec<(&'static Column, Dir)> = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, dir) = match part.strip_prefix('-') {
+            Some(n) => (n, Dir::Desc),
+            None => (part.strip_prefix('+').unwrap_or(part), Dir::Asc),
+        };
+        let col = spec
+            .columns
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
+                format!(
+                    "cannot sort by {name:?}; sortable columns: {}",
+                    names.join(", ")
+                )
+            })?;
+        if keys.iter().any(|(c, _)| c.name == col.name) {
+            return Err(format!("{name:?} appears twice"));
+        }
+        keys.push((col, dir));
+    }
+    if keys.len() > 3 {
+        return Err("at most 3 sort keys".into());
+    }
+    let last_dir = keys.last().map_or(Dir::Asc, |(_, d)| *d);
+    if !keys.iter().any(|(c, _)| c.name == "id") {
+        if let Some(id) = spec.columns.iter().find(|c| c.name == "id") {
+            keys.push((id, last_dir));
+        }
+    }
+    let text = keys
+        .iter()
+        .map(|(c, d)| {
+            if *d == Dir::Desc {
+                format!("-{}", c.name)
+            } else {
+                c.name.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    Ok((keys, text))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,23 @@
+//! Structured logging with tracing: text for people, JSON for collectors.
+
+use tracing_subscriber::EnvFilter;
+
+use super::config::LogFormat;
+
+/// Installs the global subscriber; `RUST_LOG` overrides the default level (`info`).
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second init (tests, embedding) is harmless; keep the first subscriber.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
+    };
+}

@@ -127,3 +127,6 @@ pub async fn shutdown_signal() {
         () = terminate => tracing::info!("SIGTERM received: finishing in-flight requests"),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -29,6 +29,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Print the OpenAPI 3.1 document (the one served at /openapi.json) and exit.
+    Openapi,
     /// Import data from a file.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -58,6 +60,10 @@ pub fn run(cli: Cli) -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::serve(args).await,
             Command::Migrate(args) => migrate(args).await,
+            Command::Openapi => {
+                println!("{}", crate::app::openapi().to_pretty_json()?);
+                Ok(ExitCode::SUCCESS)
+            }
             Command::Import(ImportCommand::Products(args)) => import::import_products(args).await,
         }
     });

@@ -113,44 +113,57 @@ impl Parse for ProductIn {
 #[schema(example = json!({ "list_price": 179.99, "tread_warranty_miles": null }))]
 pub struct ProductPatch {
     /// Stock-keeping unit, unique across products.
-    #[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9_./-]+$")]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9_./-]+$"
+    )]
     pub sku: Option<String>,
     /// Manufacturer brand.
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(nullable = false, min_length = 1, max_length = 64)]
     pub brand: Option<String>,
     /// Product line within the brand.
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(nullable = false, min_length = 1, max_length = 64)]
     pub line: Option<String>,
     /// Category slug.
-    #[schema(min_length = 1, max_length = 40, pattern = r"^[a-z][a-z0-9_]*$")]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 40,
+        pattern = r"^[a-z][a-z0-9_]*$"
+    )]
     pub category: Option<String>,
     /// Section width in millimetres.
-    #[schema(minimum = 100, maximum = 400)]
+    #[schema(nullable = false, minimum = 100, maximum = 400)]
     pub width_mm: Option<i64>,
     /// Sidewall height as a percentage of the width.
-    #[schema(minimum = 20, maximum = 95)]
+    #[schema(nullable = false, minimum = 20, maximum = 95)]
     pub aspect_ratio: Option<i64>,
     /// Rim diameter in inches.
-    #[schema(minimum = 12, maximum = 26)]
+    #[schema(nullable = false, minimum = 12, maximum = 26)]
     pub rim_in: Option<i64>,
     /// Load index.
-    #[schema(minimum = 50, maximum = 150)]
+    #[schema(nullable = false, minimum = 50, maximum = 150)]
     pub load_index: Option<i64>,
     /// Speed-rating letter.
+    #[schema(nullable = false)]
     pub speed_rating: Option<SpeedRating>,
     /// Season.
+    #[schema(nullable = false)]
     pub season: Option<Season>,
     /// Tread-life warranty in miles; null removes it.
     #[schema(minimum = 0, maximum = 150000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tread_warranty_miles: Option<Option<i64>>,
     /// Whether the tyre is run-flat.
+    #[schema(nullable = false)]
     pub runflat: Option<bool>,
     /// Unit cost.
-    #[schema(exclusive_minimum = 0, maximum = 100000)]
+    #[schema(nullable = false, exclusive_minimum = 0, maximum = 100000)]
     pub cost: Option<f64>,
     /// List price.
-    #[schema(exclusive_minimum = 0, maximum = 100000)]
+    #[schema(nullable = false, exclusive_minimum = 0, maximum = 100000)]
     pub list_price: Option<f64>,
 }
 

@@ -1,0 +1,309 @@
+//! End-to-end flows over real HTTP: the server on a random port (in process, and the
+//! `retort` binary itself), talked to with an HTTP client.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use retort::testing::TestDb;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+struct Reply {
+    status: u16,
+    headers: hyper::HeaderMap,
+    json: Value,
+}
+
+async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> Reply {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let mut builder = hyper::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
+    if let Some(ct) = content_type {
+        builder = builder.header("content-type", ct);
+    }
+    let response = client
+        .request(
+            builder
+                .body(Full::new(Bytes::from(body.to_owned())))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+/// A server on a random port over `db`, stopped through the returned sender.
+async fn spawn_app(
+    db: &TestDb,
+) -> (
+    SocketAddr,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(retort::app::serve(listener, db.state(), async move {
+        let _ = stopped.await;
+    }));
+    (addr, stop, server)
+}
+
+fn product(sku: &str) -> Value {
+    json!({
+        "sku": sku, "brand": "Bridgestone", "line": "Turanza", "category": "touring",
+        "width_mm": 215, "aspect_ratio": 60, "rim_in": 16, "load_index": 95,
+        "speed_rating": "V", "season": "all_season", "runflat": true, "cost": 90.0, "list_price": 139.5
+    })
+}
+
+async fn create_then_list_over_http(db: TestDb) {
+    let (addr, stop, server) = spawn_app(&db).await;
+    let created = request(
+        addr,
+        "POST",
+        "/api/products",
+        Some("application/json"),
+        &product("HTTP-1").to_string(),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let location = created.headers["location"].to_str().unwrap().to_owned();
+    let fetched = request(addr, "GET", &location, None, "").await;
+    assert_eq!(fetched.status, 200);
+    assert_eq!(fetched.json["sku"], "HTTP-1");
+    assert_eq!(fetched.headers["cache-control"], "no-store");
+    assert!(fetched.headers.contains_key("x-request-id"));
+    let listed = request(
+        addr,
+        "GET",
+        "/api/products?season=all_season&runflat=true",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(listed.json["total"], 1);
+    let csv = "sku,brand,line,category,width_mm,aspect_ratio,rim_in,load_index,speed_rating,season,runflat,cost,list_price\n\
+               HTTP-2,Kumho,Ecsta,performance,245,40,18,97,W,summer,no,70,119\n";
+    let imported = request(addr, "POST", "/api/products/import", Some("text/csv"), csv).await;
+    assert_eq!(imported.status, 200, "{}", imported.json);
+    assert_eq!(imported.json["inserted"], 1);
+    let docs = request(addr, "GET", "/openapi.json", None, "").await;
+    assert_eq!(docs.json["openapi"], "3.1.0");
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_then_list_over_http_on_sqlite() {
+    create_then_list_over_http(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_then_list_over_http_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        create_then_list_over_http(db).await;
+    }
+}
+
+/// An upload in flight when shutdown begins still completes, and the server then stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_an_in_flight_request_finish() {
+    let db = TestDb::sqlite().await;
+    let (addr, stop, server) = spawn_app(&db).await;
+    let body = "sku,brand,line,category,width_mm,aspect_ratio,rim_in,load_index,speed_rating,season,runflat,cost,list_price\n\
+                SLOW-1,Kumho,Ecsta,performance,245,40,18,97,W,summer,no,70,119\n";
+    let (first, rest) = body.split_at(40);
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST /api/products/import HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !server.is_finished(),
+        "the server stopped with a request in flight"
+    );
+    stream.write_all(rest.as_bytes()).unwrap();
+    let reply = tokio::task::spawn_blocking(move || {
+        let mut text = String::new();
+        stream.read_to_string(&mut text).unwrap();
+        text
+    })
+    .await
+    .unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+/// Runs the real `retort` binary.
+fn retort() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_retort"));
+    cmd.env_remove("RETORT_DATABASE_URL")
+        .env_remove("RETORT_BIND");
+    cmd
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_until_up(addr: SocketAddr) {
+    for _ in 0..200 {
+        if TcpStream::connect(addr).is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not start on {addr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_migrates_imports_serves_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("cli.db").display());
+
+    let migrate = retort()
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+
+    let csv_path = dir.path().join("products.csv");
+    let mut csv = String::from(
+        "sku,brand,line,category,width_mm,aspect_ratio,rim_in,load_index,speed_rating,season,tread_warranty_miles,runflat,cost,list_price\n",
+    );
+    for i in 0..50 {
+        csv.push_str(&format!(
+            "CLI-{i},Nexen,N'Fera,passenger,205,55,16,91,H,all_season,50000,false,55,{}\n",
+            80 + i
+        ));
+    }
+    std::fs::write(&csv_path, csv).unwrap();
+    let import = retort()
+        .args(["import", "products"])
+        .arg(&csv_path)
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    assert!(String::from_utf8_lossy(&import.stdout).contains("imported 50 rows"));
+
+    std::fs::write(&csv_path, "sku,brand\nX,Y\n").unwrap();
+    let bad = retort()
+        .args(["import", "products"])
+        .arg(&csv_path)
+        .args(["--database-url", &url])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("column \"list_price\""));
+
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let child = retort()
+        .args([
+            "serve",
+            "--bind",
+            &addr.to_string(),
+            "--database-url",
+            &url,
+            "--log-format",
+            "json",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    wait_until_up(addr).await;
+    let listed = request(
+        addr,
+        "GET",
+        "/api/products?sort=-list_price&limit=1",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(listed.json["total"], 50);
+    assert_eq!(listed.json["items"][0]["sku"], "CLI-49");
+    let request_id = listed.headers["x-request-id"].to_str().unwrap().to_owned();
+
+    let status = Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || {
+        let status = server.0.wait().unwrap();
+        let mut logs = String::new();
+        server
+            .0
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut logs)
+            .unwrap();
+        (status, logs)
+    })
+    .await
+    .unwrap();
+    assert!(exit.0.success(), "exit {:?}\n{}", exit.0, exit.1);
+    let logged = exit.1.lines().any(|l| {
+        serde_json::from_str::<Value>(l).is_ok_and(|v| v.to_string().contains(&request_id))
+    });
+    assert!(
+        logged,
+        "request id {request_id} not in the JSON logs:\n{}",
+        exit.1
+    );
+}

@@ -3,6 +3,8 @@
 pub mod app;
 /// Command-line interface: argument definitions and what each subcommand does.
 pub mod cli;
+/// The synthetic demo catalogue.
+pub mod demo;
 /// The entities, one folder each, and the one registry that mounts them.
 pub mod entities;
 /// Everything shared by the entities; it knows no entity.

@@ -23,6 +23,8 @@ pub const POSTGRES_ENV: &str = "RETORT_TEST_POSTGRES_URL";
 pub struct TestDb {
     /// The database.
     pub db: Db,
+    /// Its URL, for starting the `retort` binary on it.
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
     postgres: Option<(String, String)>,
 }
@@ -42,6 +44,7 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("sqlite migrate: {e:#}"));
         Self {
             db,
+            url,
             _dir: Some(dir),
             postgres: None,
         }
@@ -81,6 +84,7 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("postgres migrate: {e:#}"));
         Some(Self {
             db,
+            url,
             _dir: None,
             postgres: Some((base, name)),
         })

@@ -1,6 +1,8 @@
 //! End-to-end flows over real HTTP: the server on a random port (in process, and the
 //! `retort` binary itself), talked to with an HTTP client.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -127,9 +129,7 @@ async fn create_then_list_over_http_on_postgres() {
 }
 
 /// An upload in flight when shutdown begins still completes, and the server then stops.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shutdown_lets_an_in_flight_request_finish() {
-    let db = TestDb::sqlite().await;
+async fn shutdown_lets_an_in_flight_request_finish(db: TestDb) {
     let (addr, stop, server) = spawn_app(&db).await;
     let body = "sku,brand,line,category,width_mm,aspect_ratio,rim_in,load_index,speed_rating,season,runflat,cost,list_price\n\
                 SLOW-1,Kumho,Ecsta,performance,245,40,18,97,W,summer,no,70,119\n";
@@ -163,6 +163,18 @@ async fn shutdown_lets_an_in_flight_request_finish() {
         .unwrap()
         .unwrap()
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_an_in_flight_request_finish_on_sqlite() {
+    shutdown_lets_an_in_flight_request_finish(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_an_in_flight_request_finish_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        shutdown_lets_an_in_flight_request_finish(db).await;
+    }
 }
 
 /// Runs the real `retort` binary.
@@ -200,10 +212,9 @@ async fn wait_until_up(addr: SocketAddr) {
     panic!("the server did not start on {addr}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_binary_migrates_imports_serves_and_stops_on_sigterm() {
+async fn the_binary_migrates_imports_serves_and_stops_on_sigterm(db: TestDb) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let url = db.url.clone();
 
     let migrate = retort()
         .args(["migrate", "--database-url", &url])
@@ -306,4 +317,16 @@ async fn the_binary_migrates_imports_serves_and_stops_on_sigterm() {
         "request id {request_id} not in the JSON logs:\n{}",
         exit.1
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_migrates_imports_serves_and_stops_on_sigterm_on_sqlite() {
+    the_binary_migrates_imports_serves_and_stops_on_sigterm(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_migrates_imports_serves_and_stops_on_sigterm_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        the_binary_migrates_imports_serves_and_stops_on_sigterm(db).await;
+    }
 }

@@ -15,6 +15,9 @@ use crate::kernel::state::AppState;
 pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let db = Db::connect(&args.database.database_url).await?;
     db.migrate().await?;
+    if args.demo {
+        load_demo(&db, args.demo_products).await?;
+    }
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
@@ -40,4 +43,27 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     db.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+async fn load_demo(db: &Db, products: usize) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    eprintln!("demo: generating a catalogue of {products} products…");
+    match crate::demo::load_if_empty(db, products, 42).await {
+        Ok(Some(report)) => {
+            eprintln!(
+                "demo: imported {} products in {:.1} s",
+                report.inserted,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Ok(None) => {
+            eprintln!("demo: the database already has products; leaving them as they are");
+            Ok(())
+        }
+        Err(e) => anyhow::bail!(
+            "loading the demo catalogue failed: {}",
+            e.to_problem().detail
+        ),
+    }
 }

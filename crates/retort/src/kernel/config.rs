@@ -39,6 +39,17 @@ pub struct ServeArgs {
     /// Request size limits.
     #[command(flatten)]
     pub limits: Limits,
+    /// Load a synthetic demo catalogue into an empty database before serving.
+    #[arg(long, env = "RETORT_DEMO")]
+    pub demo: bool,
+    /// Products in the demo catalogue.
+    #[arg(
+        long,
+        env = "RETORT_DEMO_PRODUCTS",
+        default_value_t = 50_000,
+        requires = "demo"
+    )]
+    pub demo_products: usize,
     /// Seconds that in-flight requests get to finish after SIGTERM or SIGINT.
     #[arg(long, env = "RETORT_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,

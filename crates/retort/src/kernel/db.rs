@@ -19,6 +19,17 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The backend a connection talks to.
+    pub fn of(conn: &sqlx::AnyConnection) -> Self {
+        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+            Self::Sqlite
+        } else {
+            Self::Postgres
+        }
+    }
+}
+
 /// A pooled connection to the app's database.
 #[derive(Debug, Clone)]
 pub struct Db {
@@ -97,6 +108,15 @@ impl Db {
     /// Checks the database answers, for readiness probes.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    /// Refreshes the planner's statistics for `table` (after a bulk load, so the first
+    /// queries pick the right indexes). `table` is an entity's own constant, never input.
+    pub async fn analyze(&self, table: &'static str) -> Result<(), sqlx::Error> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
             .execute(&self.pool)
             .await
             .map(|_| ())

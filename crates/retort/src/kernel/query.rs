@@ -12,7 +12,7 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::{Query, QueryAs};
 use sqlx::{Any, AssertSqlSafe, Row};
 
-use super::db::get_bool;
+use super::db::{Backend, get_bool};
 use super::error::FieldError;
 use super::pagination::{DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor};
 use super::validation::Cell;
@@ -114,16 +114,30 @@ pub enum Bind {
     Bool(bool),
 }
 
-/// SQL text with its bound values, numbered `$1`, `$2`, … in order.
-#[derive(Debug, Default)]
+/// SQL text with its bound values in placeholder order.
+///
+/// Placeholders are `$1`, `$2`, … on PostgreSQL and plain `?` on SQLite: SQLite looks up
+/// numbered parameters by name, which is quadratic in their count and made a 500-row
+/// insert take longer to bind than to run. So a value is bound once per use.
+#[derive(Debug)]
 pub struct Sql {
     /// The statement.
     pub text: String,
     /// The values, in placeholder order.
     pub binds: Vec<Bind>,
+    backend: Backend,
 }
 
 impl Sql {
+    /// An empty statement for `backend`.
+    pub fn new(backend: Backend) -> Self {
+        Self {
+            text: String::new(),
+            binds: Vec::new(),
+            backend,
+        }
+    }
+
     /// Appends literal SQL (never user input).
     pub fn push(&mut self, s: &str) -> &mut Self {
         self.text.push_str(s);
@@ -132,7 +146,12 @@ impl Sql {
     /// Appends a placeholder bound to `value`.
     pub fn bind(&mut self, value: Bind) -> &mut Self {
         self.binds.push(value);
-        let _ = write!(self.text, "${}", self.binds.len());
+        match self.backend {
+            Backend::Sqlite => self.text.push('?'),
+            Backend::Postgres => {
+                let _ = write!(self.text, "${}", self.binds.len());
+            }
+        }
         self
     }
     /// A query over this SQL with its values bound.
@@ -170,6 +189,9 @@ enum Dir {
     Desc,
 }
 
+/// Sort keys in order, each a column and a direction.
+type SortKeys = Vec<(&'static Column, Dir)>;
+
 #[derive(Debug)]
 enum Cond {
     In(&'static Column, Vec<Bind>),
@@ -183,7 +205,7 @@ pub struct ListQuery {
     spec: &'static ListSpec,
     conds: Vec<Cond>,
     q: Option<String>,
-    sort: Vec<(&'static Column, Dir)>,
+    sort: SortKeys,
     sort_text: String,
     /// Rows per page, already capped.
     pub limit: u32,
@@ -374,15 +396,16 @@ impl ListQuery {
                     .replace('%', "\\%")
                     .replace('_', "\\_")
             );
-            sql.bind(Bind::Text(pattern));
-            let placeholder = format!("${}", sql.binds.len());
-            sql.text.truncate(sql.text.len() - placeholder.len());
             sql.push("(");
             for (i, col) in self.spec.search.iter().enumerate() {
                 if i > 0 {
                     sql.push(" OR ");
                 }
-                let _ = write!(sql.text, "LOWER({col}) LIKE {placeholder} ESCAPE '\\'");
+                sql.push("LOWER(")
+                    .push(col)
+                    .push(") LIKE ")
+                    .bind(Bind::Text(pattern.clone()))
+                    .push(" ESCAPE '\\'");
             }
             sql.push(")");
         }
@@ -460,8 +483,8 @@ impl ListQuery {
 
     /// The statement for one page: `columns` of the rows after the cursor, in order,
     /// one more than `limit` so the caller knows whether another page follows.
-    pub fn page_sql(&self, columns: &str) -> Sql {
-        let mut sql = Sql::default();
+    pub fn page_sql(&self, backend: Backend, columns: &str) -> Sql {
+        let mut sql = Sql::new(backend);
         sql.push("SELECT ")
             .push(columns)
             .push(" FROM ")
@@ -484,8 +507,8 @@ impl ListQuery {
     }
 
     /// The statement counting every row that matches the filters.
-    pub fn count_sql(&self) -> Sql {
-        let mut sql = Sql::default();
+    pub fn count_sql(&self, backend: Backend) -> Sql {
+        let mut sql = Sql::new(backend);
         sql.push("SELECT COUNT(*) FROM ").push(self.spec.table);
         self.push_where(&mut sql);
         sql
@@ -535,10 +558,7 @@ fn check_ranges(conds: &[Cond], errors: &mut Vec<FieldError>) {
 
 /// Parses `sort=-list_price,brand` into keys, ending with the id as a tie-breaker in the
 /// direction of the last key (so a one-column sort pages with a single index range).
-fn parse_sort(
-    spec: &'static ListSpec,
-    raw: &str,
-) -> Result<(Vec<(&'static Column, Dir)>, String), String> {
+fn parse_sort(spec: &'static ListSpec, raw: &str) -> Result<(SortKeys, String), String> {
     let mut keys: Vec<(&'static Column, Dir)> = Vec::new();
     for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (name, dir) = match part.strip_prefix('-') {

@@ -17,6 +17,9 @@ impl Keyed for ProductIn {
     }
 }
 
+/// Imports at least this large refresh the planner's statistics.
+const ANALYZE_AFTER_ROWS: u64 = 10_000;
+
 /// Imports products from CSV read from `input`; nothing is written unless every row is
 /// valid. Without `upsert`, a sku that already exists is an error for its row.
 pub async fn import_products<R>(
@@ -66,6 +69,9 @@ where
     }
     let rows = csv.finish().await?;
     tx.commit().await?;
+    if rows >= ANALYZE_AFTER_ROWS {
+        db.analyze("products").await?;
+    }
     Ok(ImportReport {
         rows,
         inserted,

@@ -1,10 +1,10 @@
 //! The product table: the row type and every SQL statement about products.
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyConnection, Executor, Row};
+use sqlx::{AnyConnection, Row};
 
 use super::schema::{ProductIn, ProductPatch};
-use crate::kernel::db::get_bool;
+use crate::kernel::db::{Backend, Db, get_bool};
 use crate::kernel::pagination::Page;
 use crate::kernel::query::{Bind, Column, Kind, ListQuery, ListSpec, Sql};
 
@@ -171,16 +171,12 @@ fn insert_head() -> String {
 }
 
 /// Inserts one product and returns it; a duplicate sku is a unique violation.
-pub async fn insert<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    p: &ProductIn,
-    now: &str,
-) -> Result<ProductRow, sqlx::Error> {
-    let mut sql = Sql::default();
+pub async fn insert(db: &Db, p: &ProductIn, now: &str) -> Result<ProductRow, sqlx::Error> {
+    let mut sql = Sql::new(db.backend());
     sql.push(&insert_head());
     push_values(&mut sql, p, now);
     sql.push(" RETURNING ").push(COLUMNS);
-    let row = sql.query().fetch_one(ex).await?;
+    let row = sql.query().fetch_one(db.pool()).await?;
     ProductRow::from_row(&row)
 }
 
@@ -195,7 +191,7 @@ pub async fn insert_many(
     if rows.is_empty() {
         return Ok(0);
     }
-    let mut sql = Sql::default();
+    let mut sql = Sql::new(Backend::of(conn));
     sql.push(&insert_head());
     for (i, p) in rows.iter().enumerate() {
         if i > 0 {
@@ -223,7 +219,7 @@ pub async fn existing_skus(
     if skus.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = Sql::default();
+    let mut sql = Sql::new(Backend::of(conn));
     sql.push("SELECT sku FROM products WHERE sku IN (");
     for (i, s) in skus.iter().enumerate() {
         if i > 0 {
@@ -237,17 +233,14 @@ pub async fn existing_skus(
 }
 
 /// The product with `id`, if any.
-pub async fn find(
-    ex: impl Executor<'_, Database = Any>,
-    id: i64,
-) -> Result<Option<ProductRow>, sqlx::Error> {
-    let mut sql = Sql::default();
+pub async fn find(db: &Db, id: i64) -> Result<Option<ProductRow>, sqlx::Error> {
+    let mut sql = Sql::new(db.backend());
     sql.push("SELECT ")
         .push(COLUMNS)
         .push(" FROM products WHERE id = ")
         .bind(Bind::Int(id));
     sql.query()
-        .fetch_optional(ex)
+        .fetch_optional(db.pool())
         .await?
         .as_ref()
         .map(ProductRow::from_row)
@@ -256,18 +249,18 @@ pub async fn find(
 
 /// Replaces every writable field of product `id`; `None` if it does not exist.
 pub async fn replace(
-    ex: impl Executor<'_, Database = Any>,
+    db: &Db,
     id: i64,
     p: &ProductIn,
     now: &str,
 ) -> Result<Option<ProductRow>, sqlx::Error> {
     let changes: Vec<(&str, Option<Bind>)> = WRITABLE.iter().copied().zip(values(p)).collect();
-    update(ex, id, &changes, now).await
+    update(db, id, &changes, now).await
 }
 
 /// Changes the fields present in `patch`; `None` if product `id` does not exist.
 pub async fn patch(
-    ex: impl Executor<'_, Database = Any>,
+    db: &Db,
     id: i64,
     patch: &ProductPatch,
     now: &str,
@@ -303,18 +296,18 @@ pub async fn patch(
         changes.push(("tread_warranty_miles", warranty.map(Bind::Int)));
     }
     if changes.is_empty() {
-        return find(ex, id).await;
+        return find(db, id).await;
     }
-    update(ex, id, &changes, now).await
+    update(db, id, &changes, now).await
 }
 
 async fn update(
-    ex: impl Executor<'_, Database = Any>,
+    db: &Db,
     id: i64,
     changes: &[(&str, Option<Bind>)],
     now: &str,
 ) -> Result<Option<ProductRow>, sqlx::Error> {
-    let mut sql = Sql::default();
+    let mut sql = Sql::new(db.backend());
     sql.push("UPDATE products SET ");
     for (name, value) in changes {
         sql.push(name).push(" = ");
@@ -330,7 +323,7 @@ async fn update(
         .push(" RETURNING ")
         .push(COLUMNS);
     sql.query()
-        .fetch_optional(ex)
+        .fetch_optional(db.pool())
         .await?
         .as_ref()
         .map(ProductRow::from_row)
@@ -338,23 +331,20 @@ async fn update(
 }
 
 /// Deletes product `id`; whether it existed.
-pub async fn delete(ex: impl Executor<'_, Database = Any>, id: i64) -> Result<bool, sqlx::Error> {
-    let mut sql = Sql::default();
+pub async fn delete(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
+    let mut sql = Sql::new(db.backend());
     sql.push("DELETE FROM products WHERE id = ")
         .bind(Bind::Int(id));
-    Ok(sql.query().execute(ex).await?.rows_affected() > 0)
+    Ok(sql.query().execute(db.pool()).await?.rows_affected() > 0)
 }
 
 /// One page of products matching `query`, with the total count.
-pub async fn list(
-    pool: &sqlx::AnyPool,
-    query: &ListQuery,
-) -> Result<Page<ProductRow>, sqlx::Error> {
-    let page_sql = query.page_sql(COLUMNS);
-    let count_sql = query.count_sql();
+pub async fn list(db: &Db, query: &ListQuery) -> Result<Page<ProductRow>, sqlx::Error> {
+    let page_sql = query.page_sql(db.backend(), COLUMNS);
+    let count_sql = query.count_sql(db.backend());
     let (rows, (total,)) = tokio::try_join!(
-        page_sql.query().fetch_all(pool),
-        count_sql.query_scalar::<i64>().fetch_one(pool)
+        page_sql.query().fetch_all(db.pool()),
+        count_sql.query_scalar::<i64>().fetch_one(db.pool())
     )?;
     let more = rows.len() > query.limit as usize;
     let rows = &rows[..rows.len().min(query.limit as usize)];

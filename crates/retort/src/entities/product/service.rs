@@ -27,21 +27,19 @@ fn sku_conflict(sku: Option<&str>) -> impl FnOnce(sqlx::Error) -> AppError + '_ 
 
 /// Creates a product; 409 if its sku exists.
 pub async fn create_product(db: &Db, input: &ProductIn) -> AppResult<ProductRow> {
-    model::insert(db.pool(), input, &time::now())
+    model::insert(db, input, &time::now())
         .await
         .map_err(sku_conflict(Some(&input.sku)))
 }
 
 /// The product with `id`; 404 if there is none.
 pub async fn get_product(db: &Db, id: i64) -> AppResult<ProductRow> {
-    model::find(db.pool(), id)
-        .await?
-        .ok_or_else(|| not_found(id))
+    model::find(db, id).await?.ok_or_else(|| not_found(id))
 }
 
 /// Replaces every field of product `id`; 404 if missing, 409 if the new sku is taken.
 pub async fn replace_product(db: &Db, id: i64, input: &ProductIn) -> AppResult<ProductRow> {
-    model::replace(db.pool(), id, input, &time::now())
+    model::replace(db, id, input, &time::now())
         .await
         .map_err(sku_conflict(Some(&input.sku)))?
         .ok_or_else(|| not_found(id))
@@ -49,7 +47,7 @@ pub async fn replace_product(db: &Db, id: i64, input: &ProductIn) -> AppResult<P
 
 /// Changes the fields in `patch`; 404 if missing, 409 if a new sku is taken.
 pub async fn patch_product(db: &Db, id: i64, patch: &ProductPatch) -> AppResult<ProductRow> {
-    model::patch(db.pool(), id, patch, &time::now())
+    model::patch(db, id, patch, &time::now())
         .await
         .map_err(sku_conflict(patch.sku.as_deref()))?
         .ok_or_else(|| not_found(id))
@@ -57,7 +55,7 @@ pub async fn patch_product(db: &Db, id: i64, patch: &ProductPatch) -> AppResult<
 
 /// Deletes product `id`; 404 if missing.
 pub async fn delete_product(db: &Db, id: i64) -> AppResult<()> {
-    if model::delete(db.pool(), id).await? {
+    if model::delete(db, id).await? {
         Ok(())
     } else {
         Err(not_found(id))
@@ -67,5 +65,5 @@ pub async fn delete_product(db: &Db, id: i64) -> AppResult<()> {
 /// One page of products for the query parameters `pairs`; 422 for bad parameters.
 pub async fn list_products(db: &Db, pairs: &[(String, String)]) -> AppResult<Page<ProductRow>> {
     let query = ListQuery::parse(&LIST, pairs, &[]).map_err(AppError::Validation)?;
-    Ok(model::list(db.pool(), &query).await?)
+    Ok(model::list(db, &query).await?)
 }

@@ -20,9 +20,10 @@ CREATE TABLE products (
     updated_at           TEXT             NOT NULL
 );
 
-CREATE INDEX products_brand_idx      ON products (brand, id);
-CREATE INDEX products_category_idx   ON products (category, id);
-CREATE INDEX products_season_idx     ON products (season, id);
-CREATE INDEX products_rim_in_idx     ON products (rim_in, id);
-CREATE INDEX products_list_price_idx ON products (list_price, id);
-CREATE INDEX products_cost_idx       ON products (cost, id);
+-- The workbench filters by a category-like field and sorts or ranges by price: each
+-- (field, list_price, id) index serves both the filtered count and the keyset page.
+CREATE INDEX products_brand_price_idx    ON products (brand, list_price, id);
+CREATE INDEX products_category_price_idx ON products (category, list_price, id);
+CREATE INDEX products_season_price_idx   ON products (season, list_price, id);
+CREATE INDEX products_rim_price_idx      ON products (rim_in, list_price, id);
+CREATE INDEX products_list_price_idx     ON products (list_price, id);

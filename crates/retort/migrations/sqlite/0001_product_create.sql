@@ -19,9 +19,11 @@ CREATE TABLE products (
     updated_at           TEXT    NOT NULL
 );
 
-CREATE INDEX products_brand_idx      ON products (brand);
-CREATE INDEX products_category_idx   ON products (category);
-CREATE INDEX products_season_idx     ON products (season);
-CREATE INDEX products_rim_in_idx     ON products (rim_in);
-CREATE INDEX products_list_price_idx ON products (list_price);
-CREATE INDEX products_cost_idx       ON products (cost);
+-- The workbench filters by a category-like field and sorts or ranges by price: each
+-- (field, list_price) index serves both the filtered count and the ordered page.
+-- (Every SQLite index ends with the rowid, which is the id: keyset order for free.)
+CREATE INDEX products_brand_price_idx    ON products (brand, list_price);
+CREATE INDEX products_category_price_idx ON products (category, list_price);
+CREATE INDEX products_season_price_idx   ON products (season, list_price);
+CREATE INDEX products_rim_price_idx      ON products (rim_in, list_price);
+CREATE INDEX products_list_price_idx     ON products (list_price);

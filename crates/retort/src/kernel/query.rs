@@ -401,9 +401,14 @@ impl ListQuery {
                 if i > 0 {
                     sql.push(" OR ");
                 }
-                sql.push("LOWER(")
-                    .push(col)
-                    .push(") LIKE ")
+                // SQLite's LIKE ignores ASCII case by itself (LOWER() would triple the
+                // cost of the scan); PostgreSQL needs ILIKE.
+                let like = match sql.backend {
+                    Backend::Sqlite => " LIKE ",
+                    Backend::Postgres => " ILIKE ",
+                };
+                sql.push(col)
+                    .push(like)
                     .bind(Bind::Text(pattern.clone()))
                     .push(" ESCAPE '\\'");
             }

@@ -95,7 +95,7 @@ fn search_escapes_like_wildcards() {
     let sql = q.count_sql(Postgres);
     assert_eq!(
         sql.text,
-        "SELECT COUNT(*) FROM things WHERE (LOWER(name) LIKE $1 ESCAPE '\\')"
+        "SELECT COUNT(*) FROM things WHERE (name ILIKE $1 ESCAPE '\\')"
     );
     assert_eq!(sql.binds, vec![Bind::Text("%50\\%\\_off%".into())]);
 }

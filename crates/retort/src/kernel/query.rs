@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::query::{Query, QueryAs};
+use sqlx::query::Query;
 use sqlx::{Any, AssertSqlSafe, Row};
 
 use super::db::{Backend, get_bool};
@@ -158,21 +158,6 @@ impl Sql {
     pub fn query(&self) -> Query<'_, Any, AnyArguments> {
         self.binds.iter().fold(
             sqlx::query(AssertSqlSafe(self.text.clone())),
-            |q, b| match b {
-                Bind::Text(s) => q.bind(s.clone()),
-                Bind::Int(i) => q.bind(*i),
-                Bind::Float(f) => q.bind(*f),
-                Bind::Bool(v) => q.bind(*v),
-            },
-        )
-    }
-    /// A scalar query over this SQL with its values bound.
-    pub fn query_scalar<T>(&self) -> QueryAs<'_, Any, (T,), AnyArguments>
-    where
-        T: Send + Unpin + for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any>,
-    {
-        self.binds.iter().fold(
-            sqlx::query_as(AssertSqlSafe(self.text.clone())),
             |q, b| match b {
                 Bind::Text(s) => q.bind(s.clone()),
                 Bind::Int(i) => q.bind(*i),

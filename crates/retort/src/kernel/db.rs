@@ -116,10 +116,16 @@ impl Db {
             .map(|_| ())
     }
 
-    /// Refreshes the planner's statistics for `table` (after a bulk load, so the first
-    /// queries pick the right indexes). `table` is an entity's own constant, never input.
+    /// Refreshes the planner's statistics for `table` after a bulk load, so the first
+    /// queries pick the right indexes. On PostgreSQL it also vacuums, which marks the pages
+    /// all-visible so counts can run on the indexes alone (a 1M-row count: see
+    /// docs/BENCHMARKS.md). `table` is an entity's own constant, never input.
     pub async fn analyze(&self, table: &'static str) -> Result<(), sqlx::Error> {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
+        let sql = match self.backend {
+            Backend::Sqlite => format!("ANALYZE {table}"),
+            Backend::Postgres => format!("VACUUM (ANALYZE) {table}"),
+        };
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
             .execute(&self.pool)
             .await
             .map(|_| ())

@@ -15,7 +15,7 @@ use sqlx::{Any, AssertSqlSafe, Row};
 use super::db::{Backend, get_bool};
 use super::error::FieldError;
 use super::pagination::{DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor};
-use super::validation::Cell;
+use super::validation::{Cell, NUL_MESSAGE};
 
 /// The type of a column, for parsing filter values and reading cursor values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,6 +246,10 @@ impl ListQuery {
         let mut cursor_raw: Option<&str> = None;
         let mut equals: Vec<(&'static Column, Vec<Bind>)> = Vec::new();
         for (name, raw) in pairs {
+            if raw.contains('\0') {
+                errors.push(FieldError::query(name, NUL_MESSAGE));
+                continue;
+            }
             match name.as_str() {
                 "limit" => match Cell::Text(raw).int() {
                     Ok(n) if n >= 1 => limit = n.min(i64::from(MAX_LIMIT)) as u32,

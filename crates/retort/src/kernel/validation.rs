@@ -11,6 +11,9 @@ pub const UNKNOWN_FIELD_MESSAGE: &str = "is not a known field";
 /// The message for a read-only field sent in input.
 pub const READ_ONLY_MESSAGE: &str = "is read-only and set by the server; remove it";
 
+/// The message for text containing a NUL character.
+pub const NUL_MESSAGE: &str = "may not contain NUL characters";
+
 /// One raw input value: a JSON value or the text of a CSV cell.
 #[derive(Debug, Clone, Copy)]
 pub enum Cell<'a> {
@@ -41,11 +44,17 @@ impl<'a> Cell<'a> {
     }
 
     /// The value as text, trimmed of surrounding white space.
+    /// NUL characters are refused: PostgreSQL cannot store them in text.
     pub fn text(&self) -> Result<&'a str, String> {
-        match self {
-            Cell::Json(Value::String(s)) => Ok(s.trim()),
-            Cell::Json(v) => Err(format!("expected a string, got {}", json_kind(v))),
-            Cell::Text(t) => Ok(t.trim()),
+        let t = match self {
+            Cell::Json(Value::String(s)) => s.trim(),
+            Cell::Json(v) => return Err(format!("expected a string, got {}", json_kind(v))),
+            Cell::Text(t) => t.trim(),
+        };
+        if t.contains('\0') {
+            Err(NUL_MESSAGE.into())
+        } else {
+            Ok(t)
         }
     }
 

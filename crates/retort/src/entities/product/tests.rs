@@ -513,3 +513,44 @@ db_test! {
         assert_eq!(get(&router, "/api/products").await.json["total"], 0);
     }
 }
+
+// --- robustness --------------------------------------------------------------------
+
+db_test! {
+    async fn no_input_produces_a_500(db: TestDb) {
+        let router = db.router();
+        let created = create(&router, sample("ROBUST-1")).await;
+        let item = format!("/api/products/{}", created["id"]);
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        let bodies = [
+            "".to_string(), "null".into(), "1e999".into(), "\"text\"".into(), deep,
+            "{\"sku\": \"\\ud800\"}".into(), "{\"rim_in\": 1e300, \"cost\": -0.0}".into(),
+            "{\"rim_in\": 18446744073709551616}".into(), "{\"sku\": {\"a\": [1, 2]}}".into(),
+            "{\"width_mm\": 225.5, \"tread_warranty_miles\": -1}".into(), "\u{0}\u{1}".into(),
+            "{\"sku\": \"ÆØÅ-ü\", \"brand\": \"x\"}".into(), "{}".into(),
+            "{\"brand\": \"nul\\u0000byte\"}".into(),
+        ];
+        for body in &bodies {
+            for (method, uri) in [(Method::POST, "/api/products"), (Method::PUT, item.as_str()), (Method::PATCH, item.as_str())] {
+                let r = call(&router, method.clone(), uri, Some("application/json"), body.clone()).await;
+                let empty_patch = method == Method::PATCH && body.as_str() == "{}";
+                if empty_patch {
+                    assert_eq!(r.status, StatusCode::OK, "an empty patch changes nothing");
+                    continue;
+                }
+                assert!(r.status.is_client_error(), "{method} {uri} {body:.40}: {} {}", r.status, r.text);
+                assert_eq!(r.header("content-type"), "application/problem+json");
+            }
+        }
+        for query in ["limit=1e9", "limit=99999999999999999999", "cursor=%FF%FE", "sort=-", "sort=,,,", "q=%00", "rim_in_min=NaN", "list_price_max=inf", "brand="] {
+            let r = get(&router, &format!("/api/products?{query}")).await;
+            assert!(r.status == StatusCode::OK || r.status == StatusCode::UNPROCESSABLE_ENTITY, "{query}: {} {}", r.status, r.text);
+        }
+        for csv in ["\u{0}", "sku,brand\nA\u{0},B\n", "sku\n\"unterminated", "a,b,c\n1,2", "\u{feff}"] {
+            let r = import(&router, "", csv.to_string()).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{csv:?}: {}", r.text);
+        }
+        let r = call(&router, Method::POST, "/api/products/import", Some("text/csv"), vec![0xFFu8, 0xFE, 0x00, b'\n']).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    }
+}

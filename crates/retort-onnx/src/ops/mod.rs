@@ -1,0 +1,219 @@
+//! The operators: a kernel per node, built once from its attributes.
+
+mod basic;
+mod linear;
+mod ml;
+mod tree;
+
+use crate::attrs::Attrs;
+use crate::error::RunError;
+use crate::proto::NodeProto;
+use crate::tensor::{Tensor, Value};
+
+/// A compiled node: runs one batch.
+pub trait Kernel: Send + Sync {
+    /// Computes the node's outputs from its inputs (`None` for an omitted optional input).
+    fn run(&self, inputs: &[Option<&Value>]) -> Result<Vec<Value>, RunError>;
+}
+
+const ML: &[&str] = &[
+    "TreeEnsembleRegressor",
+    "TreeEnsembleClassifier",
+    "LinearRegressor",
+    "LinearClassifier",
+    "Scaler",
+    "Imputer",
+    "OneHotEncoder",
+    "LabelEncoder",
+    "Normalizer",
+    "Binarizer",
+    "ArrayFeatureExtractor",
+    "ZipMap",
+    "FeatureVectorizer",
+];
+
+const STANDARD: &[&str] = &[
+    "Identity",
+    "Cast",
+    "Concat",
+    "Reshape",
+    "Flatten",
+    "Squeeze",
+    "Unsqueeze",
+    "MatMul",
+    "Gemm",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Relu",
+    "Sigmoid",
+    "Tanh",
+    "Exp",
+    "Log",
+    "Abs",
+    "Neg",
+    "Sqrt",
+    "Softmax",
+    "ArgMax",
+    "Transpose",
+];
+
+/// Whether the engine implements `op_type` of `domain`.
+pub fn is_supported(domain: &str, op_type: &str) -> bool {
+    match domain {
+        "ai.onnx.ml" => ML.contains(&op_type),
+        "" | "ai.onnx" => STANDARD.contains(&op_type),
+        _ => false,
+    }
+}
+
+/// Builds the kernel of `node`.
+pub fn build(node: &NodeProto, attrs: &Attrs<'_>) -> Result<Box<dyn Kernel>, String> {
+    let op = node.op_type.as_str();
+    Ok(match op {
+        "TreeEnsembleRegressor" => Box::new(tree::TreeEnsemble::regressor(attrs)?),
+        "TreeEnsembleClassifier" => Box::new(tree::TreeEnsemble::classifier(attrs)?),
+        "LinearRegressor" => Box::new(linear::LinearRegressor::new(attrs)?),
+        "LinearClassifier" => Box::new(linear::LinearClassifier::new(attrs)?),
+        "Scaler" => Box::new(ml::Scaler::new(attrs)),
+        "Imputer" => Box::new(ml::Imputer::new(attrs)?),
+        "OneHotEncoder" => Box::new(ml::OneHotEncoder::new(attrs)?),
+        "LabelEncoder" => Box::new(ml::LabelEncoder::new(attrs)?),
+        "Normalizer" => Box::new(ml::Normalizer::new(attrs)?),
+        "Binarizer" => Box::new(ml::Binarizer::new(attrs)),
+        "ArrayFeatureExtractor" => Box::new(ml::ArrayFeatureExtractor),
+        "ZipMap" => Box::new(ml::ZipMap::new(attrs)?),
+        "FeatureVectorizer" => Box::new(ml::FeatureVectorizer::new(attrs)),
+        _ => basic::build(op, attrs)?,
+    })
+}
+
+/// The tensor at input `i`, or an error naming it.
+pub fn input<'a>(inputs: &[Option<&'a Value>], i: usize) -> Result<&'a Tensor, RunError> {
+    inputs
+        .get(i)
+        .copied()
+        .flatten()
+        .ok_or_else(|| RunError::Type(format!("input {i} is missing")))?
+        .tensor(&format!("input {i}"))
+}
+
+/// Wraps a tensor as a value.
+pub fn tensor(shape: Vec<usize>, data: crate::tensor::Data) -> Result<Value, RunError> {
+    Tensor::new(shape, data).map(Value::Tensor)
+}
+
+/// The post-transforms of the ML operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostTransform {
+    /// Scores as they are.
+    None,
+    /// Softmax over the classes.
+    Softmax,
+    /// Logistic function of each score.
+    Logistic,
+    /// Softmax, but scores of exactly zero stay zero.
+    SoftmaxZero,
+    /// The probit function of each score.
+    Probit,
+}
+
+impl PostTransform {
+    /// Parses the `post_transform` attribute.
+    pub fn parse(attrs: &Attrs<'_>) -> Result<Self, String> {
+        Ok(
+            match attrs.string("post_transform").as_deref().unwrap_or("NONE") {
+                "NONE" => Self::None,
+                "SOFTMAX" => Self::Softmax,
+                "LOGISTIC" => Self::Logistic,
+                "SOFTMAX_ZERO" => Self::SoftmaxZero,
+                "PROBIT" => Self::Probit,
+                other => return Err(format!("unknown post_transform {other:?}")),
+            },
+        )
+    }
+
+    /// Applies the transform to one row of scores in place.
+    pub fn apply(self, row: &mut [f32]) {
+        match self {
+            Self::None => {}
+            Self::Logistic => row.iter_mut().for_each(|v| *v = logistic(*v)),
+            Self::Probit => row.iter_mut().for_each(|v| *v = probit(*v)),
+            Self::Softmax => softmax(row, false),
+            Self::SoftmaxZero => softmax(row, true),
+        }
+    }
+}
+
+/// The logistic function, computed as the reference runtime does.
+pub fn logistic(v: f32) -> f32 {
+    let v = f64::from(v);
+    let r = if v >= 0.0 {
+        1.0 / (1.0 + (-v).exp())
+    } else {
+        v.exp() / (1.0 + v.exp())
+    };
+    r as f32
+}
+
+fn softmax(row: &mut [f32], keep_zero: bool) {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0f64;
+    for v in row.iter_mut() {
+        if keep_zero && *v == 0.0 {
+            continue;
+        }
+        let e = f64::from(*v - max).exp();
+        sum += e;
+        *v = e as f32;
+    }
+    for v in row.iter_mut() {
+        if !(keep_zero && *v == 0.0) {
+            *v = (f64::from(*v) / sum) as f32;
+        }
+    }
+}
+
+/// The probit function: √2 · erfinv(2v − 1).
+pub fn probit(v: f32) -> f32 {
+    (std::f64::consts::SQRT_2 * erf_inv(2.0 * f64::from(v) - 1.0)) as f32
+}
+
+/// Inverse error function (Giles' approximation, single-precision accurate).
+fn erf_inv(x: f64) -> f64 {
+    let w = -((1.0 - x) * (1.0 + x)).ln();
+    if w < 5.0 {
+        let w = w - 2.5;
+        let mut p = 2.810_226_36e-08;
+        for c in [
+            3.432_739_39e-07,
+            -3.523_387_7e-06,
+            -4.391_506_54e-06,
+            0.000_218_580_87,
+            -0.001_253_725_03,
+            -0.004_177_681_64,
+            0.246_640_727,
+            1.501_409_41,
+        ] {
+            p = c + p * w;
+        }
+        p * x
+    } else {
+        let w = w.sqrt() - 3.0;
+        let mut p = -0.000_200_214_257;
+        for c in [
+            0.000_100_950_558,
+            0.001_349_343_22,
+            -0.003_673_428_44,
+            0.005_739_507_73,
+            -0.007_622_461_3,
+            0.009_438_870_47,
+            1.001_674_06,
+            2.832_976_82,
+        ] {
+            p = c + p * w;
+        }
+        p * x
+    }
+}

@@ -8,7 +8,7 @@ use crate::attrs::Attrs;
 use crate::error::{LoadError, RunError};
 use crate::ops::{self, Kernel};
 use crate::proto::ModelProto;
-use crate::tensor::{Tensor, Value, ValueType};
+use crate::tensor::{Keys, Tensor, Value, ValueType};
 
 /// A graph input or output: its name and declared type.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +38,8 @@ pub struct Model {
     pub producer: String,
     /// The model's metadata properties.
     pub metadata: Vec<(String, String)>,
+    /// The class labels of the graph's classifier, in score order, if it has one.
+    pub class_labels: Option<Keys>,
     steps: Vec<Step>,
     constants: Vec<Option<Value>>,
     input_slots: Vec<usize>,
@@ -191,7 +193,19 @@ impl Model {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
+        let class_labels = graph.node.iter().find_map(|n| {
+            let a = Attrs::new(n);
+            let strings = a.strings("classlabels_strings");
+            if !strings.is_empty() {
+                return Some(Keys::Str(strings));
+            }
+            [a.ints("classlabels_int64s"), a.ints("classlabels_ints")]
+                .into_iter()
+                .find(|v| !v.is_empty())
+                .map(Keys::I64)
+        });
         Ok(Self {
+            class_labels,
             inputs,
             outputs,
             opsets: model

@@ -19,6 +19,17 @@ const OPERATIONS: &[&str] = &[
     "PUT /api/products/{id}",
     "PATCH /api/products/{id}",
     "DELETE /api/products/{id}",
+    "GET /api/models",
+    "GET /api/models/{name}",
+    "POST /api/models/{name}/versions",
+    "GET /api/models/{name}/versions/{version}",
+    "DELETE /api/models/{name}/versions/{version}",
+    "GET /api/models/{name}/versions/{version}/onnx",
+    "PUT /api/models/{name}/aliases/{alias}",
+    "DELETE /api/models/{name}/aliases/{alias}",
+    "POST /api/models/{name}/predict",
+    "POST /api/models/{name}/versions/{version}/predict",
+    "POST /api/models/{name}/aliases/{alias}/predict",
     "GET /healthz",
     "GET /readyz",
 ];
@@ -66,7 +77,7 @@ db_test! {
         let router = db.router();
         for op in documented_operations() {
             let (method, path) = op.split_once(' ').unwrap();
-            let uri = path.replace("{id}", "1");
+            let uri = path.replace("{id}", "1").replace("{name}", "m").replace("{version}", "1").replace("{alias}", "a");
             let r = call(&router, method.parse().unwrap(), &uri, Some("application/json"), "{}").await;
             assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{op}");
             let no_route = r.json["detail"].as_str().unwrap_or("").starts_with("no route");

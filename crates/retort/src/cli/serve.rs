@@ -30,6 +30,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let _ = stop_tx.send(true);
     };
     let state = AppState::new(db.clone(), args.limits.clone());
+    match crate::entities::model::service::preload(&state).await {
+        Ok(n) => tracing::info!(models = n, "models loaded"),
+        Err(e) => tracing::warn!(error = ?e, "loading models failed; they will load on first use"),
+    }
     let server = app::serve(listener, state, signal);
     let grace = Duration::from_secs(args.shutdown_grace_secs);
     let deadline = async move {

@@ -7,9 +7,12 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::kernel::state::AppState;
 
+pub mod model;
 pub mod product;
 
 /// Every entity's routes, documented.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(product::router())
+    OpenApiRouter::new()
+        .merge(product::router())
+        .merge(model::router())
 }

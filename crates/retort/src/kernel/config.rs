@@ -64,6 +64,12 @@ pub struct Limits {
     /// Largest CSV upload, in bytes (larger ones get 413).
     #[arg(long, env = "RETORT_IMPORT_LIMIT", default_value_t = 512 * 1024 * 1024)]
     pub import_limit: usize,
+    /// Largest model upload (an ONNX file), in bytes (larger ones get 413).
+    #[arg(long, env = "RETORT_MODEL_LIMIT", default_value_t = 256 * 1024 * 1024)]
+    pub model_limit: usize,
+    /// Largest predict request body, in bytes (larger ones get 413).
+    #[arg(long, env = "RETORT_PREDICT_LIMIT", default_value_t = 64 * 1024 * 1024)]
+    pub predict_limit: usize,
 }
 
 impl Default for Limits {
@@ -71,6 +77,8 @@ impl Default for Limits {
         Self {
             body_limit: 1024 * 1024,
             import_limit: 512 * 1024 * 1024,
+            model_limit: 256 * 1024 * 1024,
+            predict_limit: 64 * 1024 * 1024,
         }
     }
 }

@@ -36,6 +36,15 @@ impl FieldError {
         }
     }
 
+    /// An error about the path parameter `name`.
+    pub fn path_param(name: &str, message: impl Into<String>) -> Self {
+        Self {
+            path: format!("/{name}"),
+            message: message.into(),
+            location: Some("path"),
+        }
+    }
+
     /// An error about the query parameter `name`.
     pub fn query(name: &str, message: impl Into<String>) -> Self {
         Self {

@@ -119,6 +119,17 @@ where
 #[derive(Debug, Default, Clone)]
 pub struct QueryPairs(pub Vec<(String, String)>);
 
+impl QueryPairs {
+    /// Parses a raw query string.
+    pub fn from_request(query: Option<&str>) -> Self {
+        Self(
+            form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     type Rejection = AppError;
 

@@ -5,6 +5,7 @@ pub mod csv_import;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod inference;
 pub mod openapi;
 pub mod pagination;
 pub mod query;

@@ -16,6 +16,7 @@ use super::error::{FieldError, Problem, RowError};
     components(schemas(Problem, FieldError, RowError)),
     tags(
         (name = "products", description = "Tire SKUs of the pricing workbench"),
+        (name = "models", description = "Deployed ONNX models: versions, aliases, predictions"),
         (name = "health", description = "Liveness and readiness probes"),
     )
 )]

@@ -112,6 +112,10 @@ pub enum Bind {
     Float(f64),
     /// A boolean.
     Bool(bool),
+    /// Bytes.
+    Blob(Vec<u8>),
+    /// SQL NULL for a text column (PostgreSQL types it as text).
+    Null,
 }
 
 /// SQL text with its bound values in placeholder order.
@@ -129,6 +133,22 @@ pub struct Sql {
 }
 
 impl Sql {
+    /// A statement from literal `parts` with one value bound between each two:
+    /// `Sql::with(b, &["SELECT id FROM t WHERE a = ", " AND b = ", ""], vec![x, y])`.
+    pub fn with(backend: Backend, parts: &[&str], binds: Vec<Bind>) -> Self {
+        let mut sql = Self::new(backend);
+        let mut binds = binds.into_iter();
+        for (i, part) in parts.iter().enumerate() {
+            sql.push(part);
+            if i + 1 < parts.len() {
+                if let Some(b) = binds.next() {
+                    sql.bind(b);
+                }
+            }
+        }
+        sql
+    }
+
     /// An empty statement for `backend`.
     pub fn new(backend: Backend) -> Self {
         Self {
@@ -163,6 +183,8 @@ impl Sql {
                 Bind::Int(i) => q.bind(*i),
                 Bind::Float(f) => q.bind(*f),
                 Bind::Bool(v) => q.bind(*v),
+                Bind::Blob(b) => q.bind(b.clone()),
+                Bind::Null => q.bind(None::<String>),
             },
         )
     }

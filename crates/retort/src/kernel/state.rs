@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 
 use super::config::Limits;
 use super::db::Db;
+use super::inference::ModelCache;
 
 /// Everything a handler may depend on; cheap to clone.
 #[derive(Debug, Clone)]
@@ -14,6 +15,8 @@ pub struct AppState {
     pub db: Db,
     /// Request size limits.
     pub limits: Arc<Limits>,
+    /// Compiled models in memory.
+    pub models: Arc<ModelCache>,
 }
 
 impl AppState {
@@ -22,6 +25,7 @@ impl AppState {
         Self {
             db,
             limits: Arc::new(limits),
+            models: Arc::new(ModelCache::default()),
         }
     }
 }

@@ -1,0 +1,349 @@
+//! HTTP handlers of the model registry and the predict endpoints.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value as Json_};
+
+use super::schema::{
+    AliasIn, AliasOut, DeployMeta, DeployParams, ModelList, ModelOut, PredictIn, PredictOut,
+    VersionOut,
+};
+use super::service::{self, Selector};
+use crate::kernel::error::{AppError, AppResult, FieldError, Problem};
+use crate::kernel::extract::{Parse, QueryPairs, ValidJson, field_errors, parse_json};
+use crate::kernel::state::AppState;
+
+fn version_number(raw: &str) -> AppResult<i64> {
+    raw.parse::<i64>().ok().filter(|v| *v >= 1).ok_or_else(|| {
+        AppError::NotFound(format!("no version {raw:?}: versions are numbers from 1"))
+    })
+}
+
+/// Reads a whole body up to `limit` bytes (413 past it).
+async fn body_bytes(body: Body, limit: usize) -> AppResult<Vec<u8>> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|e| {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.to_string().contains("length limit"))
+                || e.to_string().contains("length limit");
+            if too_large {
+                AppError::PayloadTooLarge(limit)
+            } else {
+                AppError::BadRequest(format!("could not read the body: {e}"))
+            }
+        })
+}
+
+fn content_type(request: &Request) -> String {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Lists every model with its versions and aliases.
+#[utoipa::path(get, path = "/api/models", tag = "models",
+    responses((status = 200, description = "Every model", body = ModelList)))]
+pub async fn list_models(State(state): State<AppState>) -> AppResult<Json<ModelList>> {
+    Ok(Json(ModelList {
+        items: service::list_models(&state).await?,
+    }))
+}
+
+/// Fetches one model.
+#[utoipa::path(get, path = "/api/models/{name}", tag = "models",
+    params(("name" = String, Path, description = "Model name")),
+    responses(
+        (status = 200, description = "The model", body = ModelOut),
+        (status = 404, description = "No such model", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_model(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> AppResult<Json<ModelOut>> {
+    Ok(Json(service::get_model(&state, &name).await?))
+}
+
+/// Deploys an ONNX file as the next version of a model (created on first deploy).
+///
+/// Send the file as `application/octet-stream` with metadata in the query string, or as
+/// `multipart/form-data` with a `file` part and the metadata as text fields.
+#[utoipa::path(post, path = "/api/models/{name}/versions", tag = "models",
+    params(("name" = String, Path, description = "Model name: a-z, 0-9, '.', '_', '-'"), DeployParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The ONNX file"),
+    responses(
+        (status = 201, description = "Deployed; `Location` names the new version", body = VersionOut,
+            headers(("location" = String, description = "URL of the new version"))),
+        (status = 413, description = "File too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Neither octet-stream nor multipart", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an ONNX model, unsupported operators, or bad metadata", body = Problem,
+            content_type = "application/problem+json"),
+    ))]
+pub async fn deploy_version(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    request: Request,
+) -> AppResult<Response> {
+    let limit = state.limits.model_limit;
+    let (meta, bytes) = match content_type(&request).as_str() {
+        "application/octet-stream" | "application/onnx" => {
+            let pairs = QueryPairs::from_request(request.uri().query());
+            let record: Map<String, Json_> = pairs
+                .0
+                .into_iter()
+                .map(|(k, v)| (k, Json_::String(v)))
+                .collect();
+            let meta =
+                DeployMeta::parse(&record).map_err(|e| AppError::Validation(query_errors(e)))?;
+            (meta, body_bytes(request.into_body(), limit).await?)
+        }
+        "multipart/form-data" => read_multipart(request, &state, limit).await?,
+        _ => {
+            return Err(AppError::UnsupportedMediaType(
+                "application/octet-stream (or multipart/form-data)",
+            ));
+        }
+    };
+    let out = service::deploy(&state, &name, meta, bytes).await?;
+    let location = format!("/api/models/{}/versions/{}", out.model, out.version);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(out),
+    )
+        .into_response())
+}
+
+fn query_errors(errors: Vec<(String, String)>) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|(k, m)| FieldError::query(&k, m))
+        .collect()
+}
+
+async fn read_multipart(
+    request: Request,
+    state: &AppState,
+    limit: usize,
+) -> AppResult<(DeployMeta, Vec<u8>)> {
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| AppError::BadRequest(format!("malformed multipart body: {e}")))?;
+    let mut fields = Map::new();
+    let mut file = None;
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("malformed multipart body: {e}")))?
+    {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "file" {
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field
+                .chunk()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("reading the file part: {e}")))?
+            {
+                if bytes.len() + chunk.len() > limit {
+                    return Err(AppError::PayloadTooLarge(limit));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            file = Some(bytes);
+        } else {
+            let text = field
+                .text()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("reading field {name:?}: {e}")))?;
+            fields.insert(name, Json_::String(text));
+        }
+    }
+    let meta = DeployMeta::parse(&fields).map_err(|e| AppError::Validation(field_errors("", e)));
+    match (meta, file) {
+        (Ok(meta), Some(file)) => Ok((meta, file)),
+        (Ok(_), None) => Err(AppError::Validation(vec![FieldError::new(
+            "/file",
+            "is required: a part named \"file\" with the ONNX bytes",
+        )])),
+        (Err(AppError::Validation(mut errors)), None) => {
+            errors.push(FieldError::new(
+                "/file",
+                "is required: a part named \"file\" with the ONNX bytes",
+            ));
+            Err(AppError::Validation(errors))
+        }
+        (Err(e), _) => Err(e),
+    }
+}
+
+/// Fetches one version: metadata, metrics, signature, backend, aliases.
+#[utoipa::path(get, path = "/api/models/{name}/versions/{version}", tag = "models",
+    params(("name" = String, Path, description = "Model name"), ("version" = i64, Path, description = "Version number")),
+    responses(
+        (status = 200, description = "The version", body = VersionOut),
+        (status = 404, description = "No such model or version", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_version(
+    State(state): State<AppState>,
+    Path((name, version)): Path<(String, String)>,
+) -> AppResult<Json<VersionOut>> {
+    Ok(Json(
+        service::get_version(&state, &name, version_number(&version)?).await?,
+    ))
+}
+
+/// Deletes a version; refused while an alias points to it.
+#[utoipa::path(delete, path = "/api/models/{name}/versions/{version}", tag = "models",
+    params(("name" = String, Path, description = "Model name"), ("version" = i64, Path, description = "Version number")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such model or version", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An alias points to this version", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_version(
+    State(state): State<AppState>,
+    Path((name, version)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    service::delete_version(&state, &name, version_number(&version)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Downloads the ONNX file of a version, byte for byte as deployed.
+#[utoipa::path(get, path = "/api/models/{name}/versions/{version}/onnx", tag = "models",
+    params(("name" = String, Path, description = "Model name"), ("version" = i64, Path, description = "Version number")),
+    responses(
+        (status = 200, description = "The ONNX file", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 404, description = "No such model or version", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn download_onnx(
+    State(state): State<AppState>,
+    Path((name, version)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let version = version_number(&version)?;
+    let (bytes, sha) = service::onnx_file(&state, &name, version).await?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Ok(v) =
+        HeaderValue::from_str(&format!("attachment; filename=\"{name}-v{version}.onnx\""))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{sha}\"")) {
+        headers.insert(header::ETAG, v);
+    }
+    Ok(response)
+}
+
+/// Points an alias (e.g. `production`) at a version, creating or moving it atomically.
+#[utoipa::path(put, path = "/api/models/{name}/aliases/{alias}", tag = "models", request_body = AliasIn,
+    params(("name" = String, Path, description = "Model name"), ("alias" = String, Path, description = "Alias name (not a number)")),
+    responses(
+        (status = 200, description = "The alias now points to the version", body = AliasOut),
+        (status = 404, description = "No such model", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such version, or a bad alias name", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn set_alias(
+    State(state): State<AppState>,
+    Path((name, alias)): Path<(String, String)>,
+    ValidJson(input): ValidJson<AliasIn>,
+) -> AppResult<Json<AliasOut>> {
+    Ok(Json(
+        service::set_alias(&state, &name, &alias, input.version).await?,
+    ))
+}
+
+/// Removes an alias.
+#[utoipa::path(delete, path = "/api/models/{name}/aliases/{alias}", tag = "models",
+    params(("name" = String, Path, description = "Model name"), ("alias" = String, Path, description = "Alias name")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such model or alias", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_alias(
+    State(state): State<AppState>,
+    Path((name, alias)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    service::delete_alias(&state, &name, &alias).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn predict_with(
+    state: AppState,
+    name: &str,
+    selector: Selector,
+    request: Request,
+) -> AppResult<Json<PredictOut>> {
+    if !content_type(&request).ends_with("json") {
+        return Err(AppError::UnsupportedMediaType("application/json"));
+    }
+    let bytes = body_bytes(request.into_body(), state.limits.predict_limit).await?;
+    let body = parse_json(&bytes)?;
+    Ok(Json(
+        service::predict(&state, name, &selector, &body).await?,
+    ))
+}
+
+/// Predicts with the `production` alias, or the latest version when there is none.
+#[utoipa::path(post, path = "/api/models/{name}/predict", tag = "models", request_body = PredictIn,
+    params(("name" = String, Path, description = "Model name")),
+    responses(
+        (status = 200, description = "One prediction per row", body = PredictOut),
+        (status = 404, description = "No such model", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad rows: every bad cell listed with its row and column", body = Problem,
+            content_type = "application/problem+json"),
+    ))]
+pub async fn predict(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    request: Request,
+) -> AppResult<Json<PredictOut>> {
+    predict_with(state, &name, Selector::Default, request).await
+}
+
+/// Predicts with a given version.
+#[utoipa::path(post, path = "/api/models/{name}/versions/{version}/predict", tag = "models", request_body = PredictIn,
+    params(("name" = String, Path, description = "Model name"), ("version" = i64, Path, description = "Version number")),
+    responses(
+        (status = 200, description = "One prediction per row", body = PredictOut),
+        (status = 404, description = "No such model or version", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad rows", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn predict_version(
+    State(state): State<AppState>,
+    Path((name, version)): Path<(String, String)>,
+    request: Request,
+) -> AppResult<Json<PredictOut>> {
+    let v = version_number(&version)?;
+    predict_with(state, &name, Selector::Version(v), request).await
+}
+
+/// Predicts with the version an alias points to.
+#[utoipa::path(post, path = "/api/models/{name}/aliases/{alias}/predict", tag = "models", request_body = PredictIn,
+    params(("name" = String, Path, description = "Model name"), ("alias" = String, Path, description = "Alias name")),
+    responses(
+        (status = 200, description = "One prediction per row", body = PredictOut),
+        (status = 404, description = "No such model or alias", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad rows", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn predict_alias(
+    State(state): State<AppState>,
+    Path((name, alias)): Path<(String, String)>,
+    request: Request,
+) -> AppResult<Json<PredictOut>> {
+    predict_with(state, &name, Selector::Alias(alias), request).await
+}

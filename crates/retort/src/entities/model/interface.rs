@@ -1,0 +1,228 @@
+//! Domain types of the model registry: names, aliases, and a model's row signature as
+//! read from its ONNX graph.
+
+use retort_onnx::{ElemType, Keys, Model, ValueType};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Checks a model or alias name: 1–64 of `a-z 0-9 . _ -`, starting with a letter or digit.
+pub fn parse_name(kind: &str, raw: &str) -> Result<String, String> {
+    let ok = !raw.is_empty()
+        && raw.len() <= 64
+        && raw.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(format!(
+            "{kind} names are 1-64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit; got {raw:?}"
+        ))
+    }
+}
+
+/// Checks an alias: a name that is not a number (numbers are versions).
+pub fn parse_alias(raw: &str) -> Result<String, String> {
+    let name = parse_name("alias", raw)?;
+    if name.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!(
+            "an alias may not be a number (numbers are versions); got {raw:?}"
+        ));
+    }
+    Ok(name)
+}
+
+/// What a model predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// One or more numbers per row.
+    Regression,
+    /// A label and class probabilities per row.
+    Classification,
+    /// Anything else: outputs are returned by name.
+    Other,
+}
+
+/// One column of a predict row: which graph input it feeds, at which position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Column {
+    /// The column name in request rows.
+    pub name: String,
+    /// Element type: `float`, `double`, `int64`, `int32`, `string` or `bool`.
+    pub dtype: String,
+    /// Whether null is accepted (as a missing value, NaN) — numbers only.
+    pub nullable: bool,
+    /// The ONNX graph input it feeds.
+    pub input: String,
+    /// Its position within that input's row.
+    pub index: usize,
+}
+
+/// One graph output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Output {
+    /// The ONNX output name.
+    pub name: String,
+    /// `tensor(<dtype>)` or `seq(map(<key>,<value>))`.
+    pub r#type: String,
+}
+
+/// How rows map to the graph, and what comes back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Signature {
+    /// The columns of a request row, in order.
+    pub columns: Vec<Column>,
+    /// The graph outputs.
+    pub outputs: Vec<Output>,
+    /// What the model predicts.
+    pub task: Task,
+    /// Class labels in probability order, for classifiers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_labels: Option<Vec<serde_json::Value>>,
+}
+
+fn type_name(t: &ValueType) -> String {
+    match t {
+        ValueType::Tensor { elem, .. } => format!("tensor({})", elem.name()),
+        ValueType::MapSeq { key, value } => format!("seq(map({},{}))", key.name(), value.name()),
+        ValueType::Other => "other".into(),
+    }
+}
+
+/// Reads the row signature of a compiled model. `feature_names`, when given, name the
+/// columns in graph order (needed for inputs wider than one column to get real names).
+pub fn signature(model: &Model, feature_names: Option<&[String]>) -> Result<Signature, String> {
+    let mut columns = Vec::new();
+    for input in &model.inputs {
+        let ValueType::Tensor { elem, shape } = &input.ty else {
+            return Err(format!(
+                "input {:?} is not a tensor; the row API needs tensor inputs",
+                input.name
+            ));
+        };
+        let width = match shape.as_deref() {
+            Some([_]) => 1,
+            Some([_, Some(w)]) => *w,
+            Some([_, None]) | None => 1,
+            Some(other) => {
+                return Err(format!(
+                    "input {:?} has {} dimensions; the row API takes [rows, columns] inputs",
+                    input.name,
+                    other.len()
+                ));
+            }
+        };
+        for index in 0..width {
+            let name = if width == 1 {
+                input.name.clone()
+            } else {
+                format!("{}_{index}", input.name)
+            };
+            let numeric = matches!(elem, ElemType::Float | ElemType::Double);
+            columns.push(Column {
+                name,
+                dtype: elem.name().to_owned(),
+                nullable: numeric,
+                input: input.name.clone(),
+                index,
+            });
+        }
+    }
+    if let Some(names) = feature_names {
+        if names.len() != columns.len() {
+            return Err(format!(
+                "{} feature names given for {} columns ({})",
+                names.len(),
+                columns.len(),
+                columns
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for (c, n) in columns.iter_mut().zip(names) {
+            c.name = n.clone();
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(dup) = columns.iter().find(|c| !seen.insert(c.name.as_str())) {
+        return Err(format!("column {:?} appears twice", dup.name));
+    }
+    let outputs: Vec<Output> = model
+        .outputs
+        .iter()
+        .map(|o| Output {
+            name: o.name.clone(),
+            r#type: type_name(&o.ty),
+        })
+        .collect();
+    let label_like = |t: &ValueType| {
+        matches!(
+            t,
+            ValueType::Tensor {
+                elem: ElemType::Int64 | ElemType::String | ElemType::Int32,
+                ..
+            }
+        )
+    };
+    let prob_like = |t: &ValueType| {
+        matches!(
+            t,
+            ValueType::MapSeq { .. }
+                | ValueType::Tensor {
+                    elem: ElemType::Float | ElemType::Double,
+                    ..
+                }
+        )
+    };
+    let task = match model.outputs.as_slice() {
+        [a, b, ..] if label_like(&a.ty) && prob_like(&b.ty) => Task::Classification,
+        [a, ..]
+            if matches!(
+                a.ty,
+                ValueType::Tensor {
+                    elem: ElemType::Float | ElemType::Double,
+                    ..
+                }
+            ) =>
+        {
+            Task::Regression
+        }
+        _ => Task::Other,
+    };
+    let class_labels = match (&task, &model.class_labels) {
+        (Task::Classification, Some(Keys::I64(v))) => {
+            Some(v.iter().map(|&x| serde_json::Value::from(x)).collect())
+        }
+        (Task::Classification, Some(Keys::Str(v))) => Some(
+            v.iter()
+                .map(|x| serde_json::Value::from(x.as_str()))
+                .collect(),
+        ),
+        _ => None,
+    };
+    Ok(Signature {
+        columns,
+        outputs,
+        task,
+        class_labels,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_lowercase_slugs_and_aliases_are_not_numbers() {
+        assert!(parse_name("model", "price-v2.1_x").is_ok());
+        assert!(parse_name("model", "Price").is_err());
+        assert!(parse_name("model", "-x").is_err());
+        assert!(parse_name("model", "").is_err());
+        assert!(parse_alias("production").is_ok());
+        assert!(parse_alias("12").is_err());
+    }
+}

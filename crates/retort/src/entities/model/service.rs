@@ -1,0 +1,354 @@
+//! The registry's rules: deploy (validate, compile, store, swap in), aliases, deletes,
+//! and predictions with the version a name, number or alias selects.
+
+use std::sync::Arc;
+
+use retort_onnx::{LoadError, Model};
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+
+use super::interface::{self, Signature, parse_alias, parse_name};
+use super::model::{self, NewVersion, VersionRow};
+use super::predict;
+use super::schema::{AliasOut, DeployMeta, ModelOut, PredictOut, VersionOut};
+use crate::kernel::error::{AppError, AppResult, FieldError};
+use crate::kernel::state::AppState;
+use crate::kernel::time;
+
+/// Which version of a model answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// The `production` alias if it exists, else the latest version.
+    Default,
+    /// A version number.
+    Version(i64),
+    /// An alias.
+    Alias(String),
+}
+
+/// The alias the default selector prefers.
+pub const PRODUCTION: &str = "production";
+
+/// Rows above which a prediction runs on the blocking pool instead of the request's task.
+const INLINE_ROWS: usize = 64;
+
+fn model_name(raw: &str) -> AppResult<String> {
+    parse_name("model", raw)
+        .map_err(|m| AppError::Validation(vec![FieldError::path_param("name", m)]))
+}
+
+fn no_model(name: &str) -> AppError {
+    AppError::NotFound(format!("no model named {name:?}"))
+}
+
+fn no_version(name: &str, version: i64) -> AppError {
+    AppError::NotFound(format!("model {name:?} has no version {version}"))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Compiles ONNX bytes off the async runtime; a bad file is a 422 naming the problem.
+async fn compile(bytes: Arc<Vec<u8>>) -> AppResult<Model> {
+    let result = tokio::task::spawn_blocking(move || Model::load(&bytes))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("model compiler panicked: {e}")))?;
+    result.map_err(|e| {
+        let message = match e {
+            LoadError::Decode(m) => format!("is not an ONNX model: {m}"),
+            LoadError::Invalid(m) => format!("is not a valid ONNX model: {m}"),
+            LoadError::Unsupported(ops) => format!(
+                "uses operators the native engine does not implement: {}; export the model with \
+                 the standard ai.onnx / ai.onnx.ml operators (skl2onnx, onnxmltools) or simplify the graph",
+                ops.join(", ")
+            ),
+        };
+        AppError::Validation(vec![FieldError::new("/file", message)])
+    })
+}
+
+/// Deploys `bytes` as the next version of model `name`.
+pub async fn deploy(
+    state: &AppState,
+    name: &str,
+    meta: DeployMeta,
+    bytes: Vec<u8>,
+) -> AppResult<VersionOut> {
+    let name = model_name(name)?;
+    if bytes.is_empty() {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "/file",
+            "is empty: send the ONNX file's bytes",
+        )]));
+    }
+    let bytes = Arc::new(bytes);
+    let compiled = compile(bytes.clone()).await?;
+    let sig = interface::signature(&compiled, meta.feature_names.as_deref()).map_err(|m| {
+        let path = if meta.feature_names.is_some() {
+            "/feature_names"
+        } else {
+            "/file"
+        };
+        AppError::Validation(vec![FieldError::new(path, m)])
+    })?;
+    let signature = serde_json::to_string(&sig).map_err(|e| AppError::Internal(e.into()))?;
+    let metrics = meta.metrics.to_string();
+    let feature_names = meta
+        .feature_names
+        .as_ref()
+        .map(|f| Json::from(f.clone()).to_string());
+    let sha = sha256_hex(&bytes);
+    let now = time::now();
+
+    let mut tx = state.db.pool().begin().await?;
+    let m = model::upsert_model(&mut tx, &name, &now).await?;
+    let version = model::next_version(&mut tx, m.id).await?;
+    let new = NewVersion {
+        description: &meta.description,
+        framework: &meta.framework,
+        metrics: &metrics,
+        feature_names: feature_names.as_deref(),
+        sha256: &sha,
+        backend: "native",
+        signature: &signature,
+        onnx: &bytes,
+    };
+    let id = model::insert_version(&mut tx, m.id, version, &new, &now)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => AppError::Conflict(format!(
+                "another deploy of {name:?} took version {version} at the same time; retry"
+            )),
+            _ => AppError::from(e),
+        })?;
+    tx.commit().await?;
+    state.models.insert(id, Arc::new(compiled));
+    let mut aliases = Vec::new();
+    if let Some(alias) = &meta.alias {
+        model::set_alias(&state.db, m.id, alias, version, &now).await?;
+        aliases.push(alias.clone());
+    }
+    let row = model::find_version(&state.db, &name, version)
+        .await?
+        .ok_or_else(|| no_version(&name, version))?;
+    Ok(VersionOut::new(row, aliases))
+}
+
+/// Every model.
+pub async fn list_models(state: &AppState) -> AppResult<Vec<ModelOut>> {
+    let mut out = Vec::new();
+    for m in model::list_models(&state.db).await? {
+        let versions = model::versions(&state.db, m.id)
+            .await?
+            .iter()
+            .map(|v| v.version)
+            .collect();
+        let aliases = model::aliases(&state.db, m.id).await?;
+        out.push(ModelOut::new(m, versions, aliases));
+    }
+    Ok(out)
+}
+
+/// One model; 404 if there is none.
+pub async fn get_model(state: &AppState, name: &str) -> AppResult<ModelOut> {
+    let m = model::find_model(&state.db, name)
+        .await?
+        .ok_or_else(|| no_model(name))?;
+    let versions = model::versions(&state.db, m.id)
+        .await?
+        .iter()
+        .map(|v| v.version)
+        .collect();
+    let aliases = model::aliases(&state.db, m.id).await?;
+    Ok(ModelOut::new(m, versions, aliases))
+}
+
+async fn version_row(state: &AppState, name: &str, version: i64) -> AppResult<VersionRow> {
+    model::find_version(&state.db, name, version)
+        .await?
+        .ok_or_else(|| no_version(name, version))
+}
+
+async fn aliases_of(state: &AppState, v: &VersionRow) -> AppResult<Vec<String>> {
+    Ok(model::aliases(&state.db, v.model_id)
+        .await?
+        .into_iter()
+        .filter(|(_, n)| *n == v.version)
+        .map(|(a, _)| a)
+        .collect())
+}
+
+/// One version; 404 if missing.
+pub async fn get_version(state: &AppState, name: &str, version: i64) -> AppResult<VersionOut> {
+    let row = version_row(state, name, version).await?;
+    let aliases = aliases_of(state, &row).await?;
+    Ok(VersionOut::new(row, aliases))
+}
+
+/// The ONNX file of a version, with its SHA-256.
+pub async fn onnx_file(state: &AppState, name: &str, version: i64) -> AppResult<(Vec<u8>, String)> {
+    let row = version_row(state, name, version).await?;
+    let bytes = model::onnx_bytes(&state.db, row.id)
+        .await?
+        .ok_or_else(|| no_version(name, version))?;
+    Ok((bytes, row.sha256))
+}
+
+/// Points `alias` at `version`; 404 for an unknown model, 422 for an unknown version.
+pub async fn set_alias(
+    state: &AppState,
+    name: &str,
+    alias: &str,
+    version: i64,
+) -> AppResult<AliasOut> {
+    let alias = parse_alias(alias)
+        .map_err(|m| AppError::Validation(vec![FieldError::path_param("alias", m)]))?;
+    let m = model::find_model(&state.db, name)
+        .await?
+        .ok_or_else(|| no_model(name))?;
+    if model::find_version(&state.db, name, version)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "/version",
+            format!("model {name:?} has no version {version}"),
+        )]));
+    }
+    model::set_alias(&state.db, m.id, &alias, version, &time::now()).await?;
+    Ok(AliasOut {
+        model: m.name,
+        alias,
+        version,
+    })
+}
+
+/// Removes an alias; 404 if it does not exist.
+pub async fn delete_alias(state: &AppState, name: &str, alias: &str) -> AppResult<()> {
+    let m = model::find_model(&state.db, name)
+        .await?
+        .ok_or_else(|| no_model(name))?;
+    if model::delete_alias(&state.db, m.id, alias).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(format!(
+            "model {name:?} has no alias {alias:?}"
+        )))
+    }
+}
+
+/// Deletes a version; 409 while an alias points to it.
+pub async fn delete_version(state: &AppState, name: &str, version: i64) -> AppResult<()> {
+    let row = version_row(state, name, version).await?;
+    if !model::delete_version_unless_aliased(&state.db, row.id, row.model_id, version).await? {
+        let aliases = aliases_of(state, &row).await?;
+        return Err(AppError::Conflict(format!(
+            "version {version} of {name:?} is what alias(es) {} point to; move them first",
+            aliases.join(", ")
+        )));
+    }
+    state.models.remove(row.id);
+    Ok(())
+}
+
+/// The version row a selector picks; 404 if there is none.
+pub async fn resolve(state: &AppState, name: &str, selector: &Selector) -> AppResult<VersionRow> {
+    let version = match selector {
+        Selector::Version(v) => *v,
+        Selector::Alias(a) => model::alias_version(&state.db, name, a)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("model {name:?} has no alias {a:?}")))?,
+        Selector::Default => match model::alias_version(&state.db, name, PRODUCTION).await? {
+            Some(v) => v,
+            None => model::latest_version(&state.db, name)
+                .await?
+                .ok_or_else(|| no_model(name))?,
+        },
+    };
+    version_row(state, name, version).await
+}
+
+/// The compiled model of a version: from memory, or loaded from the database once.
+pub async fn compiled(state: &AppState, row: &VersionRow) -> AppResult<Arc<Model>> {
+    if let Some(m) = state.models.get(row.id) {
+        return Ok(m);
+    }
+    let bytes = model::onnx_bytes(&state.db, row.id)
+        .await?
+        .ok_or_else(|| no_version(&row.model, row.version))?;
+    let compiled = Arc::new(compile(Arc::new(bytes)).await.map_err(|e| {
+        AppError::Internal(anyhow::anyhow!(
+            "stored model {} v{} no longer compiles: {e:?}",
+            row.model,
+            row.version
+        ))
+    })?);
+    state.models.insert(row.id, compiled.clone());
+    Ok(compiled)
+}
+
+/// Predicts on `body` (`{"rows": [...]}`) with the version `selector` picks.
+pub async fn predict(
+    state: &AppState,
+    name: &str,
+    selector: &Selector,
+    body: &Json,
+) -> AppResult<PredictOut> {
+    let row = resolve(state, name, selector).await?;
+    let model = compiled(state, &row).await?;
+    let sig: Signature =
+        serde_json::from_str(&row.signature).map_err(|e| AppError::Internal(e.into()))?;
+    let input_names: Vec<String> = model.inputs.iter().map(|i| i.name.clone()).collect();
+    let inputs = predict::rows_to_inputs(body, &sig, &input_names).map_err(AppError::Validation)?;
+    let rows = body["rows"].as_array().map_or(0, Vec::len);
+    let run = {
+        let model = model.clone();
+        move || model.run(inputs)
+    };
+    let outputs = if rows > INLINE_ROWS {
+        tokio::task::spawn_blocking(run)
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("prediction panicked: {e}")))?
+    } else {
+        run()
+    }
+    .map_err(|e| {
+        AppError::Validation(vec![FieldError::new(
+            "/rows",
+            format!("the model rejected these rows: {e}"),
+        )])
+    })?;
+    let output_names: Vec<String> = model.outputs.iter().map(|o| o.name.clone()).collect();
+    Ok(PredictOut {
+        model: row.model.clone(),
+        version: row.version,
+        predictions: predict::predictions(&outputs, &sig, &output_names, rows),
+    })
+}
+
+/// Loads the versions requests will ask for — every aliased version and each model's
+/// latest — so the first prediction after a start does not pay for compiling.
+pub async fn preload(state: &AppState) -> AppResult<usize> {
+    let mut loaded = 0;
+    for m in model::list_models(&state.db).await? {
+        let versions = model::versions(&state.db, m.id).await?;
+        let aliased: Vec<i64> = model::aliases(&state.db, m.id)
+            .await?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        let latest = versions.last().map(|v| v.version);
+        for v in versions
+            .iter()
+            .filter(|v| Some(v.version) == latest || aliased.contains(&v.version))
+        {
+            compiled(state, v).await?;
+            loaded += 1;
+        }
+    }
+    Ok(loaded)
+}

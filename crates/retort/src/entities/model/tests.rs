@@ -1,0 +1,275 @@
+//! Model registry tests: deploys of real fixtures, versions, aliases, downloads, and
+//! predictions checked against what onnxruntime computed — on SQLite and PostgreSQL.
+
+use axum::Router;
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::db_test;
+use crate::testing::{TestResponse, call, get, send_json};
+
+fn fixture(name: &str) -> (Vec<u8>, Value) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/models");
+    let onnx = std::fs::read(dir.join(format!("{name}.onnx"))).unwrap();
+    let spec =
+        serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).unwrap()).unwrap();
+    (onnx, spec)
+}
+
+async fn deploy(router: &Router, name: &str, query: &str, bytes: Vec<u8>) -> TestResponse {
+    call(
+        router,
+        Method::POST,
+        &format!("/api/models/{name}/versions{query}"),
+        Some("application/octet-stream"),
+        bytes,
+    )
+    .await
+}
+
+/// The fixture's test rows as predict rows, with the fixture's column names.
+fn rows(spec: &Value) -> Vec<Value> {
+    let names: Vec<String> = spec["feature_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let inputs = spec["inputs"].as_object().unwrap();
+    let n = inputs.values().next().unwrap()["shape"][0]
+        .as_u64()
+        .unwrap() as usize;
+    (0..n)
+        .map(|r| {
+            let mut row = serde_json::Map::new();
+            if inputs.len() == 1 {
+                let input = inputs.values().next().unwrap();
+                let width = input["shape"][1].as_u64().unwrap() as usize;
+                for (c, name) in names.iter().enumerate() {
+                    row.insert(name.clone(), input["data"][r * width + c].clone());
+                }
+            } else {
+                for (name, input) in inputs {
+                    row.insert(name.clone(), input["data"][r].clone());
+                }
+            }
+            Value::Object(row)
+        })
+        .collect()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-5 * a.abs().max(b.abs()) + 1e-6
+}
+
+db_test! {
+    async fn a_deployed_regressor_predicts_what_onnxruntime_computed(db: TestDb) {
+        let router = db.router();
+        let (onnx, spec) = fixture("pipeline_regressor");
+        let r = deploy(&router, "price", "?framework=sklearn&description=GB%20pipeline&metrics=%7B%22r2%22%3A0.97%7D", onnx).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(r.header("location"), "/api/models/price/versions/1");
+        assert_eq!(r.json["backend"], "native");
+        assert_eq!(r.json["metrics"]["r2"], 0.97);
+        assert_eq!(r.json["signature"]["task"], "regression");
+        let p = send_json(&router, Method::POST, "/api/models/price/predict", &json!({ "rows": rows(&spec) })).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+        assert_eq!(p.json["version"], 1);
+        let want = spec["outputs"]["variable"]["data"].as_array().unwrap();
+        let got = p.json["predictions"].as_array().unwrap();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            assert!(close(g.as_f64().unwrap(), w.as_f64().unwrap()), "{g} vs {w}");
+        }
+    }
+}
+
+db_test! {
+    async fn a_classifier_answers_labels_and_named_probabilities(db: TestDb) {
+        let router = db.router();
+        for name in ["random_forest_classifier_string_labels", "logistic_multiclass_nozipmap"] {
+            let (onnx, spec) = fixture(name);
+            let features = spec["feature_names"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect::<Vec<_>>().join(",");
+            let r = deploy(&router, "cls", &format!("?feature_names={features}"), onnx).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            let version = r.json["version"].as_i64().unwrap();
+            let p = send_json(&router, Method::POST, &format!("/api/models/cls/versions/{version}/predict"), &json!({ "rows": rows(&spec) })).await;
+            assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+            let preds = p.json["predictions"].as_array().unwrap();
+            let labels = spec["library"]["predict"].as_array().unwrap();
+            for (pred, label) in preds.iter().zip(labels) {
+                assert_eq!(&pred["label"], label, "{name}");
+                let total: f64 = pred["probabilities"].as_object().unwrap().values().map(|v| v.as_f64().unwrap()).sum();
+                assert!((total - 1.0).abs() < 1e-4, "{name}: {pred}");
+            }
+        }
+    }
+}
+
+db_test! {
+    async fn bad_rows_get_one_422_naming_every_cell(db: TestDb) {
+        let router = db.router();
+        let (onnx, _) = fixture("pipeline_regressor");
+        deploy(&router, "price", "", onnx).await;
+        let body = json!({"rows": [
+            {"width_mm": "wide", "aspect_ratio": 45, "rim_in": 17, "load_index": 94, "tread_warranty_miles": null, "tier": "mid", "season": "summer"},
+            {"aspect_ratio": 45, "rim_in": 17, "load_index": 94, "tread_warranty_miles": 1, "tier": null, "season": 3, "colour": "red"},
+            7
+        ], "extra": true});
+        let r = send_json(&router, Method::POST, "/api/models/price/predict", &body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        let mut paths = r.error_paths();
+        paths.sort();
+        assert_eq!(paths, ["/extra", "/rows/0/width_mm", "/rows/1/colour", "/rows/1/season", "/rows/1/tier", "/rows/1/width_mm", "/rows/2"]);
+        let r = send_json(&router, Method::POST, "/api/models/price/predict", &json!({"rows": []})).await;
+        assert_eq!(r.error_paths(), ["/rows"]);
+    }
+}
+
+db_test! {
+    async fn versions_count_up_and_aliases_move_and_protect_versions(db: TestDb) {
+        let router = db.router();
+        let (a, spec) = fixture("linear_regression");
+        let (b, _) = fixture("ridge");
+        let features = "width_mm,aspect_ratio,rim_in,load_index,tread_warranty_miles";
+        assert_eq!(deploy(&router, "lin", &format!("?feature_names={features}"), a.clone()).await.json["version"], 1);
+        let second = deploy(&router, "lin", &format!("?feature_names={features}&alias=staging"), b).await;
+        assert_eq!(second.json["version"], 2);
+        assert_eq!(second.json["aliases"], json!(["staging"]));
+
+        let body = json!({"rows": [rows(&spec)[0].clone()]});
+        // No production alias: the latest version answers.
+        assert_eq!(send_json(&router, Method::POST, "/api/models/lin/predict", &body).await.json["version"], 2);
+        let r = send_json(&router, Method::PUT, "/api/models/lin/aliases/production", &json!({"version": 1})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(send_json(&router, Method::POST, "/api/models/lin/predict", &body).await.json["version"], 1);
+        assert_eq!(send_json(&router, Method::POST, "/api/models/lin/aliases/staging/predict", &body).await.json["version"], 2);
+
+        let r = call(&router, Method::DELETE, "/api/models/lin/versions/1", None, "").await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+        let r = send_json(&router, Method::PUT, "/api/models/lin/aliases/production", &json!({"version": 9})).await;
+        assert_eq!(r.error_paths(), ["/version"]);
+        send_json(&router, Method::PUT, "/api/models/lin/aliases/production", &json!({"version": 2})).await;
+        assert_eq!(call(&router, Method::DELETE, "/api/models/lin/versions/1", None, "").await.status, StatusCode::NO_CONTENT);
+        assert_eq!(get(&router, "/api/models/lin/versions/1").await.status, StatusCode::NOT_FOUND);
+
+        let m = get(&router, "/api/models/lin").await;
+        assert_eq!(m.json["versions"], json!([2]));
+        assert_eq!(m.json["aliases"], json!({"production": 2, "staging": 2}));
+        assert_eq!(get(&router, "/api/models").await.json["items"][0]["name"], "lin");
+        assert_eq!(call(&router, Method::DELETE, "/api/models/lin/aliases/staging", None, "").await.status, StatusCode::NO_CONTENT);
+        assert_eq!(call(&router, Method::DELETE, "/api/models/lin/aliases/staging", None, "").await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+db_test! {
+    async fn the_onnx_file_downloads_byte_for_byte(db: TestDb) {
+        let router = db.router();
+        let (onnx, _) = fixture("xgboost_classifier");
+        let r = deploy(&router, "xgb", "", onnx.clone()).await;
+        let sha = r.json["sha256"].as_str().unwrap().to_owned();
+        assert_eq!(r.json["size_bytes"].as_u64().unwrap() as usize, onnx.len());
+        let request = axum::http::Request::get("/api/models/xgb/versions/1/onnx").body(axum::body::Body::empty()).unwrap();
+        let response = tower::ServiceExt::oneshot(router, request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["etag"], format!("\"{sha}\""));
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        assert_eq!(bytes.as_ref(), onnx.as_slice());
+    }
+}
+
+db_test! {
+    async fn multipart_uploads_carry_the_file_and_its_metadata(db: TestDb) {
+        let router = db.router();
+        let (onnx, _) = fixture("ridge");
+        let boundary = "retort-test-boundary";
+        let mut body = Vec::new();
+        for (name, value) in [("framework", "sklearn"), ("alias", "production"), ("metrics", "{\"mae\": 3.5}")] {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.onnx\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(&onnx);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let ct = format!("multipart/form-data; boundary={boundary}");
+        let r = call(&router, Method::POST, "/api/models/ridge/versions", Some(&ct), body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(r.json["framework"], "sklearn");
+        assert_eq!(r.json["aliases"], json!(["production"]));
+        assert_eq!(r.json["metrics"]["mae"], 3.5);
+    }
+}
+
+db_test! {
+    async fn bad_uploads_get_a_422_that_says_why(db: TestDb) {
+        let router = db.router();
+        let r = deploy(&router, "junk", "", b"not a model at all".to_vec()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.error_paths(), ["/file"]);
+        let r = deploy(&router, "junk", "", Vec::new()).await;
+        assert_eq!(r.error_paths(), ["/file"]);
+        let (onnx, _) = fixture("linear_regression");
+        let r = deploy(&router, "Bad%20Name", "", onnx.clone()).await;
+        assert_eq!(r.error_paths(), ["/name"]);
+        let r = deploy(&router, "ok", "?feature_names=a,b&metrics=%5B1%5D&alias=7&colour=red", onnx.clone()).await;
+        let mut paths = r.error_paths();
+        paths.sort();
+        assert_eq!(paths, ["/alias", "/colour", "/metrics"]);
+        let r = deploy(&router, "ok", "?feature_names=a,b", onnx.clone()).await;
+        assert_eq!(r.error_paths(), ["/feature_names"]);
+        let r = call(&router, Method::POST, "/api/models/ok/versions", Some("application/json"), "{}").await;
+        assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(get(&router, "/api/models").await.json["items"], json!([]));
+        let small = crate::app::build_router(db.state_with(crate::kernel::config::Limits { model_limit: 100, ..Default::default() }));
+        assert_eq!(deploy(&small, "big", "", onnx).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+}
+
+db_test! {
+    async fn an_upload_with_operators_the_engine_lacks_names_them(db: TestDb) {
+        use prost::Message;
+        use retort_onnx::proto::{GraphProto, ModelProto, NodeProto, ValueInfoProto};
+        let node = |op: &str, i: &str, o: &str| NodeProto { input: vec![i.into()], output: vec![o.into()], op_type: op.into(), ..Default::default() };
+        let io = |n: &str| ValueInfoProto { name: n.into(), ..Default::default() };
+        let bytes = ModelProto {
+            ir_version: 8,
+            graph: Some(GraphProto { node: vec![node("Conv", "X", "a"), node("LSTM", "a", "Y")], input: vec![io("X")], output: vec![io("Y")], ..Default::default() }),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let r = deploy(&db.router(), "cnn", "", bytes).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let message = r.json["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("ai.onnx:Conv") && message.contains("ai.onnx:LSTM"), "{message}");
+    }
+}
+
+db_test! {
+    async fn unknown_models_versions_and_aliases_are_404(db: TestDb) {
+        let router = db.router();
+        let body = json!({"rows": [{"X_0": 1.0}]});
+        assert_eq!(send_json(&router, Method::POST, "/api/models/none/predict", &body).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(get(&router, "/api/models/none").await.status, StatusCode::NOT_FOUND);
+        let (onnx, _) = fixture("linear_regression");
+        deploy(&router, "lin", "", onnx).await;
+        assert_eq!(send_json(&router, Method::POST, "/api/models/lin/versions/5/predict", &body).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(send_json(&router, Method::POST, "/api/models/lin/versions/x/predict", &body).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(send_json(&router, Method::POST, "/api/models/lin/aliases/gold/predict", &body).await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+db_test! {
+    async fn a_restarted_server_loads_models_from_the_database(db: TestDb) {
+        let (onnx, spec) = fixture("gradient_boosting_regressor");
+        let features = spec["feature_names"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect::<Vec<_>>().join(",");
+        deploy(&db.router(), "gb", &format!("?feature_names={features}"), onnx).await;
+        // A new state has an empty cache, as a restarted process does.
+        let state = db.state();
+        assert_eq!(crate::entities::model::service::preload(&state).await.unwrap(), 1);
+        assert_eq!(state.models.len(), 1);
+        let router = crate::app::build_router(state);
+        let p = send_json(&router, Method::POST, "/api/models/gb/predict", &json!({"rows": rows(&spec)})).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+        let want = spec["outputs"]["variable"]["data"][0].as_f64().unwrap();
+        assert!(close(p.json["predictions"][0].as_f64().unwrap(), want));
+    }
+}

@@ -330,3 +330,96 @@ async fn the_binary_migrates_imports_serves_and_stops_on_sigterm_on_postgres() {
         the_binary_migrates_imports_serves_and_stops_on_sigterm(db).await;
     }
 }
+
+async fn the_binary_deploys_lists_and_serves_a_model(db: TestDb) {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/models");
+    let file = fixtures.join("pipeline_regressor.onnx");
+    let spec: Value =
+        serde_json::from_slice(&std::fs::read(fixtures.join("pipeline_regressor.json")).unwrap())
+            .unwrap();
+    let out = retort()
+        .args(["models", "deploy"])
+        .arg(&file)
+        .args([
+            "--name",
+            "price",
+            "--alias",
+            "production",
+            "--framework",
+            "sklearn",
+            "--metrics",
+            "{\"r2\": 0.9}",
+        ])
+        .args(["--database-url", &db.url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("deployed price version 1"));
+    let bad = retort()
+        .args(["models", "deploy"])
+        .arg(fixtures.join("index.json"))
+        .args(["--name", "junk", "--database-url", &db.url])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("/file"));
+    let list = retort()
+        .args(["models", "list", "--database-url", &db.url])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        text.contains("price") && text.contains("production=v1"),
+        "{text}"
+    );
+
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let child = retort()
+        .args([
+            "serve",
+            "--bind",
+            &addr.to_string(),
+            "--database-url",
+            &db.url,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    wait_until_up(addr).await;
+    let inputs = spec["inputs"].as_object().unwrap();
+    let row: serde_json::Map<String, Value> = inputs
+        .iter()
+        .map(|(k, v)| (k.clone(), v["data"][0].clone()))
+        .collect();
+    let body = json!({"rows": [row]}).to_string();
+    let reply = request(
+        addr,
+        "POST",
+        "/api/models/price/predict",
+        Some("application/json"),
+        &body,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.json);
+    let want = spec["outputs"]["variable"]["data"][0].as_f64().unwrap();
+    let got = reply.json["predictions"][0].as_f64().unwrap();
+    assert!((got - want).abs() <= 1e-5 * want.abs(), "{got} vs {want}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_deploys_lists_and_serves_a_model_on_sqlite() {
+    the_binary_deploys_lists_and_serves_a_model(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_deploys_lists_and_serves_a_model_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        the_binary_deploys_lists_and_serves_a_model(db).await;
+    }
+}

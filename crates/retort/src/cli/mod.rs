@@ -1,6 +1,7 @@
 //! The command line: `retort serve`, `retort migrate`, `retort import products FILE`.
 
 mod import;
+mod models;
 mod serve;
 
 use std::process::ExitCode;
@@ -31,6 +32,9 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Print the OpenAPI 3.1 document (the one served at /openapi.json) and exit.
     Openapi,
+    /// Deploy and list models.
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
     /// Import data from a file.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -65,6 +69,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Import(ImportCommand::Products(args)) => import::import_products(args).await,
+            Command::Models(command) => models::run(command).await,
         }
     });
     match result {

@@ -17,6 +17,8 @@ use super::error::{FieldError, Problem, RowError};
     tags(
         (name = "products", description = "Tire SKUs of the pricing workbench"),
         (name = "models", description = "Deployed ONNX models: versions, aliases, predictions"),
+        (name = "inference protocol", description = "Open Inference Protocol v2 (KServe / Triton REST), \
+            with the binary tensor data extension"),
         (name = "health", description = "Liveness and readiness probes"),
     )
 )]

@@ -49,6 +49,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     let is_api = path.starts_with("/api/")
         || path == "/api"
         || path == "/openapi.json"
+        || path.starts_with("/v2")
         || path == "/healthz"
         || path == "/readyz";
     if is_api {

@@ -78,10 +78,14 @@ pub async fn get_model(
 /// Deploys an ONNX file as the next version of a model (created on first deploy).
 ///
 /// Send the file as `application/octet-stream` with metadata in the query string, or as
-/// `multipart/form-data` with a `file` part and the metadata as text fields.
+/// `multipart/form-data` with a `file` part and the metadata as text fields. An
+/// `application/json` body (`EnsembleIn`) makes an ensemble of deployed versions instead.
 #[utoipa::path(post, path = "/api/models/{name}/versions", tag = "models",
     params(("name" = String, Path, description = "Model name: a-z, 0-9, '.', '_', '-'"), DeployParams),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The ONNX file"),
+    request_body(content(
+        (Vec<u8> = "application/octet-stream", example = json!("<ONNX bytes>")),
+        (super::schema::EnsembleIn = "application/json"),
+    ), description = "The ONNX file, or an ensemble of deployed versions"),
     responses(
         (status = 201, description = "Deployed; `Location` names the new version", body = VersionOut,
             headers(("location" = String, description = "URL of the new version"))),
@@ -109,6 +113,19 @@ pub async fn deploy_version(
             (meta, body_bytes(request.into_body(), limit).await?)
         }
         "multipart/form-data" => read_multipart(request, &state, limit).await?,
+        "application/json" => {
+            let body =
+                parse_json(&body_bytes(request.into_body(), state.limits.body_limit).await?)?;
+            let input = super::schema::parse_ensemble(&body).map_err(AppError::Validation)?;
+            let out = service::deploy_ensemble(&state, &name, input).await?;
+            let location = format!("/api/models/{}/versions/{}", out.model, out.version);
+            return Ok((
+                StatusCode::CREATED,
+                [(header::LOCATION, location)],
+                Json(out),
+            )
+                .into_response());
+        }
         _ => {
             return Err(AppError::UnsupportedMediaType(
                 "application/octet-stream (or multipart/form-data)",

@@ -226,3 +226,122 @@ mod tests {
         assert!(parse_alias("12").is_err());
     }
 }
+
+/// How an ensemble combines its members' outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Combine {
+    /// The plain mean.
+    Mean,
+    /// The mean weighted by each member's `weight`.
+    WeightedMean,
+}
+
+/// One member of an ensemble: a pinned version and its weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Member {
+    /// The member model.
+    pub model: String,
+    /// The member's version, pinned when the ensemble was made.
+    pub version: i64,
+    /// Its weight (1 for a plain mean).
+    pub weight: f64,
+}
+
+/// An ensemble version: members and how their outputs combine (regressors: the
+/// predictions; classifiers: the class probabilities, the label being the most likely).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Ensemble {
+    /// How outputs combine.
+    pub method: Combine,
+    /// The members.
+    pub members: Vec<Member>,
+}
+
+/// Combines members' predictions (each a list, one per row) by weighted mean.
+pub fn combine(
+    ensemble: &Ensemble,
+    per_member: &[Vec<serde_json::Value>],
+    sig: &Signature,
+) -> Vec<serde_json::Value> {
+    use serde_json::Value as J;
+    let weights: Vec<f64> = ensemble
+        .members
+        .iter()
+        .map(|m| {
+            if ensemble.method == Combine::Mean {
+                1.0
+            } else {
+                m.weight
+            }
+        })
+        .collect();
+    let total: f64 = weights.iter().sum();
+    let rows = per_member.first().map_or(0, Vec::len);
+    let mean = |values: &[(f64, f64)]| values.iter().map(|(v, w)| v * w).sum::<f64>() / total;
+    (0..rows)
+        .map(|r| {
+            let items: Vec<&J> = per_member.iter().map(|p| &p[r]).collect();
+            match items.first() {
+                Some(J::Number(_)) => {
+                    let vals: Vec<(f64, f64)> = items
+                        .iter()
+                        .zip(&weights)
+                        .map(|(v, &w)| (v.as_f64().unwrap_or(f64::NAN), w))
+                        .collect();
+                    serde_json::Number::from_f64(mean(&vals)).map_or(J::Null, J::Number)
+                }
+                Some(J::Array(first)) => J::Array(
+                    (0..first.len())
+                        .map(|k| {
+                            let vals: Vec<(f64, f64)> = items
+                                .iter()
+                                .zip(&weights)
+                                .map(|(v, &w)| (v[k].as_f64().unwrap_or(f64::NAN), w))
+                                .collect();
+                            serde_json::Number::from_f64(mean(&vals)).map_or(J::Null, J::Number)
+                        })
+                        .collect(),
+                ),
+                Some(J::Object(first)) if first.contains_key("probabilities") => {
+                    let keys: Vec<String> = first["probabilities"]
+                        .as_object()
+                        .map(|m| m.keys().cloned().collect())
+                        .unwrap_or_default();
+                    let mut probs = serde_json::Map::new();
+                    let mut best: Option<(String, f64)> = None;
+                    for k in keys {
+                        let vals: Vec<(f64, f64)> = items
+                            .iter()
+                            .zip(&weights)
+                            .map(|(v, &w)| (v["probabilities"][&k].as_f64().unwrap_or(0.0), w))
+                            .collect();
+                        let p = mean(&vals);
+                        if best.as_ref().is_none_or(|(_, b)| p > *b) {
+                            best = Some((k.clone(), p));
+                        }
+                        probs.insert(
+                            k,
+                            serde_json::Number::from_f64(p).map_or(J::Null, J::Number),
+                        );
+                    }
+                    let label_key = best.map(|(k, _)| k).unwrap_or_default();
+                    let label = sig
+                        .class_labels
+                        .as_ref()
+                        .and_then(|ls| {
+                            ls.iter()
+                                .find(|l| {
+                                    l.as_str().map_or_else(|| l.to_string(), str::to_owned)
+                                        == label_key
+                                })
+                                .cloned()
+                        })
+                        .unwrap_or(J::String(label_key));
+                    serde_json::json!({ "label": label, "probabilities": probs })
+                }
+                _ => items.first().map_or(J::Null, |v| (*v).clone()),
+            }
+        })
+        .collect()
+}

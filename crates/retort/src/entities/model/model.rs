@@ -48,6 +48,8 @@ pub struct VersionRow {
     pub signature: String,
     /// Deploy time.
     pub created_at: String,
+    /// For an ensemble version, its members and how they combine (JSON text).
+    pub ensemble: Option<String>,
 }
 
 /// A new version to store.
@@ -67,12 +69,14 @@ pub struct NewVersion<'a> {
     pub backend: &'a str,
     /// Signature JSON text.
     pub signature: &'a str,
-    /// The ONNX bytes.
+    /// The ONNX bytes (empty for an ensemble).
     pub onnx: &'a [u8],
+    /// The ensemble spec JSON text, for an ensemble.
+    pub ensemble: Option<&'a str>,
 }
 
 const VERSION_COLUMNS: &str = "v.id, m.name, v.model_id, v.version, v.description, v.framework, v.metrics, \
-v.feature_names, v.sha256, v.size_bytes, v.backend, v.signature, v.created_at";
+v.feature_names, v.sha256, v.size_bytes, v.backend, v.signature, v.created_at, v.ensemble";
 
 fn model_row(r: &AnyRow) -> Result<ModelRow, sqlx::Error> {
     Ok(ModelRow {
@@ -98,6 +102,7 @@ fn version_row(r: &AnyRow) -> Result<VersionRow, sqlx::Error> {
         backend: r.try_get(10)?,
         signature: r.try_get(11)?,
         created_at: r.try_get(12)?,
+        ensemble: r.try_get(13)?,
     })
 }
 
@@ -138,7 +143,8 @@ pub async fn insert_version(
         backend,
         &[
             "INSERT INTO model_versions (model_id, version, description, framework, metrics, feature_names, sha256, \
-             size_bytes, backend, signature, onnx, created_at) VALUES (",
+             size_bytes, backend, signature, onnx, created_at, ensemble) VALUES (",
+            ", ",
             ", ",
             ", ",
             ", ",
@@ -165,6 +171,7 @@ pub async fn insert_version(
             Bind::Text(v.signature.into()),
             Bind::Blob(v.onnx.to_vec()),
             Bind::Text(now.into()),
+            v.ensemble.map_or(Bind::Null, |e| Bind::Text(e.into())),
         ],
     );
     sql.query().fetch_one(conn).await?.try_get(0)
@@ -385,4 +392,21 @@ pub async fn delete_version_unless_aliased(
         vec![Bind::Int(id), Bind::Int(model_id), Bind::Int(version)],
     );
     Ok(sql.query().execute(db.pool()).await?.rows_affected() > 0)
+}
+
+/// Every ensemble version, to find the versions they use.
+pub async fn ensembles(db: &Db) -> Result<Vec<VersionRow>, sqlx::Error> {
+    let sql = Sql::with(
+        db.backend(),
+        &[&format!(
+            "SELECT {VERSION_COLUMNS} FROM model_versions v JOIN models m ON m.id = v.model_id WHERE v.ensemble IS NOT NULL"
+        )],
+        vec![],
+    );
+    sql.query()
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(version_row)
+        .collect()
 }

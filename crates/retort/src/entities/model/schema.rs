@@ -76,6 +76,9 @@ pub struct VersionOut {
     pub signature: Signature,
     /// Aliases pointing at this version.
     pub aliases: Vec<String>,
+    /// For an ensemble: its members and how they combine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<super::interface::Ensemble>,
     /// Deploy time.
     pub created_at: String,
 }
@@ -99,6 +102,10 @@ impl VersionOut {
                 class_labels: None,
             }),
             aliases,
+            ensemble: v
+                .ensemble
+                .as_deref()
+                .and_then(|e| serde_json::from_str(e).ok()),
             created_at: v.created_at,
         }
     }
@@ -225,4 +232,110 @@ pub struct PredictOut {
     /// `{"label": …, "probabilities": {label: p, …}}`.
     #[schema(value_type = Vec<Object>)]
     pub predictions: Vec<Json>,
+}
+
+/// One member of a new ensemble: a model and a version, or an alias, and a weight.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MemberIn {
+    /// The member model.
+    pub model: String,
+    /// Its version; or give `alias`; neither means the default version (pinned now).
+    pub version: Option<i64>,
+    /// An alias to resolve (pinned now).
+    pub alias: Option<String>,
+    /// The weight, above 0 (default 1).
+    pub weight: Option<f64>,
+}
+
+/// A new ensemble version (send as `application/json` to the versions endpoint).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({"method": "weighted_mean", "members": [
+    {"model": "price-gb", "version": 3, "weight": 2.0}, {"model": "price-rf", "alias": "production", "weight": 1.0}]}))]
+pub struct EnsembleIn {
+    /// `mean` (default) or `weighted_mean`.
+    pub method: super::interface::Combine,
+    /// Two or more members with the same columns and task.
+    pub members: Vec<MemberIn>,
+    /// Free text.
+    pub description: String,
+    /// An alias to point at the new version.
+    pub alias: Option<String>,
+}
+
+/// Parses an ensemble body, reporting every problem with its pointer.
+pub fn parse_ensemble(body: &Json) -> Result<EnsembleIn, Vec<crate::kernel::error::FieldError>> {
+    use crate::kernel::error::FieldError;
+    use crate::kernel::extract::field_errors;
+    use crate::kernel::validation::Cell;
+    let Some(obj) = body.as_object() else {
+        return Err(vec![FieldError::new(
+            "",
+            "expected a JSON object with \"members\"",
+        )]);
+    };
+    let mut errors = Vec::new();
+    let mut f = Fields::new(obj);
+    let method = f
+        .optional("method", |c| {
+            crate::kernel::validation::one_of(
+                c,
+                &[
+                    ("mean", super::interface::Combine::Mean),
+                    ("weighted_mean", super::interface::Combine::WeightedMean),
+                ],
+            )
+        })
+        .unwrap_or(super::interface::Combine::Mean);
+    let description = f
+        .optional("description", |c| text_len(c, 0, 2000))
+        .unwrap_or_default();
+    let alias = f.optional("alias", |c| super::interface::parse_alias(c.text()?));
+    let members_raw = f.required("members", |c| match c {
+        Cell::Json(Json::Array(a)) if a.len() >= 2 => Ok(a.clone()),
+        Cell::Json(Json::Array(_)) => Err("an ensemble needs at least two members".to_owned()),
+        _ => Err("expected an array of members".to_owned()),
+    });
+    if let Err(e) = f.finish(()) {
+        errors.extend(field_errors("", e));
+    }
+    let mut members = Vec::new();
+    for (i, m) in members_raw.iter().enumerate() {
+        let Some(mo) = m.as_object() else {
+            errors.push(FieldError::new(
+                format!("/members/{i}"),
+                "expected an object with \"model\"",
+            ));
+            continue;
+        };
+        let mut mf = Fields::new(mo);
+        let member = MemberIn {
+            model: mf.required("model", |c| {
+                super::interface::parse_name("model", c.text()?)
+            }),
+            version: mf.optional("version", |c| {
+                crate::kernel::validation::int_in(c, 1, i64::MAX)
+            }),
+            alias: mf.optional("alias", |c| super::interface::parse_alias(c.text()?)),
+            weight: mf.optional("weight", |c| {
+                crate::kernel::validation::number_above(c, 0.0, 1e9)
+            }),
+        };
+        if member.version.is_some() && member.alias.is_some() {
+            mf.error("alias", "give a version or an alias, not both");
+        }
+        match mf.finish(member) {
+            Ok(m) => members.push(m),
+            Err(e) => errors.extend(field_errors(&format!("/members/{i}"), e)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(EnsembleIn {
+            method,
+            members,
+            description,
+            alias,
+        })
+    } else {
+        Err(errors)
+    }
 }

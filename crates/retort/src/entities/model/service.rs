@@ -7,10 +7,10 @@ use retort_onnx::{LoadError, Model};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use super::interface::{self, Signature, parse_alias, parse_name};
+use super::interface::{self, Ensemble, Member, Signature, parse_alias, parse_name};
 use super::model::{self, NewVersion, VersionRow};
 use super::predict;
-use super::schema::{AliasOut, DeployMeta, ModelOut, PredictOut, VersionOut};
+use super::schema::{AliasOut, DeployMeta, EnsembleIn, ModelOut, PredictOut, VersionOut};
 use crate::kernel::error::{AppError, AppResult, FieldError};
 use crate::kernel::state::AppState;
 use crate::kernel::time;
@@ -116,6 +116,7 @@ pub async fn deploy(
         backend: "native",
         signature: &signature,
         onnx: &bytes,
+        ensemble: None,
     };
     let id = model::insert_version(&mut tx, m.id, version, &new, &now)
         .await
@@ -192,6 +193,11 @@ pub async fn get_version(state: &AppState, name: &str, version: i64) -> AppResul
 /// The ONNX file of a version, with its SHA-256.
 pub async fn onnx_file(state: &AppState, name: &str, version: i64) -> AppResult<(Vec<u8>, String)> {
     let row = version_row(state, name, version).await?;
+    if row.ensemble.is_some() {
+        return Err(AppError::NotFound(format!(
+            "{name} version {version} is an ensemble: it has no ONNX file"
+        )));
+    }
     let bytes = model::onnx_bytes(&state.db, row.id)
         .await?
         .ok_or_else(|| no_version(name, version))?;
@@ -244,6 +250,20 @@ pub async fn delete_alias(state: &AppState, name: &str, alias: &str) -> AppResul
 /// Deletes a version; 409 while an alias points to it.
 pub async fn delete_version(state: &AppState, name: &str, version: i64) -> AppResult<()> {
     let row = version_row(state, name, version).await?;
+    for e in model::ensembles(&state.db).await? {
+        let spec: Ensemble = serde_json::from_str(e.ensemble.as_deref().unwrap_or("{}"))
+            .map_err(|err| AppError::Internal(err.into()))?;
+        if spec
+            .members
+            .iter()
+            .any(|m| m.model == name && m.version == version)
+        {
+            return Err(AppError::Conflict(format!(
+                "version {version} of {name:?} is a member of ensemble {:?} version {}; delete that first",
+                e.model, e.version
+            )));
+        }
+    }
     if !model::delete_version_unless_aliased(&state.db, row.id, row.model_id, version).await? {
         let aliases = aliases_of(state, &row).await?;
         return Err(AppError::Conflict(format!(
@@ -274,6 +294,12 @@ pub async fn resolve(state: &AppState, name: &str, selector: &Selector) -> AppRe
 
 /// The compiled model of a version: from memory, or loaded from the database once.
 pub async fn compiled(state: &AppState, row: &VersionRow) -> AppResult<Arc<Model>> {
+    if row.ensemble.is_some() {
+        return Err(AppError::BadRequest(format!(
+            "{} version {} is an ensemble: it answers POST /api/models/{}/predict; the inference protocol serves single models",
+            row.model, row.version, row.model
+        )));
+    }
     if let Some(m) = state.models.get(row.id) {
         return Ok(m);
     }
@@ -299,7 +325,31 @@ pub async fn predict(
     body: &Json,
 ) -> AppResult<PredictOut> {
     let row = resolve(state, name, selector).await?;
-    let model = compiled(state, &row).await?;
+    let predictions = match &row.ensemble {
+        Some(spec) => {
+            let spec: Ensemble =
+                serde_json::from_str(spec).map_err(|e| AppError::Internal(e.into()))?;
+            let sig: Signature =
+                serde_json::from_str(&row.signature).map_err(|e| AppError::Internal(e.into()))?;
+            let mut per_member = Vec::with_capacity(spec.members.len());
+            for m in &spec.members {
+                let member = version_row(state, &m.model, m.version).await?;
+                per_member.push(predict_one(state, &member, body).await?);
+            }
+            interface::combine(&spec, &per_member, &sig)
+        }
+        None => predict_one(state, &row, body).await?,
+    };
+    Ok(PredictOut {
+        model: row.model.clone(),
+        version: row.version,
+        predictions,
+    })
+}
+
+/// One prediction per row from a single (non-ensemble) version.
+async fn predict_one(state: &AppState, row: &VersionRow, body: &Json) -> AppResult<Vec<Json>> {
+    let model = compiled(state, row).await?;
     let sig: Signature =
         serde_json::from_str(&row.signature).map_err(|e| AppError::Internal(e.into()))?;
     let input_names: Vec<String> = model.inputs.iter().map(|i| i.name.clone()).collect();
@@ -323,11 +373,102 @@ pub async fn predict(
         )])
     })?;
     let output_names: Vec<String> = model.outputs.iter().map(|o| o.name.clone()).collect();
-    Ok(PredictOut {
-        model: row.model.clone(),
-        version: row.version,
-        predictions: predict::predictions(&outputs, &sig, &output_names, rows),
+    Ok(predict::predictions(&outputs, &sig, &output_names, rows))
+}
+
+/// Deploys an ensemble of existing versions as the next version of model `name`.
+pub async fn deploy_ensemble(
+    state: &AppState,
+    name: &str,
+    input: EnsembleIn,
+) -> AppResult<VersionOut> {
+    let name = model_name(name)?;
+    let mut members = Vec::new();
+    let mut first: Option<Signature> = None;
+    let mut errors = Vec::new();
+    for (i, m) in input.members.iter().enumerate() {
+        let selector = match (&m.version, &m.alias) {
+            (Some(v), _) => Selector::Version(*v),
+            (None, Some(a)) => Selector::Alias(a.clone()),
+            (None, None) => Selector::Default,
+        };
+        let row = match resolve(state, &m.model, &selector).await {
+            Ok(row) => row,
+            Err(AppError::NotFound(d)) => {
+                errors.push(FieldError::new(format!("/members/{i}"), d));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if row.ensemble.is_some() {
+            errors.push(FieldError::new(
+                format!("/members/{i}"),
+                "is itself an ensemble; ensembles combine single models",
+            ));
+            continue;
+        }
+        let sig: Signature =
+            serde_json::from_str(&row.signature).map_err(|e| AppError::Internal(e.into()))?;
+        match &first {
+            None => first = Some(sig),
+            Some(f) => {
+                let cols = |s: &Signature| {
+                    s.columns
+                        .iter()
+                        .map(|c| (c.name.clone(), c.dtype.clone()))
+                        .collect::<Vec<_>>()
+                };
+                if cols(f) != cols(&sig) || f.task != sig.task || f.class_labels != sig.class_labels
+                {
+                    errors.push(FieldError::new(
+                        format!("/members/{i}"),
+                        "has different columns, task or classes than the first member; members must take the same rows",
+                    ));
+                }
+            }
+        }
+        members.push(Member {
+            model: row.model.clone(),
+            version: row.version,
+            weight: m.weight.unwrap_or(1.0),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let sig = first
+        .ok_or_else(|| AppError::Validation(vec![FieldError::new("/members", "no member")]))?;
+    let spec = serde_json::to_string(&Ensemble {
+        method: input.method,
+        members,
     })
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let signature = serde_json::to_string(&sig).map_err(|e| AppError::Internal(e.into()))?;
+    let sha = sha256_hex(spec.as_bytes());
+    let now = time::now();
+    let mut tx = state.db.pool().begin().await?;
+    let m = model::upsert_model(&mut tx, &name, &now).await?;
+    let version = model::next_version(&mut tx, m.id).await?;
+    let new = NewVersion {
+        description: &input.description,
+        framework: "ensemble",
+        metrics: "{}",
+        feature_names: None,
+        sha256: &sha,
+        backend: "ensemble",
+        signature: &signature,
+        onnx: &[],
+        ensemble: Some(&spec),
+    };
+    model::insert_version(&mut tx, m.id, version, &new, &now).await?;
+    tx.commit().await?;
+    let mut aliases = Vec::new();
+    if let Some(alias) = &input.alias {
+        model::set_alias(&state.db, m.id, alias, version, &now).await?;
+        aliases.push(alias.clone());
+    }
+    let row = version_row(state, &name, version).await?;
+    Ok(VersionOut::new(row, aliases))
 }
 
 /// Loads the versions requests will ask for — every aliased version and each model's

@@ -216,7 +216,7 @@ db_test! {
         assert_eq!(paths, ["/alias", "/colour", "/metrics"]);
         let r = deploy(&router, "ok", "?feature_names=a,b", onnx.clone()).await;
         assert_eq!(r.error_paths(), ["/feature_names"]);
-        let r = call(&router, Method::POST, "/api/models/ok/versions", Some("application/json"), "{}").await;
+        let r = call(&router, Method::POST, "/api/models/ok/versions", Some("text/plain"), "x").await;
         assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
         assert_eq!(get(&router, "/api/models").await.json["items"], json!([]));
         let small = crate::app::build_router(db.state_with(crate::kernel::config::Limits { model_limit: 100, ..Default::default() }));
@@ -271,5 +271,74 @@ db_test! {
         assert_eq!(p.status, StatusCode::OK, "{}", p.text);
         let want = spec["outputs"]["variable"]["data"][0].as_f64().unwrap();
         assert!(close(p.json["predictions"][0].as_f64().unwrap(), want));
+    }
+}
+
+db_test! {
+    async fn an_ensemble_answers_the_weighted_mean_of_its_members(db: TestDb) {
+        let router = db.router();
+        let features = "width_mm,aspect_ratio,rim_in,load_index,tread_warranty_miles";
+        let (a, spec) = fixture("gradient_boosting_regressor");
+        let (b, spec_b) = fixture("random_forest_regressor");
+        deploy(&router, "gb", &format!("?feature_names={features}"), a).await;
+        deploy(&router, "rf", &format!("?feature_names={features}&alias=production"), b).await;
+        let body = json!({"method": "weighted_mean", "description": "blend", "alias": "production",
+            "members": [{"model": "gb", "version": 1, "weight": 3.0}, {"model": "rf", "alias": "production", "weight": 1.0}]});
+        let r = send_json(&router, Method::POST, "/api/models/blend/versions", &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(r.json["backend"], "ensemble");
+        assert_eq!(r.json["ensemble"]["members"][1], json!({"model": "rf", "version": 1, "weight": 1.0}));
+        let p = send_json(&router, Method::POST, "/api/models/blend/predict", &json!({"rows": rows(&spec)})).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+        for (i, got) in p.json["predictions"].as_array().unwrap().iter().enumerate() {
+            let ga = spec["outputs"]["variable"]["data"][i].as_f64().unwrap();
+            let rb = spec_b["outputs"]["variable"]["data"][i].as_f64().unwrap();
+            assert!(close(got.as_f64().unwrap(), (3.0 * ga + rb) / 4.0), "row {i}: {got}");
+        }
+        // A member of an ensemble cannot be deleted; the ensemble has no ONNX file.
+        assert_eq!(call(&router, Method::DELETE, "/api/models/gb/versions/1", None, "").await.status, StatusCode::CONFLICT);
+        assert_eq!(get(&router, "/api/models/blend/versions/1/onnx").await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+db_test! {
+    async fn an_ensemble_of_classifiers_averages_probabilities(db: TestDb) {
+        let router = db.router();
+        let features = "width_mm,aspect_ratio,rim_in,load_index,tread_warranty_miles";
+        let (a, spec) = fixture("random_forest_classifier");
+        let (b, _) = fixture("gradient_boosting_classifier");
+        deploy(&router, "c1", &format!("?feature_names={features}"), a).await;
+        deploy(&router, "c2", &format!("?feature_names={features}"), b).await;
+        let body = json!({"members": [{"model": "c1"}, {"model": "c2"}]});
+        assert_eq!(send_json(&router, Method::POST, "/api/models/cls/versions", &body).await.status, StatusCode::CREATED);
+        let p = send_json(&router, Method::POST, "/api/models/cls/predict", &json!({"rows": rows(&spec)})).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+        for pred in p.json["predictions"].as_array().unwrap() {
+            let probs = pred["probabilities"].as_object().unwrap();
+            let total: f64 = probs.values().map(|v| v.as_f64().unwrap()).sum();
+            assert!((total - 1.0).abs() < 1e-4);
+            let best = if probs["1"].as_f64() > probs["0"].as_f64() { 1 } else { 0 };
+            assert_eq!(pred["label"], best);
+        }
+    }
+}
+
+db_test! {
+    async fn a_bad_ensemble_names_every_problem(db: TestDb) {
+        let router = db.router();
+        let (a, _) = fixture("linear_regression");
+        let (b, _) = fixture("pipeline_regressor");
+        deploy(&router, "lin", "", a).await;
+        deploy(&router, "pipe", "", b).await;
+        let body = json!({"method": "median", "members": [{"model": "lin"}, {"model": "nope"}, {"model": "pipe"}, {"weight": -1}]});
+        let r = send_json(&router, Method::POST, "/api/models/bad/versions", &body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let mut paths = r.error_paths();
+        paths.sort();
+        assert_eq!(paths, ["/members/3/model", "/members/3/weight", "/method"]);
+        let body = json!({"members": [{"model": "lin"}, {"model": "nope"}, {"model": "pipe"}]});
+        let r = send_json(&router, Method::POST, "/api/models/bad/versions", &body).await;
+        assert_eq!(r.error_paths(), ["/members/1", "/members/2"]);
+        assert_eq!(get(&router, "/api/models/bad").await.status, StatusCode::NOT_FOUND);
     }
 }

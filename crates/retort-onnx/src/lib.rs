@@ -15,5 +15,5 @@ pub mod proto;
 mod tensor;
 
 pub use error::{LoadError, RunError};
-pub use model::{IoInfo, Model};
+pub use model::{Description, IoInfo, Model, describe};
 pub use tensor::{Data, ElemType, Keys, Tensor, Value, ValueType};

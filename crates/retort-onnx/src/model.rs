@@ -193,17 +193,7 @@ impl Model {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
-        let class_labels = graph.node.iter().find_map(|n| {
-            let a = Attrs::new(n);
-            let strings = a.strings("classlabels_strings");
-            if !strings.is_empty() {
-                return Some(Keys::Str(strings));
-            }
-            [a.ints("classlabels_int64s"), a.ints("classlabels_ints")]
-                .into_iter()
-                .find(|v| !v.is_empty())
-                .map(Keys::I64)
-        });
+        let class_labels = class_labels(graph);
         Ok(Self {
             class_labels,
             inputs,
@@ -267,4 +257,72 @@ impl Model {
             })
             .collect()
     }
+}
+
+/// The class labels of the first node that declares them, in score order.
+fn class_labels(graph: &crate::proto::GraphProto) -> Option<Keys> {
+    graph.node.iter().find_map(|n| {
+        let a = Attrs::new(n);
+        let strings = a.strings("classlabels_strings");
+        if !strings.is_empty() {
+            return Some(Keys::Str(strings));
+        }
+        [a.ints("classlabels_int64s"), a.ints("classlabels_ints")]
+            .into_iter()
+            .find(|v| !v.is_empty())
+            .map(Keys::I64)
+    })
+}
+
+/// What a model file declares, read without compiling it: for a model another runtime
+/// will execute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Description {
+    /// Inputs the caller provides (initializers excluded), in order.
+    pub inputs: Vec<IoInfo>,
+    /// Outputs, in order.
+    pub outputs: Vec<IoInfo>,
+    /// Class labels of its classifier, if any.
+    pub class_labels: Option<Keys>,
+    /// Operators the native engine lacks (domain-qualified), empty if it can run it all.
+    pub unsupported: Vec<String>,
+}
+
+/// Reads a model's declared inputs, outputs and class labels, and which of its operators
+/// the native engine lacks.
+pub fn describe(bytes: &[u8]) -> Result<Description, LoadError> {
+    let model = ModelProto::decode(bytes).map_err(|e| LoadError::Decode(e.to_string()))?;
+    let graph = model
+        .graph
+        .as_ref()
+        .ok_or_else(|| LoadError::Decode("the model has no graph".into()))?;
+    let mut unsupported: Vec<String> = graph
+        .node
+        .iter()
+        .filter(|n| !ops::is_supported(&n.domain, &n.op_type))
+        .map(|n| op_name(&n.domain, &n.op_type))
+        .collect();
+    unsupported.sort();
+    unsupported.dedup();
+    Ok(Description {
+        inputs: graph
+            .input
+            .iter()
+            .filter(|i| !graph.initializer.iter().any(|t| t.name == i.name))
+            .map(|i| IoInfo {
+                name: i.name.clone(),
+                ty: ValueType::from_proto(i.r#type.as_ref()),
+            })
+            .collect(),
+        outputs: graph
+            .output
+            .iter()
+            .map(|o| IoInfo {
+                name: o.name.clone(),
+                ty: ValueType::from_proto(o.r#type.as_ref()),
+            })
+            .collect(),
+        class_labels: class_labels(graph),
+        unsupported,
+    })
 }

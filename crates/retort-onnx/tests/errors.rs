@@ -96,3 +96,34 @@ fn a_small_graph_runs_and_checks_its_input_count() {
     assert!(matches!(m.run(vec![]), Err(RunError::Input(_))));
     assert!(matches!(m.run(vec![x.clone(), x]), Err(RunError::Input(_))));
 }
+
+#[test]
+fn gather_picks_columns_as_a_one_column_encoder_export_does() {
+    use retort_onnx::proto::{AttributeProto, TensorProto};
+    let mut gather = node("Gather", "", "X", "Y");
+    gather.input.push("idx".into());
+    gather.attribute.push(AttributeProto {
+        name: "axis".into(),
+        i: 1,
+        r#type: 2,
+        ..AttributeProto::default()
+    });
+    let mut m = ModelProto::decode(model(vec![gather], "Y").as_slice()).unwrap();
+    let graph = m.graph.as_mut().unwrap();
+    graph.initializer.push(TensorProto {
+        name: "idx".into(),
+        data_type: 7,
+        dims: vec![1],
+        int64_data: vec![-1],
+        ..TensorProto::default()
+    });
+    let loaded = Model::load(&m.encode_to_vec()).unwrap();
+    let x = Value::Tensor(
+        Tensor::new(vec![2, 3], Data::F32(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])).unwrap(),
+    );
+    let out = loaded.run(vec![x]).unwrap();
+    assert_eq!(
+        out[0],
+        Value::Tensor(Tensor::new(vec![2, 1], Data::F32(vec![3.0, 6.0])).unwrap())
+    );
+}

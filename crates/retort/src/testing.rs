@@ -30,6 +30,10 @@ pub struct TestDb {
 }
 
 static SKIP_NOTICE: Once = Once::new();
+static RUNTIME_NOTICE: Once = Once::new();
+
+/// The variable naming a libonnxruntime for the runtime-backend tests.
+pub const RUNTIME_ENV: &str = "RETORT_TEST_ONNXRUNTIME_LIB";
 
 impl TestDb {
     /// A new SQLite database in its own temporary folder.
@@ -98,6 +102,24 @@ impl TestDb {
     /// App state over this database with the given limits.
     pub fn state_with(&self, limits: Limits) -> AppState {
         AppState::new(self.db.clone(), limits)
+    }
+
+    /// App state with ONNX Runtime as the second backend, or `None` (with a notice)
+    /// when `RETORT_TEST_ONNXRUNTIME_LIB` is not set. A set but unloadable library fails.
+    pub fn state_with_runtime(&self) -> Option<AppState> {
+        let Ok(path) = std::env::var(RUNTIME_ENV) else {
+            RUNTIME_NOTICE.call_once(|| {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "note: {RUNTIME_ENV} is not set: the ONNX Runtime backend tests pass without running \
+                     (set it to a libonnxruntime.so, e.g. from `pip install onnxruntime`, to run them)"
+                );
+            });
+            return None;
+        };
+        let runtime = crate::kernel::inference::Runtime::load(std::path::Path::new(&path))
+            .unwrap_or_else(|e| panic!("{RUNTIME_ENV}: {e}"));
+        Some(self.state().with_runtime(Some(runtime)))
     }
 
     /// The whole app over this database.

@@ -66,6 +66,9 @@ pub fn build(op: &str, attrs: &Attrs<'_>) -> Result<Box<dyn Kernel>, String> {
         "Transpose" => Box::new(Transpose {
             perm: attrs.ints("perm"),
         }),
+        "Gather" => Box::new(Gather {
+            axis: attrs.int("axis").unwrap_or(0),
+        }),
         other => return Err(format!("no kernel for {other}")),
     })
 }
@@ -653,6 +656,57 @@ impl Kernel for Transpose {
             Data::Str(v) => Data::Str(src.iter().map(|&i| v[i].clone()).collect()),
             Data::Bool(v) => Data::Bool(src.iter().map(|&i| v[i]).collect()),
         };
+        Ok(vec![tensor(shape, data)?])
+    }
+}
+
+struct Gather {
+    axis: i64,
+}
+
+impl Kernel for Gather {
+    fn run(&self, inputs: &[Option<&Value>]) -> Result<Vec<Value>, RunError> {
+        let x = input(inputs, 0)?;
+        let idx = input(inputs, 1)?;
+        let axis = axis_index(self.axis, x.shape.len())?;
+        let dim = x.shape[axis];
+        let picks: Vec<usize> = match &idx.data {
+            Data::I64(v) => v
+                .iter()
+                .map(|&i| {
+                    let j = if i < 0 { i + dim as i64 } else { i };
+                    usize::try_from(j)
+                        .ok()
+                        .filter(|&j| j < dim)
+                        .ok_or_else(|| RunError::Shape(format!("index {i} out of range {dim}")))
+                })
+                .collect::<Result<_, _>>()?,
+            other => {
+                return Err(RunError::Type(format!(
+                    "Gather indices must be integers, got {}",
+                    other.kind()
+                )));
+            }
+        };
+        let outer: usize = x.shape[..axis].iter().product();
+        let inner: usize = x.shape[axis + 1..].iter().product();
+        let src: Vec<usize> = (0..outer)
+            .flat_map(|o| {
+                picks
+                    .iter()
+                    .flat_map(move |&p| (0..inner).map(move |i| (o * dim + p) * inner + i))
+            })
+            .collect();
+        let data = match &x.data {
+            Data::F32(v) => Data::F32(src.iter().map(|&i| v[i]).collect()),
+            Data::F64(v) => Data::F64(src.iter().map(|&i| v[i]).collect()),
+            Data::I64(v) => Data::I64(src.iter().map(|&i| v[i]).collect()),
+            Data::Str(v) => Data::Str(src.iter().map(|&i| v[i].clone()).collect()),
+            Data::Bool(v) => Data::Bool(src.iter().map(|&i| v[i]).collect()),
+        };
+        let mut shape: Vec<usize> = x.shape[..axis].to_vec();
+        shape.extend_from_slice(&idx.shape);
+        shape.extend_from_slice(&x.shape[axis + 1..]);
         Ok(vec![tensor(shape, data)?])
     }
 }

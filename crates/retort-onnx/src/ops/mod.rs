@@ -57,6 +57,7 @@ const STANDARD: &[&str] = &[
     "Softmax",
     "ArgMax",
     "Transpose",
+    "Gather",
 ];
 
 /// Whether the engine implements `op_type` of `domain`.

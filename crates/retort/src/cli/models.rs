@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 
 use crate::entities::model::schema::DeployMeta;
 use crate::entities::model::service;
-use crate::kernel::config::{DatabaseArgs, Limits};
+use crate::kernel::config::{DatabaseArgs, Limits, RuntimeArgs};
 use crate::kernel::db::Db;
 use crate::kernel::state::AppState;
 
@@ -48,6 +48,9 @@ pub struct DeployArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub database: DatabaseArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub runtime: RuntimeArgs,
 }
 
 async fn state(database: &DatabaseArgs) -> anyhow::Result<AppState> {
@@ -84,7 +87,9 @@ async fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
             .map(|f| f.split(',').map(|s| s.trim().to_owned()).collect()),
         alias: args.alias,
     };
-    let state = state(&args.database).await?;
+    let state = state(&args.database)
+        .await?
+        .with_runtime(args.runtime.load()?);
     let result = service::deploy(&state, &args.name, meta, bytes).await;
     state.db.close().await;
     match result {

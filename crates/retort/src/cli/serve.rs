@@ -29,7 +29,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         app::shutdown_signal().await;
         let _ = stop_tx.send(true);
     };
-    let state = AppState::new(db.clone(), args.limits.clone());
+    let runtime = args.runtime.load()?;
+    if let Some(rt) = &runtime {
+        tracing::info!(path = %rt.path.display(), "ONNX Runtime loaded as the second backend");
+    }
+    let state = AppState::new(db.clone(), args.limits.clone()).with_runtime(runtime);
     match crate::entities::model::service::preload(&state).await {
         Ok(n) => tracing::info!(models = n, "models loaded"),
         Err(e) => tracing::warn!(error = ?e, "loading models failed; they will load on first use"),

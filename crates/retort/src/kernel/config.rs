@@ -2,6 +2,7 @@
 //! secret has a default in code.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
@@ -15,6 +16,28 @@ pub struct DatabaseArgs {
         default_value = "sqlite://retort.db"
     )]
     pub database_url: String,
+}
+
+/// The optional second inference backend.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RuntimeArgs {
+    /// A libonnxruntime shared library (e.g. site-packages/onnxruntime/capi/
+    /// libonnxruntime.so.1.32.0 from `pip install onnxruntime`): serves models whose
+    /// operators the native engine lacks. Without it such uploads get a 422.
+    #[arg(long, env = "RETORT_ONNXRUNTIME_LIB")]
+    pub onnxruntime_lib: Option<PathBuf>,
+}
+
+impl RuntimeArgs {
+    /// Loads the configured runtime, if any.
+    pub fn load(&self) -> anyhow::Result<Option<std::sync::Arc<super::inference::Runtime>>> {
+        match &self.onnxruntime_lib {
+            None => Ok(None),
+            Some(path) => super::inference::Runtime::load(path)
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!(e)),
+        }
+    }
 }
 
 /// How log lines are written.
@@ -39,6 +62,9 @@ pub struct ServeArgs {
     /// Request size limits.
     #[command(flatten)]
     pub limits: Limits,
+    /// The ONNX Runtime backend.
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
     /// Load a synthetic demo catalogue into an empty database before serving.
     #[arg(long, env = "RETORT_DEMO")]
     pub demo: bool,

@@ -6,7 +6,7 @@ use axum::extract::FromRef;
 
 use super::config::Limits;
 use super::db::Db;
-use super::inference::ModelCache;
+use super::inference::{ModelCache, Runtime};
 
 /// Everything a handler may depend on; cheap to clone.
 #[derive(Debug, Clone)]
@@ -17,6 +17,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Compiled models in memory.
     pub models: Arc<ModelCache>,
+    /// ONNX Runtime, when a library is configured.
+    pub runtime: Option<Arc<Runtime>>,
 }
 
 impl AppState {
@@ -26,7 +28,14 @@ impl AppState {
             db,
             limits: Arc::new(limits),
             models: Arc::new(ModelCache::default()),
+            runtime: None,
         }
+    }
+
+    /// The same state with ONNX Runtime as the second backend.
+    pub fn with_runtime(mut self, runtime: Option<Arc<Runtime>>) -> Self {
+        self.runtime = runtime;
+        self
     }
 }
 

@@ -1,7 +1,9 @@
 //! Domain types of the model registry: names, aliases, and a model's row signature as
 //! read from its ONNX graph.
 
-use retort_onnx::{ElemType, Keys, Model, ValueType};
+use retort_onnx::{ElemType, Keys, ValueType};
+
+use crate::kernel::inference::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -93,9 +95,9 @@ fn type_name(t: &ValueType) -> String {
 
 /// Reads the row signature of a compiled model. `feature_names`, when given, name the
 /// columns in graph order (needed for inputs wider than one column to get real names).
-pub fn signature(model: &Model, feature_names: Option<&[String]>) -> Result<Signature, String> {
+pub fn signature(model: &Engine, feature_names: Option<&[String]>) -> Result<Signature, String> {
     let mut columns = Vec::new();
-    for input in &model.inputs {
+    for input in model.inputs() {
         let ValueType::Tensor { elem, shape } = &input.ty else {
             return Err(format!(
                 "input {:?} is not a tensor; the row API needs tensor inputs",
@@ -152,7 +154,7 @@ pub fn signature(model: &Model, feature_names: Option<&[String]>) -> Result<Sign
         return Err(format!("column {:?} appears twice", dup.name));
     }
     let outputs: Vec<Output> = model
-        .outputs
+        .outputs()
         .iter()
         .map(|o| Output {
             name: o.name.clone(),
@@ -178,7 +180,7 @@ pub fn signature(model: &Model, feature_names: Option<&[String]>) -> Result<Sign
                 }
         )
     };
-    let task = match model.outputs.as_slice() {
+    let task = match model.outputs() {
         [a, b, ..] if label_like(&a.ty) && prob_like(&b.ty) => Task::Classification,
         [a, ..]
             if matches!(
@@ -193,7 +195,7 @@ pub fn signature(model: &Model, feature_names: Option<&[String]>) -> Result<Sign
         }
         _ => Task::Other,
     };
-    let class_labels = match (&task, &model.class_labels) {
+    let class_labels = match (&task, model.class_labels()) {
         (Task::Classification, Some(Keys::I64(v))) => {
             Some(v.iter().map(|&x| serde_json::Value::from(x)).collect())
         }

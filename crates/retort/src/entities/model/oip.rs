@@ -6,13 +6,14 @@ use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use retort_onnx::{Data, Model, Tensor, Value, ValueType};
+use retort_onnx::{Data, Tensor, Value, ValueType};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use utoipa::ToSchema;
 
 use super::service::{self, Selector};
 use crate::kernel::error::AppError;
+use crate::kernel::inference::Engine;
 use crate::kernel::state::AppState;
 
 /// The header carrying the length of the JSON part of a binary request or response.
@@ -251,8 +252,8 @@ async fn metadata(
         name: row.model.clone(),
         versions: info.versions.iter().map(i64::to_string).collect(),
         platform: "onnx".into(),
-        inputs: tensors(&model.inputs),
-        outputs: tensors(&model.outputs),
+        inputs: tensors(model.inputs()),
+        outputs: tensors(model.outputs()),
     })
 }
 
@@ -385,10 +386,10 @@ async fn infer_with(
 
     let row = service::resolve(&state, name, &selector(version)?).await?;
     let model = service::compiled(&state, &row).await?;
-    let mut values: Vec<Option<Value>> = vec![None; model.inputs.len()];
+    let mut values: Vec<Option<Value>> = vec![None; model.inputs().len()];
     for input in &req.inputs {
         let slot = model
-            .inputs
+            .inputs()
             .iter()
             .position(|i| i.name == input.name)
             .ok_or_else(|| {
@@ -422,7 +423,7 @@ async fn infer_with(
         values[slot] = Some(Value::Tensor(tensor));
     }
     let missing: Vec<&str> = model
-        .inputs
+        .inputs()
         .iter()
         .zip(&values)
         .filter(|(_, v)| v.is_none())
@@ -453,7 +454,7 @@ async fn infer_with(
             .iter()
             .map(|o| {
                 let i = model
-                    .outputs
+                    .outputs()
                     .iter()
                     .position(|m| m.name == o.name)
                     .ok_or_else(|| {
@@ -472,7 +473,7 @@ async fn infer_with(
                 ))
             })
             .collect::<Result<_, OipError>>()?,
-        None => (0..model.outputs.len())
+        None => (0..model.outputs().len())
             .map(|i| (i, binary_default))
             .collect(),
     };
@@ -487,7 +488,7 @@ async fn infer_with(
         let tensor = as_tensor(&outputs[i]);
         let (dt, json, bytes) = encode(&tensor);
         let mut out = InferOutput {
-            name: model.outputs[i].name.clone(),
+            name: model.outputs()[i].name.clone(),
             datatype: dt.into(),
             shape: tensor.shape.clone(),
             parameters: Map::new(),
@@ -529,18 +530,18 @@ async fn infer_with(
     Ok(resp)
 }
 
-fn names(model: &Model) -> String {
+fn names(model: &Engine) -> String {
     model
-        .inputs
+        .inputs()
         .iter()
         .map(|i| i.name.as_str())
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-fn output_names(model: &Model) -> String {
+fn output_names(model: &Engine) -> String {
     model
-        .outputs
+        .outputs()
         .iter()
         .map(|i| i.name.as_str())
         .collect::<Vec<_>>()
@@ -708,8 +709,8 @@ fn decode_binary(input: &InferInput, bytes: &[u8]) -> Result<Tensor, OipError> {
     Tensor::new(shape, data).map_err(|e| bad(format!("input {:?}: {e}", input.name)))
 }
 
-fn check_type(model: &Model, slot: usize, tensor: &Tensor) -> Result<(), OipError> {
-    let io = &model.inputs[slot];
+fn check_type(model: &Engine, slot: usize, tensor: &Tensor) -> Result<(), OipError> {
+    let io = &model.inputs()[slot];
     let ok = match (&io.ty, &tensor.data) {
         (ValueType::Tensor { elem, .. }, data) => matches!(
             (elem, data),

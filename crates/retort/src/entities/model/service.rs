@@ -12,6 +12,7 @@ use super::model::{self, NewVersion, VersionRow};
 use super::predict;
 use super::schema::{AliasOut, DeployMeta, EnsembleIn, ModelOut, PredictOut, VersionOut};
 use crate::kernel::error::{AppError, AppResult, FieldError};
+use crate::kernel::inference::Engine;
 use crate::kernel::state::AppState;
 use crate::kernel::time;
 
@@ -52,23 +53,33 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Compiles ONNX bytes off the async runtime; a bad file is a 422 naming the problem.
-async fn compile(bytes: Arc<Vec<u8>>) -> AppResult<Model> {
-    let result = tokio::task::spawn_blocking(move || Model::load(&bytes))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("model compiler panicked: {e}")))?;
-    result.map_err(|e| {
-        let message = match e {
-            LoadError::Decode(m) => format!("is not an ONNX model: {m}"),
-            LoadError::Invalid(m) => format!("is not a valid ONNX model: {m}"),
-            LoadError::Unsupported(ops) => format!(
-                "uses operators the native engine does not implement: {}; export the model with \
-                 the standard ai.onnx / ai.onnx.ml operators (skl2onnx, onnxmltools) or simplify the graph",
+/// How to turn on the ONNX Runtime backend, for error messages.
+pub const RUNTIME_HINT: &str = "to serve it with ONNX Runtime, start retort with --onnxruntime-lib PATH \
+(or RETORT_ONNXRUNTIME_LIB), PATH being a libonnxruntime.so such as the one inside the onnxruntime \
+Python package (site-packages/onnxruntime/capi/libonnxruntime.so.*)";
+
+/// Compiles ONNX bytes off the async runtime: on the native engine if it can run every
+/// operator, else on ONNX Runtime if configured. A bad file is a 422 naming the problem.
+async fn compile(state: &AppState, bytes: Arc<Vec<u8>>) -> AppResult<Engine> {
+    let runtime = state.runtime.clone();
+    let result = tokio::task::spawn_blocking(move || match Model::load(&bytes) {
+        Ok(m) => Ok(Engine::Native(m)),
+        Err(LoadError::Unsupported(ops)) => match runtime {
+            Some(rt) => {
+                let description = retort_onnx::describe(&bytes).map_err(|e| e.to_string())?;
+                rt.session(&bytes, description).map(Engine::Runtime)
+            }
+            None => Err(format!(
+                "uses operators the native engine does not implement: {}; {RUNTIME_HINT}",
                 ops.join(", ")
-            ),
-        };
-        AppError::Validation(vec![FieldError::new("/file", message)])
+            )),
+        },
+        Err(LoadError::Decode(m)) => Err(format!("is not an ONNX model: {m}")),
+        Err(LoadError::Invalid(m)) => Err(format!("is not a valid ONNX model: {m}")),
     })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("model compiler panicked: {e}")))?;
+    result.map_err(|message| AppError::Validation(vec![FieldError::new("/file", message)]))
 }
 
 /// Deploys `bytes` as the next version of model `name`.
@@ -86,7 +97,7 @@ pub async fn deploy(
         )]));
     }
     let bytes = Arc::new(bytes);
-    let compiled = compile(bytes.clone()).await?;
+    let compiled = compile(state, bytes.clone()).await?;
     let sig = interface::signature(&compiled, meta.feature_names.as_deref()).map_err(|m| {
         let path = if meta.feature_names.is_some() {
             "/feature_names"
@@ -113,7 +124,7 @@ pub async fn deploy(
         metrics: &metrics,
         feature_names: feature_names.as_deref(),
         sha256: &sha,
-        backend: "native",
+        backend: compiled.backend(),
         signature: &signature,
         onnx: &bytes,
         ensemble: None,
@@ -293,7 +304,7 @@ pub async fn resolve(state: &AppState, name: &str, selector: &Selector) -> AppRe
 }
 
 /// The compiled model of a version: from memory, or loaded from the database once.
-pub async fn compiled(state: &AppState, row: &VersionRow) -> AppResult<Arc<Model>> {
+pub async fn compiled(state: &AppState, row: &VersionRow) -> AppResult<Arc<Engine>> {
     if row.ensemble.is_some() {
         return Err(AppError::BadRequest(format!(
             "{} version {} is an ensemble: it answers POST /api/models/{}/predict; the inference protocol serves single models",
@@ -306,12 +317,19 @@ pub async fn compiled(state: &AppState, row: &VersionRow) -> AppResult<Arc<Model
     let bytes = model::onnx_bytes(&state.db, row.id)
         .await?
         .ok_or_else(|| no_version(&row.model, row.version))?;
-    let compiled = Arc::new(compile(Arc::new(bytes)).await.map_err(|e| {
-        AppError::Internal(anyhow::anyhow!(
-            "stored model {} v{} no longer compiles: {e:?}",
-            row.model,
-            row.version
-        ))
+    let compiled = Arc::new(compile(state, Arc::new(bytes)).await.map_err(|e| {
+        if row.backend == "onnxruntime" && state.runtime.is_none() {
+            AppError::Unavailable(format!(
+                "{} version {} is served by ONNX Runtime, which is not configured; {RUNTIME_HINT}",
+                row.model, row.version
+            ))
+        } else {
+            AppError::Internal(anyhow::anyhow!(
+                "stored model {} v{} no longer compiles: {e:?}",
+                row.model,
+                row.version
+            ))
+        }
     })?);
     state.models.insert(row.id, compiled.clone());
     Ok(compiled)
@@ -352,7 +370,7 @@ async fn predict_one(state: &AppState, row: &VersionRow, body: &Json) -> AppResu
     let model = compiled(state, row).await?;
     let sig: Signature =
         serde_json::from_str(&row.signature).map_err(|e| AppError::Internal(e.into()))?;
-    let input_names: Vec<String> = model.inputs.iter().map(|i| i.name.clone()).collect();
+    let input_names: Vec<String> = model.inputs().iter().map(|i| i.name.clone()).collect();
     let inputs = predict::rows_to_inputs(body, &sig, &input_names).map_err(AppError::Validation)?;
     let rows = body["rows"].as_array().map_or(0, Vec::len);
     let run = {
@@ -372,7 +390,7 @@ async fn predict_one(state: &AppState, row: &VersionRow, body: &Json) -> AppResu
             format!("the model rejected these rows: {e}"),
         )])
     })?;
-    let output_names: Vec<String> = model.outputs.iter().map(|o| o.name.clone()).collect();
+    let output_names: Vec<String> = model.outputs().iter().map(|o| o.name.clone()).collect();
     Ok(predict::predictions(&outputs, &sig, &output_names, rows))
 }
 

@@ -342,3 +342,32 @@ db_test! {
         assert_eq!(get(&router, "/api/models/bad").await.status, StatusCode::NOT_FOUND);
     }
 }
+
+db_test! {
+    async fn without_onnx_runtime_an_unsupported_graph_is_refused_with_the_way_to_enable_it(db: TestDb) {
+        let (onnx, _) = fixture("erf_network");
+        let r = deploy(&db.router(), "nn", "", onnx).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let message = r.json["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("ai.onnx:Erf") && message.contains("--onnxruntime-lib"), "{message}");
+    }
+}
+
+db_test! {
+    async fn with_onnx_runtime_an_unsupported_graph_is_served_by_it(db: TestDb) {
+        let Some(state) = db.state_with_runtime() else { return };
+        let router = crate::app::build_router(state);
+        let (onnx, spec) = fixture("erf_network");
+        let r = deploy(&router, "nn", "?feature_names=a,b,c", onnx).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(r.json["backend"], "onnxruntime");
+        let p = send_json(&router, Method::POST, "/api/models/nn/predict", &json!({"rows": rows(&spec)})).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+        for (g, w) in p.json["predictions"].as_array().unwrap().iter().zip(spec["outputs"]["Y"]["data"].as_array().unwrap()) {
+            assert!(close(g.as_f64().unwrap(), w.as_f64().unwrap()), "{g} vs {w}");
+        }
+        // Models the native engine can run stay native.
+        let (native, _) = fixture("ridge");
+        assert_eq!(deploy(&router, "ridge", "", native).await.json["backend"], "native");
+    }
+}

@@ -1,0 +1,267 @@
+"""The HTTP client: deploy models, predict on DataFrames, manage versions and aliases.
+
+Only the standard library speaks HTTP (``urllib.request``); numpy and pandas shape data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+import pandas as pd
+
+from .errors import RetortError
+from .frames import frame_to_rows, predictions_to_frame
+
+#: Where :class:`Retort` connects when no URL is given: ``$RETORT_URL``, else this.
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+#: Rows per predict request; Retort accepts up to 100,000 rows per request.
+DEFAULT_BATCH_SIZE = 10_000
+
+#: A fitted scikit-learn estimator or Pipeline, ONNX bytes, an ``onnx.ModelProto``, or a path.
+ModelLike = Any
+
+
+def _json_default(value: Any) -> Any:
+    """Lets numpy scalars and arrays (e.g. in metrics) be written as JSON."""
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=_json_default, allow_nan=False, separators=(",", ":"))
+
+
+def _segment(value: Union[str, int]) -> str:
+    return urllib.parse.quote(str(value), safe="")
+
+
+class Retort:
+    """A Retort server.
+
+    >>> r = Retort("http://127.0.0.1:8000")
+    >>> r.deploy(pipeline, "price", train_frame.head(), alias="production")
+    >>> r.predict("price", frame)          # a DataFrame, one row per input row
+
+    ``timeout`` (seconds) applies to each HTTP request; ``headers`` are added to every
+    request (e.g. an ``Authorization`` header set up in front of the server).
+    """
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        *,
+        timeout: float = 300.0,
+        headers: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        self.url = (url or os.environ.get("RETORT_URL") or DEFAULT_URL).rstrip("/")
+        self.timeout = timeout
+        self.headers: Dict[str, str] = dict(headers or {})
+
+    def __repr__(self) -> str:
+        return f"Retort({self.url!r})"
+
+    # ---------------------------------------------------------------- HTTP
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Optional[Mapping[str, Optional[str]]] = None,
+        body: Optional[bytes] = None,
+        content_type: Optional[str] = None,
+        json_body: Any = None,
+    ) -> Any:
+        """Sends one request; returns the parsed JSON answer (``None`` for an empty one)."""
+        url = self.url + path
+        params = {k: v for k, v in (query or {}).items() if v is not None}
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        headers = {"Accept": "application/json, application/problem+json", **self.headers}
+        if json_body is not None:
+            body = _dumps(json_body).encode("utf-8")
+            content_type = "application/json"
+        if content_type:
+            headers["Content-Type"] = content_type
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as err:
+            raw = err.read() or b""
+            try:
+                parsed: Any = json.loads(raw)
+            except ValueError:
+                parsed = raw.decode("utf-8", "replace")
+            raise RetortError.from_response(err.code, parsed, method=method, url=url) from None
+        except (urllib.error.URLError, OSError) as err:
+            reason = getattr(err, "reason", err)
+            raise RetortError(None, f"cannot reach Retort at {self.url}: {reason}", method=method, url=url) from err
+        return json.loads(raw) if raw else None
+
+    # ---------------------------------------------------------------- registry
+
+    def health(self) -> bool:
+        """Whether the server answers ``GET /healthz``."""
+        try:
+            self._request("GET", "/healthz")
+            return True
+        except RetortError:
+            return False
+
+    def list_models(self) -> List[Dict[str, Any]]:
+        """Every model: ``{name, versions, latest_version, aliases, created_at, updated_at}``."""
+        return list(self._request("GET", "/api/models")["items"])
+
+    def get_model(self, name: str) -> Dict[str, Any]:
+        """One model: its versions and aliases."""
+        return self._request("GET", f"/api/models/{_segment(name)}")
+
+    def get_version(self, name: str, version: int) -> Dict[str, Any]:
+        """One version: metadata, metrics, signature (columns, outputs, task), aliases."""
+        return self._request("GET", f"/api/models/{_segment(name)}/versions/{int(version)}")
+
+    def set_alias(self, name: str, alias: str, version: int) -> Dict[str, Any]:
+        """Points ``alias`` (e.g. ``production``) at ``version``, creating or moving it."""
+        return self._request(
+            "PUT",
+            f"/api/models/{_segment(name)}/aliases/{_segment(alias)}",
+            json_body={"version": int(version)},
+        )
+
+    # ---------------------------------------------------------------- deploy
+
+    def deploy(
+        self,
+        model: ModelLike,
+        name: str,
+        sample_frame: Optional[pd.DataFrame] = None,
+        *,
+        alias: Optional[str] = None,
+        description: str = "",
+        metrics: Optional[Mapping[str, Any]] = None,
+        feature_names: Optional[Sequence[str]] = None,
+        framework: Optional[str] = None,
+        target_opset: Union[int, Dict[str, int], None] = None,
+        options: Optional[Dict[Any, Any]] = None,
+    ) -> Dict[str, Any]:
+        """Deploys ``model`` as the next version of ``name``; returns the new version.
+
+        ``model`` is a fitted scikit-learn estimator or Pipeline (converted with skl2onnx;
+        ``sample_frame`` gives the training columns and their types), or ONNX as bytes,
+        an ``onnx.ModelProto`` or a path to a ``.onnx`` file (then ``sample_frame`` may be
+        ``None``; pass ``feature_names`` to name the columns of a wide input).
+
+        ``alias`` points an alias at the new version; ``metrics`` is a dict sent as JSON.
+        ``target_opset`` and ``options`` are passed to skl2onnx. The answer is Retort's
+        version document, including ``version`` and ``signature``.
+        """
+        onnx_bytes, names, default_framework = self._to_onnx(
+            model, sample_frame, target_opset=target_opset, options=options
+        )
+        if feature_names is not None:
+            names = [str(n) for n in feature_names]
+        query: Dict[str, Optional[str]] = {
+            "description": description or None,
+            "framework": framework or default_framework,
+            "metrics": _dumps(dict(metrics)) if metrics is not None else None,
+            "feature_names": ",".join(names) if names else None,
+            "alias": alias,
+        }
+        return self._request(
+            "POST",
+            f"/api/models/{_segment(name)}/versions",
+            query=query,
+            body=onnx_bytes,
+            content_type="application/octet-stream",
+        )
+
+    @staticmethod
+    def _to_onnx(
+        model: ModelLike,
+        sample_frame: Optional[pd.DataFrame],
+        *,
+        target_opset: Union[int, Dict[str, int], None],
+        options: Optional[Dict[Any, Any]],
+    ) -> "tuple[bytes, Optional[List[str]], Optional[str]]":
+        if isinstance(model, (bytes, bytearray, memoryview)):
+            return bytes(model), None, None
+        if isinstance(model, (str, os.PathLike)):
+            with open(model, "rb") as f:
+                return f.read(), None, None
+        if hasattr(model, "SerializeToString") and hasattr(model, "graph"):
+            return model.SerializeToString(), None, None
+        if not (hasattr(model, "fit") and hasattr(model, "get_params")):
+            raise TypeError(
+                "deploy takes a fitted scikit-learn estimator or Pipeline, ONNX bytes, an "
+                f"onnx.ModelProto or a path to a .onnx file; got {type(model).__name__}"
+            )
+        from .convert import sklearn_to_onnx
+
+        converted = sklearn_to_onnx(model, sample_frame, target_opset=target_opset, options=options)  # type: ignore[arg-type]
+        return converted.onnx_bytes, converted.feature_names, "sklearn"
+
+    # ---------------------------------------------------------------- predict
+
+    def _predict_path(self, name: str, version: Optional[int], alias: Optional[str]) -> str:
+        if version is not None and alias is not None:
+            raise ValueError("give version or alias, not both")
+        base = f"/api/models/{_segment(name)}"
+        if version is not None:
+            return f"{base}/versions/{int(version)}/predict"
+        if alias is not None:
+            return f"{base}/aliases/{_segment(alias)}/predict"
+        return f"{base}/predict"
+
+    def predict_rows(
+        self,
+        name: str,
+        rows: List[Mapping[str, Any]],
+        *,
+        version: Optional[int] = None,
+        alias: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """Sends rows as they are; returns Retort's answer ``{model, version, predictions}``."""
+        return self._request("POST", self._predict_path(name, version, alias), json_body={"rows": list(rows)})
+
+    def predict(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        *,
+        version: Optional[int] = None,
+        alias: Optional[str] = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> pd.DataFrame:
+        """Predicts every row of ``frame``; returns a DataFrame with the same index.
+
+        Without ``version`` or ``alias`` the model's ``production`` alias answers, else its
+        latest version. Regressors give a ``prediction`` column (``prediction_0..k`` for
+        several targets); classifiers a ``label`` column and one ``proba_<label>`` column
+        per class. NaN and None are sent as null. Large frames go in batches of
+        ``batch_size`` rows. ``result.attrs["retort_version"]`` is the version that answered.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        rows = frame_to_rows(frame)
+        path = self._predict_path(name, version, alias)
+        predictions: List[Any] = []
+        versions: List[int] = []
+        for start in range(0, len(rows), batch_size):
+            answer = self._request("POST", path, json_body={"rows": rows[start : start + batch_size]})
+            predictions.extend(answer["predictions"])
+            if answer.get("version") not in versions:
+                versions.append(answer.get("version"))
+        result = predictions_to_frame(predictions, frame.index)
+        result.attrs["retort_model"] = name
+        result.attrs["retort_version"] = versions[0] if len(versions) == 1 else versions or None
+        return result

@@ -1,0 +1,199 @@
+"""scikit-learn estimators and Pipelines to ONNX, shaped for Retort's row API.
+
+Needs the ``sklearn`` extra (scikit-learn, skl2onnx, onnx); nothing here is imported
+until a scikit-learn object is deployed.
+
+Two layouts, chosen from the sample frame:
+
+- every column numeric (numbers or booleans), and no step picks columns by name: one float
+  input ``X`` of shape ``[None, n_columns]``; the frame's columns are returned as
+  ``feature_names`` so that request rows are keyed by the real column names;
+- otherwise (strings or categories present, or a ColumnTransformer that addresses
+  columns by name): one ``[None, 1]`` input per column, named like the column, string for
+  text and category columns, float for numbers; no ``feature_names`` is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Union
+
+import pandas as pd
+
+#: Opsets the exported graphs target. Retort's engine implements the classic
+#: ``ai.onnx.ml`` ensembles (TreeEnsembleRegressor / TreeEnsembleClassifier); pinning the
+#: opsets keeps newer converters from emitting operators of later ``ai.onnx.ml`` versions.
+DEFAULT_TARGET_OPSET: Dict[str, int] = {"": 15, "ai.onnx.ml": 3}
+
+
+@dataclass
+class Converted:
+    """An exported model: the ONNX bytes, and column names for a single wide input."""
+
+    onnx_bytes: bytes
+    feature_names: Optional[List[str]]
+
+
+def _missing_extra(err: ImportError) -> ImportError:
+    return ImportError(
+        "deploying a scikit-learn model needs the 'sklearn' extra: "
+        "pip install 'retort-client[sklearn]' (scikit-learn, skl2onnx, onnx); "
+        f"import failed: {err}"
+    )
+
+
+def is_text_column(s: pd.Series) -> bool:
+    """Whether a column becomes a string input (text, categories, objects)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return True
+    return not pd.api.types.is_numeric_dtype(s.dtype)
+
+
+def selects_columns_by_name(model: Any) -> bool:
+    """Whether any ColumnTransformer inside ``model`` picks columns by their names."""
+    try:
+        from sklearn.compose import ColumnTransformer
+        from sklearn.pipeline import FeatureUnion, Pipeline
+    except ImportError as err:  # pragma: no cover - checked by the caller first
+        raise _missing_extra(err) from err
+
+    def by_name(columns: Any) -> bool:
+        if isinstance(columns, str):
+            return True
+        if isinstance(columns, (list, tuple, pd.Index)):
+            return any(isinstance(c, str) for c in columns)
+        return False
+
+    if isinstance(model, Pipeline):
+        return any(selects_columns_by_name(step) for _, step in model.steps)
+    if isinstance(model, FeatureUnion):
+        return any(selects_columns_by_name(t) for _, t in model.transformer_list)
+    if isinstance(model, ColumnTransformer):
+        transformers = getattr(model, "transformers_", None) or model.transformers
+        return any(
+            by_name(cols) or selects_columns_by_name(t)
+            for _, t, cols in transformers
+            if not isinstance(t, str)
+        )
+    return False
+
+
+def sklearn_to_onnx(
+    model: Any,
+    sample_frame: pd.DataFrame,
+    *,
+    target_opset: Union[int, Dict[str, int], None] = None,
+    options: Optional[Dict[Any, Any]] = None,
+) -> Converted:
+    """Exports a fitted scikit-learn estimator or Pipeline for the columns of ``sample_frame``.
+
+    ``target_opset`` defaults to :data:`DEFAULT_TARGET_OPSET`; ``options`` is passed to
+    ``skl2onnx.convert_sklearn`` as it is (e.g. ``{id(clf): {"zipmap": False}}``).
+    """
+    try:
+        from skl2onnx import convert_sklearn
+        from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+    except ImportError as err:
+        raise _missing_extra(err) from err
+    if not isinstance(sample_frame, pd.DataFrame):
+        raise TypeError(
+            "a scikit-learn model needs sample_frame: a pandas DataFrame with the columns "
+            f"it was trained on, got {type(sample_frame).__name__}"
+        )
+    if sample_frame.shape[1] == 0:
+        raise ValueError("sample_frame has no columns")
+    names = [str(c) for c in sample_frame.columns]
+    if len(set(names)) != len(names):
+        raise ValueError(f"sample_frame has duplicate column names: {names}")
+    for name in names:
+        s = sample_frame[name]
+        if pd.api.types.is_datetime64_any_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
+            raise TypeError(
+                f"column {name!r} holds dates or durations; turn it into numbers or text "
+                "before training and deploying"
+            )
+
+    text = [n for n in names if is_text_column(sample_frame[n])]
+    per_column = bool(text) or selects_columns_by_name(model)
+    if per_column:
+        initial_types = [
+            (n, StringTensorType([None, 1]) if n in text else FloatTensorType([None, 1]))
+            for n in names
+        ]
+        feature_names = None
+    else:
+        bad = [n for n in names if "," in n]
+        if bad:
+            raise ValueError(f"column names may not contain ',' (they are sent comma-separated): {bad}")
+        initial_types = [("X", FloatTensorType([None, len(names)]))]
+        feature_names = names
+
+    def convert() -> Any:
+        return convert_sklearn(
+            model,
+            initial_types=initial_types,
+            target_opset=DEFAULT_TARGET_OPSET if target_opset is None else target_opset,
+            options=options,
+        )
+
+    try:
+        onx = convert()
+    except (TypeError, ValueError) as err:
+        if "nodes_missing_value_tracks_true" not in str(err):
+            raise
+        onx = _with_int_missing_tracks(convert)
+    if per_column:
+        _restore_input_names(onx, names)
+    return Converted(onx.SerializeToString(), feature_names)
+
+
+def _with_int_missing_tracks(convert: Any) -> Any:
+    """Runs ``convert`` with HistGradientBoosting's missing-value flags written as ints.
+
+    Some skl2onnx and scikit-learn versions fill the ``ints`` attribute
+    ``nodes_missing_value_tracks_true`` with a mix of numpy integers and Python booleans,
+    which protobuf refuses ("Expected an int, got a boolean"). The values mean 0 or 1, so
+    they are cast to ``int`` while the converter builds its nodes; nothing else changes.
+    """
+    import onnx.helper
+
+    original = onnx.helper.make_attribute
+
+    def make_attribute(key: str, value: Any, *args: Any, **kwargs: Any) -> Any:
+        if key == "nodes_missing_value_tracks_true":
+            value = [int(v) for v in value]
+        return original(key, value, *args, **kwargs)
+
+    onnx.helper.make_attribute = make_attribute  # make_node looks it up on the module
+    try:
+        return convert()
+    finally:
+        onnx.helper.make_attribute = original
+
+
+def _restore_input_names(model: Any, names: List[str]) -> None:
+    """Gives the graph inputs the frame's column names again.
+
+    skl2onnx turns names that are not identifiers (``"width mm"``) into ones that are
+    (``"width_mm"``); Retort keys request rows by graph input name, so each input and
+    every edge that reads it are renamed back. Inputs come in ``initial_types`` order.
+    """
+    inputs = list(model.graph.input)
+    if len(inputs) != len(names):
+        raise ValueError(
+            f"the exported graph has {len(inputs)} inputs for {len(names)} columns: "
+            f"{[i.name for i in inputs]}"
+        )
+    renames = {i.name: n for i, n in zip(inputs, names) if i.name != n}
+    if not renames:
+        return
+    taken = {o for node in model.graph.node for o in node.output} | {i.name for i in model.graph.initializer}
+    clash = sorted(taken & set(renames.values()))
+    if clash:
+        raise ValueError(f"columns {clash} clash with names inside the exported graph; rename them")
+    for i in inputs:
+        i.name = renames.get(i.name, i.name)
+    for node in model.graph.node:
+        for k, name in enumerate(node.input):
+            if name in renames:
+                node.input[k] = renames[name]

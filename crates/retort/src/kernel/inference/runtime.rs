@@ -1,0 +1,162 @@
+//! The ONNX Runtime backend: `libonnxruntime` loaded at run time from a configured path
+//! (for example the library inside the `onnxruntime` Python package), for graphs whose
+//! operators the native engine lacks. Nothing is downloaded, at build or at run time.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use ort::session::Session;
+use ort::value::{DynValue, Tensor as OrtTensor, TensorElementType, ValueType as OrtType};
+use retort_onnx::{Data, Description, ElemType, RunError, Tensor, Value, ValueType};
+
+/// A loaded ONNX Runtime library; one per process.
+#[derive(Debug)]
+pub struct Runtime {
+    env: ort::environment::Environment,
+    /// Where the library was loaded from.
+    pub path: PathBuf,
+}
+
+static RUNTIME: OnceLock<Result<Arc<Runtime>, String>> = OnceLock::new();
+
+impl Runtime {
+    /// Loads the library at `path` (once per process: later calls return the first
+    /// result, whatever their path).
+    pub fn load(path: &Path) -> Result<Arc<Runtime>, String> {
+        RUNTIME
+            .get_or_init(|| {
+                let env = ort::init_from(path)
+                    .map_err(|e| format!("cannot load ONNX Runtime from {}: {e}", path.display()))?
+                    .with_name("retort")
+                    .build()
+                    .map_err(|e| {
+                        format!("cannot start ONNX Runtime from {}: {e}", path.display())
+                    })?;
+                Ok(Arc::new(Runtime {
+                    env,
+                    path: path.to_owned(),
+                }))
+            })
+            .clone()
+    }
+
+    /// Compiles a model for this runtime, on one thread per request (requests run side
+    /// by side instead).
+    pub fn session(&self, bytes: &[u8], description: Description) -> Result<RuntimeModel, String> {
+        let session = Session::builder(&self.env)
+            .and_then(|b| b.with_intra_threads(1).map_err(Into::into))
+            .and_then(|mut b| b.commit_from_memory(bytes))
+            .map_err(|e| format!("ONNX Runtime cannot load this model: {e}"))?;
+        Ok(RuntimeModel {
+            session: Mutex::new(session),
+            description,
+        })
+    }
+}
+
+/// A model compiled by ONNX Runtime.
+#[derive(Debug)]
+pub struct RuntimeModel {
+    session: Mutex<Session>,
+    /// What the model declares.
+    pub description: Description,
+}
+
+fn err(e: impl std::fmt::Display) -> RunError {
+    RunError::Input(format!("ONNX Runtime: {e}"))
+}
+
+fn to_ort(t: Tensor, want: Option<ElemType>) -> Result<DynValue, RunError> {
+    let shape: Vec<i64> = t.shape.iter().map(|&d| d as i64).collect();
+    Ok(match (t.data, want) {
+        (Data::F32(v), _) => OrtTensor::from_array((shape, v)).map_err(err)?.into_dyn(),
+        (Data::F64(v), _) => OrtTensor::from_array((shape, v)).map_err(err)?.into_dyn(),
+        (Data::I64(v), Some(ElemType::Int32)) => {
+            let v: Vec<i32> = v.into_iter().map(|x| x as i32).collect();
+            OrtTensor::from_array((shape, v)).map_err(err)?.into_dyn()
+        }
+        (Data::I64(v), _) => OrtTensor::from_array((shape, v)).map_err(err)?.into_dyn(),
+        (Data::Bool(v), _) => OrtTensor::from_array((shape, v)).map_err(err)?.into_dyn(),
+        (Data::Str(v), _) => OrtTensor::from_string_array((shape, &v[..]))
+            .map_err(err)?
+            .into_dyn(),
+    })
+}
+
+fn from_ort(name: &str, v: &DynValue) -> Result<Value, RunError> {
+    let OrtType::Tensor { ty, .. } = v.dtype() else {
+        return Err(RunError::Type(format!(
+            "output {name:?} is not a tensor; the runtime backend returns tensors only"
+        )));
+    };
+    let shape = |s: &[i64]| s.iter().map(|&d| d.max(0) as usize).collect::<Vec<_>>();
+    let (dims, data) = match ty {
+        TensorElementType::Float32 => v
+            .try_extract_tensor::<f32>()
+            .map(|(s, d)| (shape(s), Data::F32(d.to_vec()))),
+        TensorElementType::Float64 => v
+            .try_extract_tensor::<f64>()
+            .map(|(s, d)| (shape(s), Data::F64(d.to_vec()))),
+        TensorElementType::Int64 => v
+            .try_extract_tensor::<i64>()
+            .map(|(s, d)| (shape(s), Data::I64(d.to_vec()))),
+        TensorElementType::Int32 => v.try_extract_tensor::<i32>().map(|(s, d)| {
+            (
+                shape(s),
+                Data::I64(d.iter().map(|&x| i64::from(x)).collect()),
+            )
+        }),
+        TensorElementType::Bool => v
+            .try_extract_tensor::<bool>()
+            .map(|(s, d)| (shape(s), Data::Bool(d.to_vec()))),
+        TensorElementType::String => v
+            .try_extract_strings()
+            .map(|(s, d)| (shape(s), Data::Str(d))),
+        other => {
+            return Err(RunError::Type(format!(
+                "output {name:?} has element type {other:?}, which is not supported"
+            )));
+        }
+    }
+    .map_err(err)?;
+    Tensor::new(dims, data).map(Value::Tensor)
+}
+
+impl RuntimeModel {
+    /// Runs one batch.
+    pub fn run(&self, inputs: Vec<Value>) -> Result<Vec<Value>, RunError> {
+        if inputs.len() != self.description.inputs.len() {
+            return Err(RunError::Input(format!(
+                "the model takes {} input(s), got {}",
+                self.description.inputs.len(),
+                inputs.len()
+            )));
+        }
+        let mut feed: Vec<(String, DynValue)> = Vec::with_capacity(inputs.len());
+        for (info, value) in self.description.inputs.iter().zip(inputs) {
+            let Value::Tensor(t) = value else {
+                return Err(RunError::Type(format!(
+                    "input {:?} must be a tensor",
+                    info.name
+                )));
+            };
+            let want = match &info.ty {
+                ValueType::Tensor { elem, .. } => Some(*elem),
+                _ => None,
+            };
+            feed.push((info.name.clone(), to_ort(t, want)?));
+        }
+        let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
+        let outputs = session.run(feed).map_err(err)?;
+        self.description
+            .outputs
+            .iter()
+            .map(|o| {
+                let v = outputs.get(&o.name).ok_or_else(|| {
+                    RunError::Type(format!("output {:?} was not produced", o.name))
+                })?;
+                from_ort(&o.name, v)
+            })
+            .collect()
+    }
+}

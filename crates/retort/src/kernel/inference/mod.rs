@@ -110,3 +110,6 @@ impl ModelCache {
         self.len() == 0
     }
 }
+
+#[cfg(test)]
+mod tests;

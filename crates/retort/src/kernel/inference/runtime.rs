@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use ort::session::Session;
 use ort::value::{DynValue, Tensor as OrtTensor, TensorElementType, ValueType as OrtType};
-use retort_onnx::{Data, Description, ElemType, RunError, Tensor, Value, ValueType};
+use retort_onnx::{Data, Description, ElemType, Keys, RunError, Tensor, Value, ValueType};
 
 /// A loaded ONNX Runtime library; one per process.
 #[derive(Debug)]
@@ -83,11 +83,58 @@ fn to_ort(t: Tensor, want: Option<ElemType>) -> Result<DynValue, RunError> {
     })
 }
 
+/// A sequence of maps (ZipMap's output) as one map of keys to a row of values each.
+fn map_sequence(name: &str, v: &DynValue, key: TensorElementType) -> Result<Value, RunError> {
+    fn rows<K>(maps: &[ort::value::DynMap]) -> Result<(Vec<K>, Vec<f32>), RunError>
+    where
+        K: ort::value::IntoTensorElementType + Clone + std::hash::Hash + Eq + Ord,
+    {
+        let mut keys: Vec<K> = Vec::new();
+        let mut values = Vec::new();
+        for (i, m) in maps.iter().enumerate() {
+            let mut kv = m.try_extract_key_values::<K, f32>().map_err(err)?;
+            kv.sort_by(|a, b| a.0.cmp(&b.0));
+            if i == 0 {
+                keys = kv.iter().map(|(k, _)| k.clone()).collect();
+            }
+            values.extend(kv.into_iter().map(|(_, v)| v));
+        }
+        Ok((keys, values))
+    }
+    let maps = v
+        .try_extract_sequence::<ort::value::DynMapValueType>()
+        .map_err(err)?;
+    match key {
+        TensorElementType::Int64 => rows::<i64>(&maps).map(|(k, values)| Value::MapSeq {
+            keys: Keys::I64(k),
+            values,
+        }),
+        TensorElementType::String => rows::<String>(&maps).map(|(k, values)| Value::MapSeq {
+            keys: Keys::Str(k),
+            values,
+        }),
+        other => Err(RunError::Type(format!(
+            "output {name:?} maps from {other:?}, which is not supported"
+        ))),
+    }
+}
+
 fn from_ort(name: &str, v: &DynValue) -> Result<Value, RunError> {
-    let OrtType::Tensor { ty, .. } = v.dtype() else {
-        return Err(RunError::Type(format!(
-            "output {name:?} is not a tensor; the runtime backend returns tensors only"
-        )));
+    let ty = match v.dtype() {
+        OrtType::Tensor { ty, .. } => ty,
+        OrtType::Sequence(inner) => match inner.as_ref() {
+            OrtType::Map { key, .. } => return map_sequence(name, v, *key),
+            _ => {
+                return Err(RunError::Type(format!(
+                    "output {name:?} is a sequence of non-maps, which is not supported"
+                )));
+            }
+        },
+        _ => {
+            return Err(RunError::Type(format!(
+                "output {name:?} is neither a tensor nor a sequence of maps"
+            )));
+        }
     };
     let shape = |s: &[i64]| s.iter().map(|&d| d.max(0) as usize).collect::<Vec<_>>();
     let (dims, data) = match ty {

@@ -170,3 +170,11 @@ def test_errors_are_reported_as_the_protocol_says(client):
     with pytest.raises(InferenceServerException) as err:
         client.infer("price", wrong_type)
     assert "FP32" in str(err.value)
+
+
+def test_the_served_document_with_deployed_models_is_valid_openapi(server):
+    from openapi_spec_validator import validate
+
+    doc = json.loads(urllib.request.urlopen(f"http://{server}/openapi.json").read())
+    assert "/api/models/price/predict" in doc["paths"]
+    validate(doc)

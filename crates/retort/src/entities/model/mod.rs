@@ -3,6 +3,7 @@
 //! `production` and a validated, row-oriented predict endpoint.
 
 pub mod controller;
+pub mod docs;
 pub mod interface;
 // Every entity keeps its SQL in model.rs, this one too.
 #[allow(clippy::module_inception)]

@@ -371,3 +371,27 @@ db_test! {
         assert_eq!(deploy(&router, "ridge", "", native).await.json["backend"], "native");
     }
 }
+
+db_test! {
+    async fn the_openapi_document_describes_each_deployed_model(db: TestDb) {
+        let router = db.router();
+        let (onnx, _) = fixture("pipeline_regressor");
+        deploy(&router, "price", "", onnx).await;
+        let (cls, _) = fixture("random_forest_classifier_string_labels");
+        deploy(&router, "band", "?feature_names=width_mm,aspect_ratio,rim_in,load_index,tread_warranty_miles", cls).await;
+        let doc = get(&router, "/openapi.json").await.json;
+        let price = &doc["paths"]["/api/models/price/predict"]["post"];
+        let row = &price["requestBody"]["content"]["application/json"]["schema"]["properties"]["rows"]["items"];
+        assert_eq!(row["properties"]["tier"]["type"], "string");
+        assert_eq!(row["properties"]["tread_warranty_miles"]["type"], json!(["number", "null"]));
+        assert_eq!(row["required"].as_array().unwrap().len(), 7);
+        let band = &doc["paths"]["/api/models/band/predict"]["post"]["responses"]["200"]["content"]["application/json"]["schema"];
+        assert_eq!(band["properties"]["predictions"]["items"]["properties"]["label"]["enum"], json!(["cheap", "dear", "fair"]));
+        // A new version with other columns changes the document.
+        let (lin, _) = fixture("linear_regression");
+        deploy(&router, "price", "?feature_names=a,b,c,d,e", lin).await;
+        let doc = get(&router, "/openapi.json").await.json;
+        let row = &doc["paths"]["/api/models/price/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]["rows"]["items"];
+        assert_eq!(row["required"], json!(["a", "b", "c", "d", "e"]));
+    }
+}

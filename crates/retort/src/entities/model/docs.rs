@@ -1,0 +1,126 @@
+//! The OpenAPI document grows a path per deployed model: `POST /api/models/{its name}/predict`
+//! with the request rows and the response described from the model's signature, so the
+//! docs (and generated clients) always match what is deployed.
+
+use serde_json::{Value as Json, json};
+
+use super::interface::{Signature, Task};
+use super::{model, service};
+use crate::kernel::error::AppResult;
+use crate::kernel::state::AppState;
+
+fn column_schema(dtype: &str, nullable: bool) -> Json {
+    let base = match dtype {
+        "float" | "double" => "number",
+        "int64" | "int32" => "integer",
+        "bool" => "boolean",
+        _ => "string",
+    };
+    if nullable {
+        json!({ "type": [base, "null"] })
+    } else {
+        json!({ "type": base })
+    }
+}
+
+fn prediction_schema(sig: &Signature) -> Json {
+    match sig.task {
+        Task::Regression => {
+            json!({ "type": "number", "description": "The prediction for the row" })
+        }
+        Task::Classification => {
+            let labels: Vec<Json> = sig.class_labels.clone().unwrap_or_default();
+            let probs: serde_json::Map<String, Json> = labels
+                .iter()
+                .map(|l| {
+                    (
+                        l.as_str().map_or_else(|| l.to_string(), str::to_owned),
+                        json!({ "type": "number" }),
+                    )
+                })
+                .collect();
+            json!({
+                "type": "object",
+                "required": ["label", "probabilities"],
+                "properties": {
+                    "label": { "description": "The most likely class", "enum": labels },
+                    "probabilities": { "type": "object", "properties": probs, "description": "Probability per class" }
+                }
+            })
+        }
+        Task::Other => json!({ "type": "object", "description": "Every output by name" }),
+    }
+}
+
+/// The path item for predicting with the default version of `name`.
+fn predict_path(name: &str, version: i64, sig: &Signature) -> Json {
+    let properties: serde_json::Map<String, Json> = sig
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), column_schema(&c.dtype, c.nullable)))
+        .collect();
+    let required: Vec<&str> = sig.columns.iter().map(|c| c.name.as_str()).collect();
+    json!({
+        "post": {
+            "tags": ["deployed models"],
+            "summary": format!("Predict with {name} (now version {version})"),
+            "description": "The `production` alias if set, else the latest version. Null in a number column is a missing value.",
+            "operationId": format!("predict_{}", name.replace(['.', '-'], "_")),
+            "requestBody": {
+                "required": true,
+                "content": { "application/json": { "schema": {
+                    "type": "object",
+                    "required": ["rows"],
+                    "additionalProperties": false,
+                    "properties": { "rows": { "type": "array", "minItems": 1, "items": {
+                        "type": "object", "required": required, "additionalProperties": false, "properties": properties
+                    }}}
+                }}}
+            },
+            "responses": {
+                "200": {
+                    "description": "One prediction per row",
+                    "content": { "application/json": { "schema": {
+                        "type": "object",
+                        "required": ["model", "version", "predictions"],
+                        "properties": {
+                            "model": { "type": "string" },
+                            "version": { "type": "integer" },
+                            "predictions": { "type": "array", "items": prediction_schema(sig) }
+                        }
+                    }}}
+                },
+                "422": {
+                    "description": "Bad rows: every bad cell listed",
+                    "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } }
+                }
+            }
+        }
+    })
+}
+
+/// Adds a predict path for every deployed model to `doc`.
+pub async fn document_models(state: &AppState, doc: &mut Json) -> AppResult<()> {
+    let models = model::list_models(&state.db).await?;
+    if models.is_empty() {
+        return Ok(());
+    }
+    for m in models {
+        let Ok(row) = service::resolve(state, &m.name, &service::Selector::Default).await else {
+            continue;
+        };
+        let Ok(sig) = serde_json::from_str::<Signature>(&row.signature) else {
+            continue;
+        };
+        if let Some(paths) = doc.get_mut("paths").and_then(Json::as_object_mut) {
+            paths.insert(
+                format!("/api/models/{}/predict", m.name),
+                predict_path(&m.name, row.version, &sig),
+            );
+        }
+    }
+    if let Some(tags) = doc.get_mut("tags").and_then(Json::as_array_mut) {
+        tags.push(json!({ "name": "deployed models", "description": "One predict endpoint per deployed model, described from its signature" }));
+    }
+    Ok(())
+}

@@ -96,12 +96,13 @@ impl Data {
     }
 
     /// The elements as f32 (numbers and booleans); an error for strings.
-    pub fn to_f32(&self) -> Result<Vec<f32>, RunError> {
+    pub fn to_f32(&self) -> Result<std::borrow::Cow<'_, [f32]>, RunError> {
+        use std::borrow::Cow;
         Ok(match self {
-            Data::F32(v) => v.clone(),
-            Data::F64(v) => v.iter().map(|&x| x as f32).collect(),
-            Data::I64(v) => v.iter().map(|&x| x as f32).collect(),
-            Data::Bool(v) => v.iter().map(|&x| if x { 1.0 } else { 0.0 }).collect(),
+            Data::F32(v) => Cow::Borrowed(v.as_slice()),
+            Data::F64(v) => Cow::Owned(v.iter().map(|&x| x as f32).collect()),
+            Data::I64(v) => Cow::Owned(v.iter().map(|&x| x as f32).collect()),
+            Data::Bool(v) => Cow::Owned(v.iter().map(|&x| if x { 1.0 } else { 0.0 }).collect()),
             Data::Str(_) => {
                 return Err(RunError::Type(
                     "expected a numeric tensor, got strings".into(),

@@ -364,39 +364,45 @@ impl Kernel for Gemm {
                 a.shape, b.shape
             )));
         }
-        let at = |i: usize, j: usize| {
-            if self.trans_a {
-                av[j * ac + i]
-            } else {
-                av[i * ac + j]
-            }
+        // Row-major A (m×k) and B (k×n), copied only when transposed; then an i-p-j loop
+        // the compiler vectorises. Each output accumulates along k in ascending order with
+        // fused multiply-adds in single precision, as the reference runtime's kernels do,
+        // so results agree to the last bits.
+        let transpose = |v: &[f32], rows: usize, cols: usize| -> Vec<f32> {
+            (0..cols)
+                .flat_map(|c| (0..rows).map(move |r| v[r * cols + c]))
+                .collect()
         };
-        let bt = |i: usize, j: usize| {
-            if self.trans_b {
-                bv[j * bc + i]
-            } else {
-                bv[i * bc + j]
-            }
+        let a_m: std::borrow::Cow<'_, [f32]> = if self.trans_a {
+            transpose(&av, ar, ac).into()
+        } else {
+            av
         };
-        let c = match inputs.get(2).copied().flatten() {
-            Some(c) => Some(c.tensor("C")?.clone()),
-            None => None,
-        };
-        let cv = match &c {
-            Some(c) => Some((c.data.to_f32()?, c.shape.clone())),
-            None => None,
+        let b_m: std::borrow::Cow<'_, [f32]> = if self.trans_b {
+            transpose(&bv, br, bc).into()
+        } else {
+            bv
         };
         let mut out = vec![0.0f32; m * n];
-        for i in 0..m {
-            for j in 0..n {
-                // Single precision with fused multiply-adds, as the reference runtime's
-                // kernels compute it: results then agree to the last few bits.
-                let mut acc = 0.0f32;
-                for p in 0..k {
-                    acc = at(i, p).mul_add(bt(p, j), acc);
+        for (i, orow) in out.chunks_mut(n.max(1)).enumerate().take(m) {
+            for p in 0..k {
+                let a = a_m[i * k + p];
+                for (o, &b) in orow.iter_mut().zip(&b_m[p * n..(p + 1) * n]) {
+                    // A single-precision fused multiply-add: the product of two f32 is
+                    // exact in f64, so one rounding to f32 follows, as in hardware FMA.
+                    *o = (f64::from(a) * f64::from(b) + f64::from(*o)) as f32;
                 }
-                let mut v = f64::from(self.alpha) * f64::from(acc);
-                if let Some((cd, cs)) = &cv {
+            }
+        }
+        if self.alpha != 1.0 {
+            out.iter_mut().for_each(|v| *v *= self.alpha);
+        }
+        if let Some(c) = inputs.get(2).copied().flatten() {
+            let c = c.tensor("C")?;
+            let cd = c.data.to_f32()?;
+            let cs = &c.shape;
+            for i in 0..m {
+                for j in 0..n {
                     let ci = match cs.len() {
                         0 => 0,
                         1 => {
@@ -411,9 +417,8 @@ impl Kernel for Gemm {
                                 + if cs[1] == 1 { 0 } else { j }
                         }
                     };
-                    v += f64::from(self.beta) * f64::from(cd.get(ci).copied().unwrap_or(0.0));
+                    out[i * n + j] += self.beta * cd.get(ci).copied().unwrap_or(0.0);
                 }
-                out[i * n + j] = v as f32;
             }
         }
         let shape = if a.shape.len() == 1 {
@@ -569,7 +574,7 @@ impl Kernel for Softmax {
             ));
         }
         let width = x.shape[axis].max(1);
-        let mut data = x.data.to_f32()?;
+        let mut data = x.data.to_f32()?.into_owned();
         for row in data.chunks_mut(width) {
             super::PostTransform::Softmax.apply(row);
         }

@@ -256,7 +256,7 @@ impl Kernel for LabelEncoder {
         let x = input(inputs, 0)?;
         let as_floats;
         let source = if self.float_keys && !matches!(x.data, Data::F32(_)) {
-            as_floats = Data::F32(x.data.to_f32()?);
+            as_floats = Data::F32(x.data.to_f32()?.into_owned());
             &as_floats
         } else {
             &x.data
@@ -316,7 +316,7 @@ impl Kernel for Normalizer {
     fn run(&self, inputs: &[Option<&Value>]) -> Result<Vec<Value>, RunError> {
         let x = input(inputs, 0)?;
         let (_, cols) = x.as_matrix();
-        let mut data = x.data.to_f32()?;
+        let mut data = x.data.to_f32()?.into_owned();
         for row in data.chunks_mut(cols.max(1)) {
             let norm: f64 = match self.norm {
                 Norm::Max => row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)).into(),
@@ -459,7 +459,7 @@ impl Kernel for ZipMap {
         }
         Ok(vec![Value::MapSeq {
             keys: self.keys.clone(),
-            values: x.data.to_f32()?,
+            values: x.data.to_f32()?.into_owned(),
         }])
     }
 }
@@ -480,7 +480,7 @@ impl FeatureVectorizer {
 
 impl Kernel for FeatureVectorizer {
     fn run(&self, inputs: &[Option<&Value>]) -> Result<Vec<Value>, RunError> {
-        let parts: Vec<(usize, usize, Vec<f32>)> = (0..inputs.len())
+        let parts: Vec<(usize, usize, std::borrow::Cow<'_, [f32]>)> = (0..inputs.len())
             .map(|i| {
                 let t = input(inputs, i)?;
                 let (rows, cols) = t.as_matrix();

@@ -75,7 +75,15 @@ pub struct TreeEnsemble {
     base_values: Vec<f64>,
     post: PostTransform,
     classes: Option<Classes>,
+    /// For one target: each leaf's summed weight, by node index (the common case, read
+    /// without going through `weights`).
+    leaf_value: Vec<f64>,
+    /// For a one-column binary classifier: the column that carries the score.
+    binary_column: usize,
 }
+
+/// Rows walked together, tree by tree, so one tree's nodes stay in cache.
+const BLOCK_ROWS: usize = 64;
 
 struct Spec<'a> {
     prefix: &'a str,
@@ -263,7 +271,23 @@ impl TreeEnsemble {
             "MAX" => Aggregate::Max,
             other => return Err(format!("unknown aggregate_function {other:?}")),
         };
+        let leaf_value: Vec<f64> = nodes
+            .iter()
+            .map(|n| {
+                if n.mode == Mode::Leaf {
+                    weights[n.a as usize..n.b as usize]
+                        .iter()
+                        .map(|&(_, w)| w)
+                        .sum()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let binary_column = weights.first().map_or(0, |&(t, _)| t as usize);
         Ok(Self {
+            leaf_value,
+            binary_column,
             nodes,
             roots: roots.into_iter().map(|(_, i)| i).collect(),
             weights,
@@ -275,54 +299,84 @@ impl TreeEnsemble {
         })
     }
 
-    /// The leaf a row reaches in the tree rooted at `root`.
+    /// The index of the leaf a row reaches in the tree rooted at `root`.
     #[inline]
-    fn leaf(&self, root: u32, row: &[f32]) -> &Node {
-        let mut node = &self.nodes[root as usize];
+    fn leaf(&self, root: u32, row: &[f32]) -> usize {
+        let mut i = root as usize;
         loop {
-            let go_true = match node.mode {
-                Mode::Leaf => return node,
-                mode => {
-                    let x = row.get(node.feature as usize).copied().unwrap_or(f32::NAN);
-                    let t = node.threshold;
-                    let holds = match mode {
-                        Mode::Leq => x <= t,
-                        Mode::Lt => x < t,
-                        Mode::Gte => x >= t,
-                        Mode::Gt => x > t,
-                        Mode::Eq => x == t,
-                        _ => x != t,
-                    };
-                    holds || (node.missing_true && x.is_nan())
-                }
+            let node = &self.nodes[i];
+            let x = match node.mode {
+                Mode::Leaf => return i,
+                _ => row[node.feature as usize],
             };
-            node = &self.nodes[if go_true { node.a } else { node.b } as usize];
+            let t = node.threshold;
+            let holds = match node.mode {
+                Mode::Leq => x <= t,
+                Mode::Lt => x < t,
+                Mode::Gte => x >= t,
+                Mode::Gt => x > t,
+                Mode::Eq => x == t,
+                _ => x != t,
+            };
+            let go_true = holds || (node.missing_true && x.is_nan());
+            i = if go_true { node.a } else { node.b } as usize;
         }
     }
 
-    /// The aggregated raw scores of one row (before base values and post-transform).
-    fn scores(&self, row: &[f32], out: &mut [f64], seen: &mut [bool]) {
-        out.iter_mut().for_each(|v| *v = 0.0);
-        seen.iter_mut().for_each(|v| *v = false);
-        for &root in &self.roots {
-            let leaf = self.leaf(root, row);
-            for &(target, w) in &self.weights[leaf.a as usize..leaf.b as usize] {
-                let t = target as usize;
-                match self.aggregate {
-                    Aggregate::Sum | Aggregate::Average => out[t] += w,
-                    Aggregate::Min => out[t] = if seen[t] { out[t].min(w) } else { w },
-                    Aggregate::Max => out[t] = if seen[t] { out[t].max(w) } else { w },
+    /// The aggregated scores of every row, `rows × n_targets`, with base values added
+    /// (before the post-transform). Sums walk blocks of rows tree by tree.
+    fn raw_scores(&self, data: &[f32], rows: usize, cols: usize) -> Vec<f64> {
+        let nt = self.n_targets;
+        let mut out = vec![0.0f64; rows * nt];
+        match self.aggregate {
+            Aggregate::Sum | Aggregate::Average => {
+                for start in (0..rows).step_by(BLOCK_ROWS) {
+                    let end = (start + BLOCK_ROWS).min(rows);
+                    for &root in &self.roots {
+                        for r in start..end {
+                            let leaf = self.leaf(root, &data[r * cols..(r + 1) * cols]);
+                            if nt == 1 {
+                                out[r] += self.leaf_value[leaf];
+                            } else {
+                                let n = &self.nodes[leaf];
+                                for &(t, w) in &self.weights[n.a as usize..n.b as usize] {
+                                    out[r * nt + t as usize] += w;
+                                }
+                            }
+                        }
+                    }
                 }
-                seen[t] = true;
+                if self.aggregate == Aggregate::Average && !self.roots.is_empty() {
+                    let n = self.roots.len() as f64;
+                    out.iter_mut().for_each(|v| *v /= n);
+                }
+            }
+            Aggregate::Min | Aggregate::Max => {
+                let mut seen = vec![false; nt];
+                for r in 0..rows {
+                    seen.iter_mut().for_each(|v| *v = false);
+                    let row_out = &mut out[r * nt..(r + 1) * nt];
+                    for &root in &self.roots {
+                        let n = &self.nodes[self.leaf(root, &data[r * cols..(r + 1) * cols])];
+                        for &(t, w) in &self.weights[n.a as usize..n.b as usize] {
+                            let t = t as usize;
+                            row_out[t] = match (seen[t], self.aggregate) {
+                                (false, _) => w,
+                                (true, Aggregate::Min) => row_out[t].min(w),
+                                (true, _) => row_out[t].max(w),
+                            };
+                            seen[t] = true;
+                        }
+                    }
+                }
             }
         }
-        if self.aggregate == Aggregate::Average && !self.roots.is_empty() {
-            let n = self.roots.len() as f64;
-            out.iter_mut().for_each(|v| *v /= n);
+        for row in out.chunks_mut(nt.max(1)) {
+            for (v, b) in row.iter_mut().zip(&self.base_values) {
+                *v += b;
+            }
         }
-        for (v, b) in out.iter_mut().zip(&self.base_values) {
-            *v += b;
-        }
+        out
     }
 }
 
@@ -344,16 +398,15 @@ impl Kernel for TreeEnsemble {
                 )));
             }
         }
-        let mut raw = vec![0.0f64; self.n_targets];
-        let mut seen = vec![false; self.n_targets];
+        let all = self.raw_scores(&data, rows, cols);
+        let nt = self.n_targets;
         let Some(classes) = &self.classes else {
             let mut out = Vec::with_capacity(rows * self.n_targets);
             let mut row_scores = vec![0.0f32; self.n_targets];
-            for r in 0..rows {
-                self.scores(&data[r * cols..(r + 1) * cols], &mut raw, &mut seen);
+            for raw in all.chunks(nt) {
                 row_scores
                     .iter_mut()
-                    .zip(&raw)
+                    .zip(raw)
                     .for_each(|(o, &v)| *o = v as f32);
                 self.post.apply(&mut row_scores);
                 out.extend_from_slice(&row_scores);
@@ -365,15 +418,10 @@ impl Kernel for TreeEnsemble {
         let mut probs = Vec::with_capacity(rows * n_classes);
         let mut winners = Vec::with_capacity(rows);
         let mut row_scores = vec![0.0f32; n_classes];
-        for r in 0..rows {
-            self.scores(&data[r * cols..(r + 1) * cols], &mut raw, &mut seen);
+        for raw in all.chunks(nt) {
             if classes.binary_one_column {
                 // One score s for the positive class (whichever column carries it).
-                let s = raw
-                    .iter()
-                    .zip(&seen)
-                    .find(|(_, k)| **k)
-                    .map_or(raw[0], |(v, _)| *v) as f32;
+                let s = raw[self.binary_column.min(nt - 1)] as f32;
                 let (p, positive) = match self.post {
                     PostTransform::Logistic => {
                         let p1 = super::logistic(s);
@@ -387,7 +435,7 @@ impl Kernel for TreeEnsemble {
             } else {
                 row_scores
                     .iter_mut()
-                    .zip(&raw)
+                    .zip(raw)
                     .for_each(|(o, &v)| *o = v as f32);
                 self.post.apply(&mut row_scores);
                 let best = row_scores

@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use super::config::Limits;
 use super::db::Db;
 use super::inference::{ModelCache, Runtime};
+use super::memo::Memo;
 
 /// Everything a handler may depend on; cheap to clone.
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub struct AppState {
     pub models: Arc<ModelCache>,
     /// ONNX Runtime, when a library is configured.
     pub runtime: Option<Arc<Runtime>>,
+    /// Short-lived memos of hot lookups.
+    pub memo: Arc<Memo>,
 }
 
 impl AppState {
@@ -29,6 +32,7 @@ impl AppState {
             limits: Arc::new(limits),
             models: Arc::new(ModelCache::default()),
             runtime: None,
+            memo: Arc::new(Memo::default()),
         }
     }
 

@@ -384,7 +384,7 @@ async fn infer_with(
     let req: InferRequest = serde_json::from_slice(head)
         .map_err(|e| bad(format!("malformed inference request: {e}")))?;
 
-    let row = service::resolve(&state, name, &selector(version)?).await?;
+    let row = service::resolve_memo(&state, name, &selector(version)?).await?;
     let model = service::compiled(&state, &row).await?;
     let mut values: Vec<Option<Value>> = vec![None; model.inputs().len()];
     for input in &req.inputs {

@@ -138,6 +138,7 @@ pub async fn deploy(
             _ => AppError::from(e),
         })?;
     tx.commit().await?;
+    state.memo.forget_prefix(&memo_prefix(&name));
     state.models.insert(id, Arc::new(compiled));
     let mut aliases = Vec::new();
     if let Some(alias) = &meta.alias {
@@ -237,6 +238,7 @@ pub async fn set_alias(
         )]));
     }
     model::set_alias(&state.db, m.id, &alias, version, &time::now()).await?;
+    state.memo.forget_prefix(&memo_prefix(name));
     Ok(AliasOut {
         model: m.name,
         alias,
@@ -249,6 +251,7 @@ pub async fn delete_alias(state: &AppState, name: &str, alias: &str) -> AppResul
     let m = model::find_model(&state.db, name)
         .await?
         .ok_or_else(|| no_model(name))?;
+    state.memo.forget_prefix(&memo_prefix(name));
     if model::delete_alias(&state.db, m.id, alias).await? {
         Ok(())
     } else {
@@ -275,6 +278,7 @@ pub async fn delete_version(state: &AppState, name: &str, version: i64) -> AppRe
             )));
         }
     }
+    state.memo.forget_prefix(&memo_prefix(name));
     if !model::delete_version_unless_aliased(&state.db, row.id, row.model_id, version).await? {
         let aliases = aliases_of(state, &row).await?;
         return Err(AppError::Conflict(format!(
@@ -301,6 +305,38 @@ pub async fn resolve(state: &AppState, name: &str, selector: &Selector) -> AppRe
         },
     };
     version_row(state, name, version).await
+}
+
+fn memo_prefix(name: &str) -> String {
+    format!("model/{name}/")
+}
+
+/// [`resolve`], memoized for a second: the predict path asks the database at most once
+/// a second per model and selector. Changes made through this process clear it at once.
+pub async fn resolve_memo(
+    state: &AppState,
+    name: &str,
+    selector: &Selector,
+) -> AppResult<Arc<VersionRow>> {
+    let key = format!("{}{selector:?}", memo_prefix(name));
+    if let Some(row) = state.memo.get::<VersionRow>(&key) {
+        return Ok(row);
+    }
+    let row = Arc::new(resolve(state, name, selector).await?);
+    state.memo.put(key, row.clone());
+    Ok(row)
+}
+
+/// The parsed signature of a version (immutable, so memoized by version id).
+fn signature_of(state: &AppState, row: &VersionRow) -> AppResult<Arc<Signature>> {
+    let key = format!("signature/{}", row.id);
+    if let Some(sig) = state.memo.get::<Signature>(&key) {
+        return Ok(sig);
+    }
+    let sig: Arc<Signature> =
+        Arc::new(serde_json::from_str(&row.signature).map_err(|e| AppError::Internal(e.into()))?);
+    state.memo.put(key, sig.clone());
+    Ok(sig)
 }
 
 /// The compiled model of a version: from memory, or loaded from the database once.
@@ -342,7 +378,7 @@ pub async fn predict(
     selector: &Selector,
     body: &Json,
 ) -> AppResult<PredictOut> {
-    let row = resolve(state, name, selector).await?;
+    let row = resolve_memo(state, name, selector).await?;
     let predictions = match &row.ensemble {
         Some(spec) => {
             let spec: Ensemble =
@@ -368,8 +404,7 @@ pub async fn predict(
 /// One prediction per row from a single (non-ensemble) version.
 async fn predict_one(state: &AppState, row: &VersionRow, body: &Json) -> AppResult<Vec<Json>> {
     let model = compiled(state, row).await?;
-    let sig: Signature =
-        serde_json::from_str(&row.signature).map_err(|e| AppError::Internal(e.into()))?;
+    let sig = signature_of(state, row)?;
     let input_names: Vec<String> = model.inputs().iter().map(|i| i.name.clone()).collect();
     let inputs = predict::rows_to_inputs(body, &sig, &input_names).map_err(AppError::Validation)?;
     let rows = body["rows"].as_array().map_or(0, Vec::len);
@@ -480,6 +515,7 @@ pub async fn deploy_ensemble(
     };
     model::insert_version(&mut tx, m.id, version, &new, &now).await?;
     tx.commit().await?;
+    state.memo.forget_prefix(&memo_prefix(&name));
     let mut aliases = Vec::new();
     if let Some(alias) = &input.alias {
         model::set_alias(&state.db, m.id, alias, version, &now).await?;

@@ -395,3 +395,34 @@ db_test! {
         assert_eq!(row["required"], json!(["a", "b", "c", "d", "e"]));
     }
 }
+
+db_test! {
+    async fn moving_an_alias_under_load_fails_no_request(db: TestDb) {
+        let router = db.router();
+        let features = "width_mm,aspect_ratio,rim_in,load_index,tread_warranty_miles";
+        let (a, spec) = fixture("gradient_boosting_regressor");
+        let (b, _) = fixture("random_forest_regressor");
+        deploy(&router, "m", &format!("?feature_names={features}&alias=production"), a).await;
+        deploy(&router, "m", &format!("?feature_names={features}"), b).await;
+        let body = json!({"rows": rows(&spec)});
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let router = router.clone();
+            let body = body.clone();
+            tasks.push(tokio::spawn(async move {
+                if i % 10 == 0 {
+                    let v = 1 + (i / 10) % 2;
+                    let r = send_json(&router, Method::PUT, "/api/models/m/aliases/production", &json!({"version": v})).await;
+                    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+                }
+                send_json(&router, Method::POST, "/api/models/m/predict", &body).await
+            }));
+        }
+        for t in tasks {
+            let r = t.await.unwrap();
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            assert!([1, 2].contains(&r.json["version"].as_i64().unwrap()));
+            assert_eq!(r.json["predictions"].as_array().unwrap().len(), 20);
+        }
+    }
+}

@@ -160,9 +160,9 @@ impl Kernel for LinearClassifier {
                     })
                     .0;
                 winners.push(best);
-                let mut transformed = row.to_vec();
-                self.post.apply(&mut transformed);
-                out.extend_from_slice(&transformed);
+                let start = out.len();
+                out.extend_from_slice(row);
+                self.post.apply(&mut out[start..]);
             }
         }
         let labels = match &self.labels {

@@ -78,14 +78,7 @@ impl Model {
             return Err(LoadError::Decode("the graph is empty".into()));
         }
 
-        let mut unsupported: Vec<String> = graph
-            .node
-            .iter()
-            .filter(|n| !ops::is_supported(&n.domain, &n.op_type))
-            .map(|n| op_name(&n.domain, &n.op_type))
-            .collect();
-        unsupported.sort();
-        unsupported.dedup();
+        let unsupported = unsupported_ops(graph);
         if !unsupported.is_empty() {
             return Err(LoadError::Unsupported(unsupported));
         }
@@ -259,6 +252,19 @@ impl Model {
     }
 }
 
+/// Every operator of `graph` the native engine lacks, domain-qualified, sorted, once each.
+fn unsupported_ops(graph: &crate::proto::GraphProto) -> Vec<String> {
+    let mut ops: Vec<String> = graph
+        .node
+        .iter()
+        .filter(|n| !ops::is_supported(&n.domain, &n.op_type))
+        .map(|n| op_name(&n.domain, &n.op_type))
+        .collect();
+    ops.sort();
+    ops.dedup();
+    ops
+}
+
 /// The class labels of the first node that declares them, in score order.
 fn class_labels(graph: &crate::proto::GraphProto) -> Option<Keys> {
     graph.node.iter().find_map(|n| {
@@ -296,14 +302,7 @@ pub fn describe(bytes: &[u8]) -> Result<Description, LoadError> {
         .graph
         .as_ref()
         .ok_or_else(|| LoadError::Decode("the model has no graph".into()))?;
-    let mut unsupported: Vec<String> = graph
-        .node
-        .iter()
-        .filter(|n| !ops::is_supported(&n.domain, &n.op_type))
-        .map(|n| op_name(&n.domain, &n.op_type))
-        .collect();
-    unsupported.sort();
-    unsupported.dedup();
+    let unsupported = unsupported_ops(graph);
     Ok(Description {
         inputs: graph
             .input

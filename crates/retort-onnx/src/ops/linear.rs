@@ -152,13 +152,7 @@ impl Kernel for LinearClassifier {
                     out.push(one[0]);
                 }
             } else {
-                let best = row
-                    .iter()
-                    .enumerate()
-                    .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| {
-                        if v > bv { (i, v) } else { (bi, bv) }
-                    })
-                    .0;
+                let best = super::argmax(row);
                 winners.push(best);
                 let start = out.len();
                 out.extend_from_slice(row);

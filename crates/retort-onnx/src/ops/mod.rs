@@ -147,6 +147,16 @@ impl PostTransform {
     }
 }
 
+/// The index of the largest value (the first one on ties).
+pub fn argmax(row: &[f32]) -> usize {
+    row.iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| {
+            if v > bv { (i, v) } else { (bi, bv) }
+        })
+        .0
+}
+
 /// The logistic function, computed as the reference runtime does.
 pub fn logistic(v: f32) -> f32 {
     // Single precision, one exponential: accurate to a few ulps, which is what the

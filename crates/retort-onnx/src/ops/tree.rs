@@ -438,13 +438,7 @@ impl Kernel for TreeEnsemble {
                     .zip(raw)
                     .for_each(|(o, &v)| *o = v as f32);
                 self.post.apply(&mut row_scores);
-                let best = row_scores
-                    .iter()
-                    .enumerate()
-                    .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| {
-                        if v > bv { (i, v) } else { (bi, bv) }
-                    })
-                    .0;
+                let best = super::argmax(&row_scores);
                 winners.push(best);
             }
             probs.extend_from_slice(&row_scores);

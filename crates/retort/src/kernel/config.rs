@@ -21,22 +21,27 @@ pub struct DatabaseArgs {
 /// The optional second inference backend.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RuntimeArgs {
-    /// A libonnxruntime shared library (e.g. site-packages/onnxruntime/capi/
-    /// libonnxruntime.so.1.32.0 from `pip install onnxruntime`): serves models whose
-    /// operators the native engine lacks. Without it such uploads get a 422.
+    /// A libonnxruntime shared library, for models whose operators the native engine
+    /// lacks. Unset: the one inside an installed `onnxruntime` Python package, if any
+    /// (virtualenv, pyenv, user or system site-packages); `none` turns the backend off.
     #[arg(long, env = "RETORT_ONNXRUNTIME_LIB")]
     pub onnxruntime_lib: Option<PathBuf>,
 }
 
 impl RuntimeArgs {
-    /// Loads the configured runtime, if any.
+    /// Loads the configured (or found) runtime, if any.
     pub fn load(&self) -> anyhow::Result<Option<std::sync::Arc<super::inference::Runtime>>> {
-        match &self.onnxruntime_lib {
-            None => Ok(None),
-            Some(path) => super::inference::Runtime::load(path)
-                .map(Some)
-                .map_err(|e| anyhow::anyhow!(e)),
-        }
+        let path = match &self.onnxruntime_lib {
+            Some(p) if p.as_os_str() == "none" => return Ok(None),
+            Some(p) => p.clone(),
+            None => match super::inference::find_installed() {
+                Some(p) => p,
+                None => return Ok(None),
+            },
+        };
+        super::inference::Runtime::load(&path)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!(e))
     }
 }
 

@@ -54,9 +54,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// How to turn on the ONNX Runtime backend, for error messages.
-pub const RUNTIME_HINT: &str = "to serve it with ONNX Runtime, start retort with --onnxruntime-lib PATH \
-(or RETORT_ONNXRUNTIME_LIB), PATH being a libonnxruntime.so such as the one inside the onnxruntime \
-Python package (site-packages/onnxruntime/capi/libonnxruntime.so.*)";
+pub const RUNTIME_HINT: &str = "to serve it with ONNX Runtime, `pip install onnxruntime` where retort can \
+find it (a virtualenv, pyenv, user or system site-packages) and restart, or start retort with \
+--onnxruntime-lib PATH (or RETORT_ONNXRUNTIME_LIB), PATH being a libonnxruntime.so such as \
+site-packages/onnxruntime/capi/libonnxruntime.so.*";
 
 /// Compiles ONNX bytes off the async runtime: on the native engine if it can run every
 /// operator, else on ONNX Runtime if configured. A bad file is a 422 naming the problem.

@@ -12,7 +12,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use retort_onnx::{IoInfo, Keys, Model, RunError, Value};
 
-pub use runtime::{Runtime, RuntimeModel};
+pub use runtime::{Runtime, RuntimeModel, find_in_python_packages, find_installed};
 
 /// A compiled model on one of the two backends.
 #[derive(Debug)]

@@ -207,3 +207,84 @@ impl RuntimeModel {
             .collect()
     }
 }
+
+/// Where Python packages usually live: the active virtualenv, pyenv versions, the user's
+/// and the system's site-packages.
+fn python_roots() -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    if let Some(venv) = std::env::var_os("VIRTUAL_ENV") {
+        roots.push(PathBuf::from(venv).join("lib"));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        let home = PathBuf::from(home);
+        roots.push(home.join(".local/lib"));
+        if let Ok(versions) = std::fs::read_dir(home.join(".pyenv/versions")) {
+            roots.extend(versions.flatten().map(|v| v.path().join("lib")));
+        }
+    }
+    roots.extend(["/usr/local/lib", "/usr/lib"].map(PathBuf::from));
+    roots
+}
+
+/// Finds the `libonnxruntime` inside an installed `onnxruntime` Python package, looking
+/// in `roots` (each a `lib` folder holding `python3.*/site-packages` or `dist-packages`).
+pub fn find_in_python_packages(roots: &[PathBuf]) -> Option<PathBuf> {
+    for root in roots {
+        let Ok(pythons) = std::fs::read_dir(root) else {
+            continue;
+        };
+        let mut pythons: Vec<PathBuf> = pythons.flatten().map(|e| e.path()).collect();
+        pythons.sort();
+        for python in pythons.iter().rev().filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("python3"))
+        }) {
+            for packages in ["site-packages", "dist-packages"] {
+                let capi = python.join(packages).join("onnxruntime/capi");
+                let Ok(files) = std::fs::read_dir(&capi) else {
+                    continue;
+                };
+                let mut libs: Vec<PathBuf> = files
+                    .flatten()
+                    .map(|f| f.path())
+                    .filter(|p| {
+                        p.file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime.so"))
+                    })
+                    .collect();
+                libs.sort();
+                if let Some(lib) = libs.pop() {
+                    return Some(lib);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The library of an installed `onnxruntime` Python package, if there is one.
+pub fn find_installed() -> Option<PathBuf> {
+    find_in_python_packages(&python_roots())
+}
+
+#[cfg(test)]
+mod discovery_tests {
+    use super::*;
+
+    #[test]
+    fn the_library_inside_an_onnxruntime_package_is_found() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let lib = dir.path().join("lib");
+        let capi = lib.join("python3.11/site-packages/onnxruntime/capi");
+        std::fs::create_dir_all(&capi).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(find_in_python_packages(std::slice::from_ref(&lib)), None);
+        std::fs::write(capi.join("libonnxruntime.so.1.32.0"), b"")
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(capi.join("libonnxruntime_providers_shared.so"), b"")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            find_in_python_packages(&[lib]),
+            Some(capi.join("libonnxruntime.so.1.32.0"))
+        );
+    }
+}

@@ -1,7 +1,9 @@
 //! The operators: a kernel per node, built once from its attributes.
 
 mod basic;
+mod encoders;
 mod linear;
+mod math;
 mod ml;
 mod tree;
 
@@ -79,8 +81,8 @@ pub fn build(node: &NodeProto, attrs: &Attrs<'_>) -> Result<Box<dyn Kernel>, Str
         "LinearClassifier" => Box::new(linear::LinearClassifier::new(attrs)?),
         "Scaler" => Box::new(ml::Scaler::new(attrs)),
         "Imputer" => Box::new(ml::Imputer::new(attrs)?),
-        "OneHotEncoder" => Box::new(ml::OneHotEncoder::new(attrs)?),
-        "LabelEncoder" => Box::new(ml::LabelEncoder::new(attrs)?),
+        "OneHotEncoder" => Box::new(encoders::OneHotEncoder::new(attrs)?),
+        "LabelEncoder" => Box::new(encoders::LabelEncoder::new(attrs)?),
         "Normalizer" => Box::new(ml::Normalizer::new(attrs)?),
         "Binarizer" => Box::new(ml::Binarizer::new(attrs)),
         "ArrayFeatureExtractor" => Box::new(ml::ArrayFeatureExtractor),

@@ -4,6 +4,7 @@
 
 pub mod controller;
 pub mod docs;
+pub mod ensemble;
 pub mod interface;
 // Every entity keeps its SQL in model.rs, this one too.
 #[allow(clippy::module_inception)]

@@ -7,10 +7,12 @@ use retort_onnx::{LoadError, Model};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use super::interface::{self, Ensemble, Member, Signature, parse_alias, parse_name};
+use super::interface::{self, Ensemble, Signature, parse_alias, parse_name};
 use super::model::{self, NewVersion, VersionRow};
 use super::predict;
-use super::schema::{AliasOut, DeployMeta, EnsembleIn, ModelOut, PredictOut, VersionOut};
+use super::schema::{AliasOut, DeployMeta, ModelOut, PredictOut, VersionOut};
+
+pub use super::ensemble::deploy_ensemble;
 use crate::kernel::error::{AppError, AppResult, FieldError};
 use crate::kernel::inference::Engine;
 use crate::kernel::state::AppState;
@@ -33,7 +35,7 @@ pub const PRODUCTION: &str = "production";
 /// Rows above which a prediction runs on the blocking pool instead of the request's task.
 const INLINE_ROWS: usize = 64;
 
-fn model_name(raw: &str) -> AppResult<String> {
+pub(super) fn model_name(raw: &str) -> AppResult<String> {
     parse_name("model", raw)
         .map_err(|m| AppError::Validation(vec![FieldError::path_param("name", m)]))
 }
@@ -46,7 +48,7 @@ fn no_version(name: &str, version: i64) -> AppError {
     AppError::NotFound(format!("model {name:?} has no version {version}"))
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(super) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -181,7 +183,11 @@ pub async fn get_model(state: &AppState, name: &str) -> AppResult<ModelOut> {
     Ok(ModelOut::new(m, versions, aliases))
 }
 
-async fn version_row(state: &AppState, name: &str, version: i64) -> AppResult<VersionRow> {
+pub(super) async fn version_row(
+    state: &AppState,
+    name: &str,
+    version: i64,
+) -> AppResult<VersionRow> {
     model::find_version(&state.db, name, version)
         .await?
         .ok_or_else(|| no_version(name, version))
@@ -308,7 +314,7 @@ pub async fn resolve(state: &AppState, name: &str, selector: &Selector) -> AppRe
     version_row(state, name, version).await
 }
 
-fn memo_prefix(name: &str) -> String {
+pub(super) fn memo_prefix(name: &str) -> String {
     format!("model/{name}/")
 }
 
@@ -428,102 +434,6 @@ async fn predict_one(state: &AppState, row: &VersionRow, body: &Json) -> AppResu
     })?;
     let output_names: Vec<String> = model.outputs().iter().map(|o| o.name.clone()).collect();
     Ok(predict::predictions(&outputs, &sig, &output_names, rows))
-}
-
-/// Deploys an ensemble of existing versions as the next version of model `name`.
-pub async fn deploy_ensemble(
-    state: &AppState,
-    name: &str,
-    input: EnsembleIn,
-) -> AppResult<VersionOut> {
-    let name = model_name(name)?;
-    let mut members = Vec::new();
-    let mut first: Option<Signature> = None;
-    let mut errors = Vec::new();
-    for (i, m) in input.members.iter().enumerate() {
-        let selector = match (&m.version, &m.alias) {
-            (Some(v), _) => Selector::Version(*v),
-            (None, Some(a)) => Selector::Alias(a.clone()),
-            (None, None) => Selector::Default,
-        };
-        let row = match resolve(state, &m.model, &selector).await {
-            Ok(row) => row,
-            Err(AppError::NotFound(d)) => {
-                errors.push(FieldError::new(format!("/members/{i}"), d));
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        if row.ensemble.is_some() {
-            errors.push(FieldError::new(
-                format!("/members/{i}"),
-                "is itself an ensemble; ensembles combine single models",
-            ));
-            continue;
-        }
-        let sig: Signature =
-            serde_json::from_str(&row.signature).map_err(|e| AppError::Internal(e.into()))?;
-        match &first {
-            None => first = Some(sig),
-            Some(f) => {
-                let cols = |s: &Signature| {
-                    s.columns
-                        .iter()
-                        .map(|c| (c.name.clone(), c.dtype.clone()))
-                        .collect::<Vec<_>>()
-                };
-                if cols(f) != cols(&sig) || f.task != sig.task || f.class_labels != sig.class_labels
-                {
-                    errors.push(FieldError::new(
-                        format!("/members/{i}"),
-                        "has different columns, task or classes than the first member; members must take the same rows",
-                    ));
-                }
-            }
-        }
-        members.push(Member {
-            model: row.model.clone(),
-            version: row.version,
-            weight: m.weight.unwrap_or(1.0),
-        });
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
-    let sig = first
-        .ok_or_else(|| AppError::Validation(vec![FieldError::new("/members", "no member")]))?;
-    let spec = serde_json::to_string(&Ensemble {
-        method: input.method,
-        members,
-    })
-    .map_err(|e| AppError::Internal(e.into()))?;
-    let signature = serde_json::to_string(&sig).map_err(|e| AppError::Internal(e.into()))?;
-    let sha = sha256_hex(spec.as_bytes());
-    let now = time::now();
-    let mut tx = state.db.pool().begin().await?;
-    let m = model::upsert_model(&mut tx, &name, &now).await?;
-    let version = model::next_version(&mut tx, m.id).await?;
-    let new = NewVersion {
-        description: &input.description,
-        framework: "ensemble",
-        metrics: "{}",
-        feature_names: None,
-        sha256: &sha,
-        backend: "ensemble",
-        signature: &signature,
-        onnx: &[],
-        ensemble: Some(&spec),
-    };
-    model::insert_version(&mut tx, m.id, version, &new, &now).await?;
-    tx.commit().await?;
-    state.memo.forget_prefix(&memo_prefix(&name));
-    let mut aliases = Vec::new();
-    if let Some(alias) = &input.alias {
-        model::set_alias(&state.db, m.id, alias, version, &now).await?;
-        aliases.push(alias.clone());
-    }
-    let row = version_row(state, &name, version).await?;
-    Ok(VersionOut::new(row, aliases))
 }
 
 /// Loads the versions requests will ask for — every aliased version and each model's

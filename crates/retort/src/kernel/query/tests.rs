@@ -1,5 +1,6 @@
 use super::*;
 use crate::kernel::db::Backend::{Postgres, Sqlite};
+use crate::kernel::pagination::encode_cursor;
 
 static SPEC: ListSpec = ListSpec {
     table: "things",

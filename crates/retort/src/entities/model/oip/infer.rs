@@ -1,0 +1,203 @@
+//! `infer`: reads a request (JSON, or JSON then binary tensors), runs the model, and
+//! answers with JSON or binary outputs as each output asked.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use retort_onnx::Value;
+use serde_json::{Map, Value as Json};
+
+use super::tensors::{
+    as_tensor, check_type, decode_binary, decode_json, encode, names, output_names,
+};
+use super::{HEADER_LENGTH, InferOutput, InferRequest, InferResponse, OipError, bad, selector};
+use crate::entities::model::service;
+use crate::kernel::state::AppState;
+
+fn header_length(headers: &HeaderMap) -> Result<Option<usize>, OipError> {
+    match headers.get(HEADER_LENGTH) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .map(Some)
+            .ok_or_else(|| bad(format!("{HEADER_LENGTH} must be a byte count"))),
+    }
+}
+
+pub(super) async fn infer_with(
+    state: AppState,
+    name: &str,
+    version: Option<&str>,
+    request: Request,
+) -> Result<Response, OipError> {
+    let json_len = header_length(request.headers())?;
+    let limit = state.limits.predict_limit;
+    let body = axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|_| {
+            OipError(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request is larger than {limit} bytes"),
+            )
+        })?;
+    let (head, mut binary) = match json_len {
+        Some(n) if n <= body.len() => (&body[..n], &body[n..]),
+        Some(n) => {
+            return Err(bad(format!(
+                "{HEADER_LENGTH} is {n} but the body has {} bytes",
+                body.len()
+            )));
+        }
+        None => (&body[..], &body[body.len()..]),
+    };
+    let req: InferRequest = serde_json::from_slice(head)
+        .map_err(|e| bad(format!("malformed inference request: {e}")))?;
+
+    let row = service::resolve_memo(&state, name, &selector(version)?).await?;
+    let model = service::compiled(&state, &row).await?;
+    let mut values: Vec<Option<Value>> = vec![None; model.inputs().len()];
+    for input in &req.inputs {
+        let slot = model
+            .inputs()
+            .iter()
+            .position(|i| i.name == input.name)
+            .ok_or_else(|| {
+                bad(format!(
+                    "unexpected input {:?}; the model takes {}",
+                    input.name,
+                    names(&model)
+                ))
+            })?;
+        let size = input
+            .parameters
+            .get("binary_data_size")
+            .and_then(Json::as_u64)
+            .map(|n| n as usize);
+        let tensor = match size {
+            Some(n) => {
+                if binary.len() < n {
+                    return Err(bad(format!(
+                        "input {:?} claims {n} binary bytes but {} remain",
+                        input.name,
+                        binary.len()
+                    )));
+                }
+                let (chunk, rest) = binary.split_at(n);
+                binary = rest;
+                decode_binary(input, chunk)?
+            }
+            None => decode_json(input)?,
+        };
+        check_type(&model, slot, &tensor)?;
+        values[slot] = Some(Value::Tensor(tensor));
+    }
+    let missing: Vec<&str> = model
+        .inputs()
+        .iter()
+        .zip(&values)
+        .filter(|(_, v)| v.is_none())
+        .map(|(i, _)| i.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(bad(format!("missing input(s): {}", missing.join(", "))));
+    }
+    let inputs: Vec<Value> = values.into_iter().flatten().collect();
+    let m = model.clone();
+    let outputs = tokio::task::spawn_blocking(move || m.run(inputs))
+        .await
+        .map_err(|e| {
+            OipError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("inference failed: {e}"),
+            )
+        })?
+        .map_err(|e| bad(format!("inference failed: {e}")))?;
+
+    let binary_default = req
+        .parameters
+        .get("binary_data_output")
+        .and_then(Json::as_bool)
+        .unwrap_or(false);
+    let wanted: Vec<(usize, bool)> = match &req.outputs {
+        Some(list) => list
+            .iter()
+            .map(|o| {
+                let i = model
+                    .outputs()
+                    .iter()
+                    .position(|m| m.name == o.name)
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "unexpected output {:?}; the model has {}",
+                            o.name,
+                            output_names(&model)
+                        ))
+                    })?;
+                Ok((
+                    i,
+                    o.parameters
+                        .get("binary_data")
+                        .and_then(Json::as_bool)
+                        .unwrap_or(binary_default),
+                ))
+            })
+            .collect::<Result<_, OipError>>()?,
+        None => (0..model.outputs().len())
+            .map(|i| (i, binary_default))
+            .collect(),
+    };
+    let mut response = InferResponse {
+        model_name: row.model.clone(),
+        model_version: row.version.to_string(),
+        id: req.id,
+        outputs: Vec::new(),
+    };
+    let mut blobs: Vec<Vec<u8>> = Vec::new();
+    for (i, as_binary) in wanted {
+        let tensor = as_tensor(&outputs[i]);
+        let (dt, json, bytes) = encode(&tensor);
+        let mut out = InferOutput {
+            name: model.outputs()[i].name.clone(),
+            datatype: dt.into(),
+            shape: tensor.shape.clone(),
+            parameters: Map::new(),
+            data: None,
+        };
+        if as_binary {
+            out.parameters
+                .insert("binary_data_size".into(), Json::from(bytes.len()));
+            blobs.push(bytes);
+        } else {
+            out.data = Some(json);
+        }
+        response.outputs.push(out);
+    }
+    let head = serde_json::to_vec(&response)
+        .map_err(|e| OipError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    if blobs.is_empty() {
+        return Ok((
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            head,
+        )
+            .into_response());
+    }
+    let head_len = head.len();
+    let mut body = head;
+    for b in blobs {
+        body.extend_from_slice(&b);
+    }
+    let mut resp = Response::new(Body::from(body));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    resp.headers_mut()
+        .insert(HEADER_LENGTH, HeaderValue::from(head_len));
+    Ok(resp)
+}

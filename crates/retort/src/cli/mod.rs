@@ -3,6 +3,7 @@
 mod import;
 mod models;
 mod serve;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the HTTP API (applies pending migrations first).
     Serve(ServeArgs),
+    /// Run background job workers without serving HTTP.
+    Worker(worker::WorkerArgs),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
     /// Print the OpenAPI 3.1 document (the one served at /openapi.json) and exit.
@@ -64,6 +67,7 @@ pub fn run(cli: Cli) -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::serve(args).await,
             Command::Migrate(args) => migrate(args).await,
+            Command::Worker(args) => worker::run(args).await,
             Command::Openapi => {
                 println!("{}", crate::app::openapi().to_pretty_json()?);
                 Ok(ExitCode::SUCCESS)

@@ -7,6 +7,7 @@ use anyhow::Context;
 use tokio::sync::watch;
 
 use crate::app;
+use crate::entities::job::worker::{self, WorkerConfig};
 use crate::kernel::config::ServeArgs;
 use crate::kernel::db::{Db, redact};
 use crate::kernel::state::AppState;
@@ -38,6 +39,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Ok(n) => tracing::info!(models = n, "models loaded"),
         Err(e) => tracing::warn!(error = ?e, "loading models failed; they will load on first use"),
     }
+    let config = WorkerConfig {
+        grace: Duration::from_secs(args.shutdown_grace_secs),
+        ..WorkerConfig::default()
+    };
+    let workers = worker::spawn(state.clone(), args.workers, config);
+    tracing::info!(workers = args.workers, kinds = ?state.jobs.names(), "job workers started");
     let server = app::serve(listener, state, signal);
     let grace = Duration::from_secs(args.shutdown_grace_secs);
     let deadline = async move {
@@ -48,6 +55,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         result = server => result.context("server error")?,
         () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "grace period over: dropping unfinished requests"),
     }
+    workers.shutdown().await;
     db.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -7,6 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::kernel::state::AppState;
 
+pub mod job;
 pub mod model;
 pub mod product;
 
@@ -15,4 +16,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(product::router())
         .merge(model::router())
+        .merge(job::router())
+}
+
+/// Every job kind the entities register.
+pub fn job_kinds() -> crate::kernel::jobs::JobKinds {
+    crate::kernel::jobs::JobKinds::default()
 }

@@ -70,6 +70,9 @@ pub struct ServeArgs {
     /// The ONNX Runtime backend.
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+    /// Background job workers in this process (0: none; run `retort worker` elsewhere).
+    #[arg(long, env = "RETORT_WORKERS", default_value_t = 2)]
+    pub workers: usize,
     /// Load a synthetic demo catalogue into an empty database before serving.
     #[arg(long, env = "RETORT_DEMO")]
     pub demo: bool,

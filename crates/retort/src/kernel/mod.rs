@@ -6,6 +6,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod inference;
+pub mod jobs;
 pub mod memo;
 pub mod openapi;
 pub mod pagination;

@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use super::config::Limits;
 use super::db::Db;
 use super::inference::{ModelCache, Runtime};
+use super::jobs::JobKinds;
 use super::memo::Memo;
 
 /// Everything a handler may depend on; cheap to clone.
@@ -22,6 +23,8 @@ pub struct AppState {
     pub runtime: Option<Arc<Runtime>>,
     /// Short-lived memos of hot lookups.
     pub memo: Arc<Memo>,
+    /// Registered background job kinds.
+    pub jobs: Arc<JobKinds>,
 }
 
 impl AppState {
@@ -33,7 +36,14 @@ impl AppState {
             models: Arc::new(ModelCache::default()),
             runtime: None,
             memo: Arc::new(Memo::default()),
+            jobs: Arc::new(crate::entities::job_kinds()),
         }
+    }
+
+    /// The same state with other job kinds (tests add their own).
+    pub fn with_jobs(mut self, jobs: JobKinds) -> Self {
+        self.jobs = Arc::new(jobs);
+        self
     }
 
     /// The same state with ONNX Runtime as the second backend.

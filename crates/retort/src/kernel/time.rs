@@ -9,6 +9,11 @@ pub fn now() -> String {
     format(OffsetDateTime::now_utc())
 }
 
+/// The time `d` from now, in the stored form.
+pub fn after(d: std::time::Duration) -> String {
+    format(OffsetDateTime::now_utc() + d)
+}
+
 /// Formats a time in the stored form.
 pub fn format(at: OffsetDateTime) -> String {
     let fmt =

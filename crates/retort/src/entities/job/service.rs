@@ -1,0 +1,71 @@
+//! The rules for jobs: start one (parameters checked now), read, list, cancel.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value as Json;
+
+use super::model::{self, JobRow, LIST};
+use super::schema::JobOut;
+use crate::kernel::error::{AppError, AppResult, FieldError};
+use crate::kernel::pagination::Page;
+use crate::kernel::query::ListQuery;
+use crate::kernel::state::AppState;
+
+/// Runs allowed per job unless a kind says otherwise.
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 3;
+
+/// Queues a job of `kind` after checking `params` (422 with every bad field); answers
+/// 202 with `Location: /api/jobs/{id}` and the job.
+pub async fn start(state: &AppState, kind: &str, params: &Json) -> AppResult<Response> {
+    let job_kind = state.jobs.get(kind).ok_or_else(|| {
+        AppError::Validation(vec![FieldError::new(
+            "/kind",
+            format!(
+                "no job kind {kind:?}; kinds: {}",
+                state.jobs.names().join(", ")
+            ),
+        )])
+    })?;
+    let params = job_kind.check(params).map_err(AppError::Validation)?;
+    let id = model::enqueue(&state.db, kind, &params.to_string(), DEFAULT_MAX_ATTEMPTS).await?;
+    let job = get(state, id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, format!("/api/jobs/{id}"))],
+        axum::Json(job),
+    )
+        .into_response())
+}
+
+/// The job with `id`; 404 if none.
+pub async fn get(state: &AppState, id: i64) -> AppResult<JobOut> {
+    Ok(row(state, id).await?.into())
+}
+
+/// The row of job `id`; 404 if none.
+pub async fn row(state: &AppState, id: i64) -> AppResult<JobRow> {
+    model::find(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no job with id {id}")))
+}
+
+/// One page of jobs for the query parameters (`kind`, `status`, `sort`, `limit`, `cursor`).
+pub async fn list(state: &AppState, pairs: &[(String, String)]) -> AppResult<Page<JobOut>> {
+    let query = ListQuery::parse(&LIST, pairs, &[]).map_err(AppError::Validation)?;
+    Ok(model::list(&state.db, &query).await?.map(JobOut::from))
+}
+
+/// Asks a job to stop; 409 if it has already ended.
+pub async fn cancel(state: &AppState, id: i64) -> AppResult<JobOut> {
+    let before = row(state, id).await?;
+    if before.is_finished() {
+        return Err(AppError::Conflict(format!(
+            "job {id} has already ended ({})",
+            before.status
+        )));
+    }
+    let after = model::request_cancel(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no job with id {id}")))?;
+    Ok(after.into())
+}

@@ -1,0 +1,116 @@
+//! Background job kinds: what an entity implements to run work off the request path.
+//! The queue, the workers and the API live in the `job` entity; a kind only says how to
+//! check its parameters and how to run, reporting progress as it goes.
+//!
+//! Kinds must be idempotent: a job whose worker died is run again from the start.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use super::error::FieldError;
+use super::state::AppState;
+
+/// A boxed future, as job kinds return them.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a job stopped without a result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobError {
+    /// Cancellation was requested and the job stopped cleanly.
+    Cancelled,
+    /// The worker lost its lease (another worker took the job over); stop, write nothing.
+    LeaseLost,
+    /// The job failed; it is retried with backoff while attempts remain.
+    Failed(String),
+}
+
+/// Where a running job reports progress; answers whether it should stop.
+pub trait Progress: Send + Sync {
+    /// Records progress (0..1) and a message; `Err` tells the job to stop now.
+    fn report(&self, fraction: f64, message: String) -> BoxFuture<'_, Result<(), JobError>>;
+}
+
+/// What a running job gets: the app's state, its id, and a way to report progress.
+#[derive(Clone)]
+pub struct JobContext {
+    /// The app's state (database, models, …).
+    pub state: AppState,
+    /// The job's id.
+    pub job_id: i64,
+    progress: Arc<dyn Progress>,
+}
+
+impl JobContext {
+    /// A context for job `job_id` reporting to `progress`.
+    pub fn new(state: AppState, job_id: i64, progress: Arc<dyn Progress>) -> Self {
+        Self {
+            state,
+            job_id,
+            progress,
+        }
+    }
+
+    /// Reports progress; an `Err` (cancelled, lease lost) means stop and return it.
+    pub async fn progress(
+        &self,
+        fraction: f64,
+        message: impl Into<String>,
+    ) -> Result<(), JobError> {
+        self.progress
+            .report(fraction.clamp(0.0, 1.0), message.into())
+            .await
+    }
+}
+
+/// A kind of job an entity registers.
+pub trait JobKind: Send + Sync + 'static {
+    /// The stable name stored with every job of this kind, e.g. `score_products`.
+    fn name(&self) -> &'static str;
+
+    /// Checks parameters when the job is started (so bad ones are a 422 then, not a
+    /// failed job later) and returns them normalized.
+    fn check(&self, params: &Json) -> Result<Json, Vec<FieldError>>;
+
+    /// Runs the job; CPU-heavy parts belong on the blocking pool (`spawn_blocking`).
+    fn run<'a>(
+        &'a self,
+        ctx: &'a JobContext,
+        params: Json,
+    ) -> BoxFuture<'a, Result<Json, JobError>>;
+}
+
+/// Every registered kind, by name.
+#[derive(Clone, Default)]
+pub struct JobKinds {
+    kinds: HashMap<&'static str, Arc<dyn JobKind>>,
+}
+
+impl std::fmt::Debug for JobKinds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.kinds.keys()).finish()
+    }
+}
+
+impl JobKinds {
+    /// Registers a kind.
+    pub fn with(mut self, kind: impl JobKind) -> Self {
+        self.kinds.insert(kind.name(), Arc::new(kind));
+        self
+    }
+
+    /// The kind called `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<dyn JobKind>> {
+        self.kinds.get(name).cloned()
+    }
+
+    /// Every kind's name, sorted.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names: Vec<_> = self.kinds.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+}

@@ -15,6 +15,7 @@ const OPERATIONS: &[&str] = &[
     "GET /api/products",
     "POST /api/products",
     "POST /api/products/import",
+    "POST /api/products/score",
     "GET /api/products/{id}",
     "PUT /api/products/{id}",
     "PATCH /api/products/{id}",

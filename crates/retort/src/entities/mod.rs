@@ -21,5 +21,5 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Every job kind the entities register.
 pub fn job_kinds() -> crate::kernel::jobs::JobKinds {
-    crate::kernel::jobs::JobKinds::default()
+    crate::kernel::jobs::JobKinds::default().with(product::score::ScoreProducts)
 }

@@ -409,7 +409,7 @@ pub async fn predict(
 }
 
 /// One prediction per row from a single (non-ensemble) version.
-async fn predict_one(state: &AppState, row: &VersionRow, body: &Json) -> AppResult<Vec<Json>> {
+pub async fn predict_one(state: &AppState, row: &VersionRow, body: &Json) -> AppResult<Vec<Json>> {
     let model = compiled(state, row).await?;
     let sig = signature_of(state, row)?;
     let input_names: Vec<String> = model.inputs().iter().map(|i| i.name.clone()).collect();

@@ -245,3 +245,41 @@ fn csv_body(
         });
     Ok(StreamReader::new(stream))
 }
+
+/// Scores every product, or a filtered set, with a deployed regression model, as a
+/// background job (`score_products`); the scores land in `product_scores`.
+#[utoipa::path(
+    post, path = "/api/products/score", tag = "products",
+    request_body(content = Object, content_type = "application/json", description =
+        "{\"model\": name, \"version\" or \"alias\" (default: production, else latest), \"filters\": {product list filters}}",
+        example = json!({"model": "fair-price", "alias": "production", "filters": {"category": ["suv"], "rim_in_min": 17}})),
+    responses(
+        (status = 202, description = "Queued; `Location` names the job", body = crate::entities::job::schema::JobOut,
+            headers(("location" = String, description = "URL of the job"))),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown model, not a regressor, columns that are not product fields, bad filters",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn score_products(
+    State(state): State<AppState>,
+    request: Request,
+) -> AppResult<axum::response::Response> {
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        });
+    if !is_json {
+        return Err(AppError::UnsupportedMediaType("application/json"));
+    }
+    let bytes = crate::kernel::extract::read_body(request, &state).await?;
+    let body = crate::kernel::extract::parse_json(&bytes)?;
+    super::score::start_scoring(&state, &body).await
+}

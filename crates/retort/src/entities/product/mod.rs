@@ -7,6 +7,7 @@ pub mod import;
 pub mod interface;
 pub mod model;
 pub mod schema;
+pub mod score;
 pub mod service;
 #[cfg(test)]
 mod tests;
@@ -30,4 +31,5 @@ pub fn router() -> OpenApiRouter<AppState> {
             controller::delete_product
         ))
         .routes(routes!(controller::import_products))
+        .routes(routes!(controller::score_products))
 }

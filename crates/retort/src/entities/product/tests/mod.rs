@@ -422,3 +422,5 @@ db_test! {
 }
 
 mod import;
+
+mod score;

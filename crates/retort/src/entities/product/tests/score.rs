@@ -1,0 +1,139 @@
+//! The score_products job: scores match the model's predictions, filters narrow the set,
+//! a cancelled run leaves the previous scores intact, bad requests are 422 at start.
+
+use std::time::Duration;
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use super::{create, sample};
+use crate::db_test;
+use crate::entities::job::worker::{self, WorkerConfig};
+use crate::entities::product::score::scores;
+use crate::testing::{call, get, send_json};
+
+fn fast() -> WorkerConfig {
+    WorkerConfig {
+        lease: Duration::from_secs(5),
+        poll: Duration::from_millis(10),
+        grace: Duration::from_secs(5),
+        backoff: Duration::from_millis(20),
+    }
+}
+
+async fn deploy_linear(router: &axum::Router) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/models");
+    let onnx = std::fs::read(dir.join("linear_regression.onnx")).unwrap();
+    let r = call(
+        router,
+        Method::POST,
+        "/api/models/price/versions?feature_names=width_mm,aspect_ratio,rim_in,load_index,tread_warranty_miles",
+        Some("application/octet-stream"),
+        onnx,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+}
+
+async fn seed(router: &axum::Router, n: usize) {
+    for i in 0..n {
+        let mut p = sample(&format!("S-{i}"));
+        p["rim_in"] = json!(14 + (i % 8) as i64);
+        p["width_mm"] = json!(185 + (i % 10) as i64 * 10);
+        create(router, p).await;
+    }
+}
+
+async fn wait(router: &axum::Router, location: &str) -> Value {
+    for _ in 0..1000 {
+        let r = get(router, location).await;
+        if ["succeeded", "failed", "cancelled"].contains(&r.json["status"].as_str().unwrap_or("")) {
+            return r.json;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the job did not end");
+}
+
+db_test! {
+    async fn scoring_writes_the_models_prediction_for_every_product(db: TestDb) {
+        let state = db.state();
+        let router = crate::app::build_router(state.clone());
+        deploy_linear(&router).await;
+        seed(&router, 30).await;
+        let pool = worker::spawn(state.clone(), 1, fast());
+        let r = send_json(&router, Method::POST, "/api/products/score", &json!({"model": "price"})).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+        assert_eq!(r.json["kind"], "score_products");
+        let job = wait(&router, r.header("location")).await;
+        pool.shutdown().await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        assert_eq!(job["result"]["scored"], 30);
+        let written = scores(&state.db, "price").await.unwrap();
+        assert_eq!(written.len(), 30);
+        // The same prediction the predict endpoint gives for the first product.
+        let first = get(&router, &format!("/api/products/{}", written[0].0)).await.json;
+        let row: serde_json::Map<String, Value> = ["width_mm", "aspect_ratio", "rim_in", "load_index", "tread_warranty_miles"]
+            .iter()
+            .map(|k| (k.to_string(), first[*k].clone()))
+            .collect();
+        let p = send_json(&router, Method::POST, "/api/models/price/predict", &json!({"rows": [row]})).await;
+        assert!((p.json["predictions"][0].as_f64().unwrap() - written[0].1).abs() < 1e-9);
+    }
+}
+
+db_test! {
+    async fn filters_narrow_the_scored_set(db: TestDb) {
+        let state = db.state();
+        let router = crate::app::build_router(state.clone());
+        deploy_linear(&router).await;
+        seed(&router, 16).await;
+        let pool = worker::spawn(state.clone(), 1, fast());
+        let r = send_json(&router, Method::POST, "/api/products/score", &json!({"model": "price", "filters": {"rim_in": [14, 15]}})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "rim_in is a range filter: {}", r.text);
+        let r = send_json(&router, Method::POST, "/api/products/score", &json!({"model": "price", "filters": {"rim_in_max": 15}})).await;
+        let job = wait(&router, r.header("location")).await;
+        pool.shutdown().await;
+        assert_eq!(job["result"]["scored"], 4);
+        assert_eq!(scores(&state.db, "price").await.unwrap().len(), 4);
+    }
+}
+
+db_test! {
+    async fn a_cancelled_run_leaves_the_previous_scores_intact(db: TestDb) {
+        let state = db.state();
+        let router = crate::app::build_router(state.clone());
+        deploy_linear(&router).await;
+        seed(&router, 5).await;
+        let pool = worker::spawn(state.clone(), 1, fast());
+        let r = send_json(&router, Method::POST, "/api/products/score", &json!({"model": "price"})).await;
+        wait(&router, r.header("location")).await;
+        let before = scores(&state.db, "price").await.unwrap();
+        pool.shutdown().await;
+        // A new run, cancelled before it starts, changes nothing.
+        let r = send_json(&router, Method::POST, "/api/products/score", &json!({"model": "price"})).await;
+        let location = r.header("location").to_owned();
+        call(&router, Method::POST, &format!("{location}/cancel"), None, "").await;
+        assert_eq!(get(&router, &location).await.json["status"], "cancelled");
+        assert_eq!(scores(&state.db, "price").await.unwrap(), before);
+    }
+}
+
+db_test! {
+    async fn bad_scoring_requests_are_422_when_started(db: TestDb) {
+        let router = db.router();
+        let r = send_json(&router, Method::POST, "/api/products/score", &json!({"model": "nope", "colour": 1})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.error_paths(), ["/colour"]);
+        let r = send_json(&router, Method::POST, "/api/products/score", &json!({"model": "nope"})).await;
+        assert_eq!(r.error_paths(), ["/model"]);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/models");
+        let onnx = std::fs::read(dir.join("random_forest_classifier.onnx")).unwrap();
+        call(&router, Method::POST, "/api/models/cls/versions", Some("application/octet-stream"), onnx).await;
+        let r = send_json(&router, Method::POST, "/api/products/score", &json!({"model": "cls"})).await;
+        let messages: Vec<&str> = r.json["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap()).collect();
+        assert!(messages.iter().any(|m| m.contains("not a regression model")), "{messages:?}");
+        assert!(messages.iter().any(|m| m.contains("not a product field")), "{messages:?}");
+        assert_eq!(get(&router, "/api/jobs").await.json["total"], 0);
+    }
+}

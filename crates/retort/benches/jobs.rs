@@ -49,7 +49,7 @@ impl JobKind for Spin {
             let total = params["ms"].as_u64().unwrap_or(1000);
             let mut done = 0;
             while done < total {
-                tokio::task::spawn_blocking(|| {
+                ctx.cpu(|| {
                     let until = Instant::now() + Duration::from_millis(100);
                     let mut x = 0u64;
                     while Instant::now() < until {
@@ -58,8 +58,7 @@ impl JobKind for Spin {
                         );
                     }
                 })
-                .await
-                .unwrap();
+                .await?;
                 done += 100;
                 ctx.progress(done as f64 / total as f64, "spinning").await?;
             }

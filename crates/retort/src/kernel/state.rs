@@ -25,6 +25,8 @@ pub struct AppState {
     pub memo: Arc<Memo>,
     /// Registered background job kinds.
     pub jobs: Arc<JobKinds>,
+    /// Slots for CPU-heavy job steps: one fewer than the cores (at least one).
+    pub cpu: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -37,6 +39,10 @@ impl AppState {
             runtime: None,
             memo: Arc::new(Memo::default()),
             jobs: Arc::new(crate::entities::job_kinds()),
+            cpu: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism()
+                    .map_or(1, |n| n.get().saturating_sub(1).max(1)),
+            )),
         }
     }
 

@@ -173,9 +173,13 @@ async fn score(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
             .into_iter()
             .map(|p| row_for(&sig, &ProductOut::from(p)))
             .collect();
+        // The model runs on the blocking pool (a chunk is well over the inline size);
+        // the CPU slot keeps a core free for requests.
+        let slot = ctx.cpu_slot().await;
         let predictions = models::predict_one(state, &row, &json!({ "rows": rows }))
             .await
             .map_err(failed)?;
+        drop(slot);
         write_run(&state.db, ctx.job_id, &ids, &predictions)
             .await
             .map_err(|e| failed(e.into()))?;

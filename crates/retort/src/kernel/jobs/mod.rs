@@ -54,6 +54,28 @@ impl JobContext {
         }
     }
 
+    /// Waits for a CPU slot, for a step that keeps a core busy: CPU-heavy job steps run
+    /// at most one fewer at a time than there are cores, so one core is always left to
+    /// answer requests. Hold the guard while the step runs (on the blocking pool).
+    pub async fn cpu_slot(&self) -> tokio::sync::OwnedSemaphorePermit {
+        loop {
+            if let Ok(permit) = self.state.cpu.clone().acquire_owned().await {
+                return permit;
+            }
+        }
+    }
+
+    /// Runs a CPU-heavy step on the blocking pool, in a CPU slot.
+    pub async fn cpu<T: Send + 'static>(
+        &self,
+        step: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, JobError> {
+        let _slot = self.cpu_slot().await;
+        tokio::task::spawn_blocking(step)
+            .await
+            .map_err(|e| JobError::Failed(format!("a step panicked: {e}")))
+    }
+
     /// Reports progress; an `Err` (cancelled, lease lost) means stop and return it.
     pub async fn progress(
         &self,

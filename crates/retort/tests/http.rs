@@ -423,3 +423,122 @@ async fn the_binary_deploys_lists_and_serves_a_model_on_postgres() {
         the_binary_deploys_lists_and_serves_a_model(db).await;
     }
 }
+
+async fn a_job_started_over_http_is_run_by_a_separate_worker_process(db: TestDb) {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/models");
+    let deploy = retort()
+        .args(["models", "deploy"])
+        .arg(fixtures.join("linear_regression.onnx"))
+        .args([
+            "--name",
+            "price",
+            "--feature-names",
+            "width_mm,aspect_ratio,rim_in,load_index,tread_warranty_miles",
+        ])
+        .args(["--database-url", &db.url])
+        .output()
+        .unwrap();
+    assert!(
+        deploy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deploy.stderr)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("p.csv");
+    let mut csv = String::from(
+        "sku,brand,line,category,width_mm,aspect_ratio,rim_in,load_index,speed_rating,season,tread_warranty_miles,runflat,cost,list_price\n",
+    );
+    for i in 0..40 {
+        csv.push_str(&format!(
+            "W-{i},Nexen,N'Fera,passenger,205,55,16,91,H,all_season,50000,false,55,{}\n",
+            80 + i
+        ));
+    }
+    std::fs::write(&csv_path, csv).unwrap();
+    assert!(
+        retort()
+            .args(["import", "products"])
+            .arg(&csv_path)
+            .args(["--database-url", &db.url])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+
+    // A server with no workers queues the job…
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let server = retort()
+        .args([
+            "serve",
+            "--workers",
+            "0",
+            "--bind",
+            &addr.to_string(),
+            "--database-url",
+            &db.url,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(server);
+    wait_until_up(addr).await;
+    let started = request(
+        addr,
+        "POST",
+        "/api/products/score",
+        Some("application/json"),
+        "{\"model\": \"price\"}",
+    )
+    .await;
+    assert_eq!(started.status, 202, "{}", started.json);
+    let location = started.headers["location"].to_str().unwrap().to_owned();
+    assert_eq!(
+        request(addr, "GET", &location, None, "").await.json["status"],
+        "queued"
+    );
+
+    // …and `retort worker`, another process, runs it.
+    let worker = retort()
+        .args(["worker", "--workers", "1", "--database-url", &db.url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut worker = Server(worker);
+    let mut job = Value::Null;
+    for _ in 0..300 {
+        job = request(addr, "GET", &location, None, "").await.json;
+        if job["status"] == "succeeded" || job["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["result"]["scored"], 40);
+    let status = Command::new("kill")
+        .args(["-TERM", &worker.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || worker.0.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        exit.success(),
+        "the worker exits cleanly on SIGTERM: {exit:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_started_over_http_is_run_by_a_separate_worker_process_on_sqlite() {
+    a_job_started_over_http_is_run_by_a_separate_worker_process(TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_started_over_http_is_run_by_a_separate_worker_process_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        a_job_started_over_http_is_run_by_a_separate_worker_process(db).await;
+    }
+}

@@ -41,7 +41,8 @@ LUA
 # wrk --latency prints "50%", "99%" lines and "Requests/sec".
 run() { # url concurrency [script]
   local out
-  out=$(wrk -t2 -c"$2" -d"${DURATION}s" --latency ${3:+-s "$3"} "$1")
+  local threads=$(( $2 < 2 ? 1 : 2 ))
+  out=$(wrk -t"$threads" -c"$2" -d"${DURATION}s" --latency ${3:+-s "$3"} "$1")
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")

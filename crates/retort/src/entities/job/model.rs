@@ -320,25 +320,5 @@ pub async fn list(
     db: &Db,
     query: &crate::kernel::query::ListQuery,
 ) -> Result<crate::kernel::pagination::Page<JobRow>, sqlx::Error> {
-    let page_sql = query.page_sql(db.backend(), COLUMNS);
-    let count_sql = query.count_sql(db.backend());
-    let (rows, count) = tokio::try_join!(
-        page_sql.query().fetch_all(db.pool()),
-        count_sql.query().fetch_one(db.pool())
-    )?;
-    let total: i64 = count.try_get(0)?;
-    let more = rows.len() > query.limit as usize;
-    let rows = &rows[..rows.len().min(query.limit as usize)];
-    let next_cursor = match rows.last() {
-        Some(last) if more => Some(query.cursor_after(last)?),
-        _ => None,
-    };
-    Ok(crate::kernel::pagination::Page {
-        items: rows
-            .iter()
-            .map(JobRow::from_row)
-            .collect::<Result<_, _>>()?,
-        next_cursor,
-        total,
-    })
+    query.fetch(db, COLUMNS, JobRow::from_row).await
 }

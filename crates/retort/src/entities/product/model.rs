@@ -340,26 +340,5 @@ pub async fn delete(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
 
 /// One page of products matching `query`, with the total count.
 pub async fn list(db: &Db, query: &ListQuery) -> Result<Page<ProductRow>, sqlx::Error> {
-    let page_sql = query.page_sql(db.backend(), COLUMNS);
-    let count_sql = query.count_sql(db.backend());
-    let (rows, count) = tokio::try_join!(
-        page_sql.query().fetch_all(db.pool()),
-        count_sql.query().fetch_one(db.pool())
-    )?;
-    let total: i64 = count.try_get(0)?;
-    let more = rows.len() > query.limit as usize;
-    let rows = &rows[..rows.len().min(query.limit as usize)];
-    let next_cursor = match rows.last() {
-        Some(last) if more => Some(query.cursor_after(last)?),
-        _ => None,
-    };
-    let items = rows
-        .iter()
-        .map(ProductRow::from_row)
-        .collect::<Result<_, _>>()?;
-    Ok(Page {
-        items,
-        next_cursor,
-        total,
-    })
+    query.fetch(db, COLUMNS, ProductRow::from_row).await
 }

@@ -1,0 +1,114 @@
+//! Helpers of the integration tests: an HTTP client, servers in process and as the real
+//! binary, free ports.
+
+#![allow(clippy::unwrap_used, dead_code)]
+
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use retort::testing::TestDb;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub json: Value,
+}
+
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> Reply {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let mut builder = hyper::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
+    if let Some(ct) = content_type {
+        builder = builder.header("content-type", ct);
+    }
+    let response = client
+        .request(
+            builder
+                .body(Full::new(Bytes::from(body.to_owned())))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+/// A server on a random port over `db`, stopped through the returned sender.
+pub async fn spawn_app(
+    db: &TestDb,
+) -> (
+    SocketAddr,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(retort::app::serve(listener, db.state(), async move {
+        let _ = stopped.await;
+    }));
+    (addr, stop, server)
+}
+
+pub fn product(sku: &str) -> Value {
+    json!({
+        "sku": sku, "brand": "Bridgestone", "line": "Turanza", "category": "touring",
+        "width_mm": 215, "aspect_ratio": 60, "rim_in": 16, "load_index": 95,
+        "speed_rating": "V", "season": "all_season", "runflat": true, "cost": 90.0, "list_price": 139.5
+    })
+}
+
+/// Runs the real `retort` binary.
+pub fn retort() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_retort"));
+    cmd.env_remove("RETORT_DATABASE_URL")
+        .env_remove("RETORT_BIND");
+    cmd
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Server(pub Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub async fn wait_until_up(addr: SocketAddr) {
+    for _ in 0..200 {
+        if TcpStream::connect(addr).is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not start on {addr}");
+}

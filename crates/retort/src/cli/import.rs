@@ -31,6 +31,54 @@ fn io_error(err: std::io::Error) -> AppError {
 
 /// Imports the file; prints the report, or every row error, and sets the exit code.
 pub async fn import_products(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    run(&args, |db, reader, upsert| {
+        Box::pin(async move {
+            service::import_products(&db, reader, upsert, io_error)
+                .await
+                .map(|r| {
+                    (
+                        r.rows,
+                        format!("{} inserted, {} updated", r.inserted, r.updated),
+                    )
+                })
+        })
+    })
+    .await
+}
+
+/// Imports brands from the file (`name,tier`).
+pub async fn import_brands(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    run(&args, |db, reader, upsert| {
+        Box::pin(async move {
+            crate::entities::brand::service::import_brands(&db, reader, upsert, io_error)
+                .await
+                .map(|rows| {
+                    (
+                        rows,
+                        if upsert {
+                            "new or updated".to_owned()
+                        } else {
+                            "new".to_owned()
+                        },
+                    )
+                })
+        })
+    })
+    .await
+}
+
+type Reader = indicatif::ProgressBarIter<tokio::fs::File>;
+type Importer = fn(
+    Db,
+    Reader,
+    bool,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(u64, String), AppError>> + Send>,
+>;
+
+/// Opens the file, shows a progress bar while `import` reads it, and prints the outcome:
+/// the rows imported, or every row error (exit code 2).
+async fn run(args: &ImportArgs, import: Importer) -> anyhow::Result<ExitCode> {
     let file = tokio::fs::File::open(&args.file)
         .await
         .with_context(|| format!("cannot open {}", args.file.display()))?;
@@ -45,19 +93,15 @@ pub async fn import_products(args: ImportArgs) -> anyhow::Result<ExitCode> {
         .progress_chars("=> "),
     );
     let started = Instant::now();
-    let result =
-        service::import_products(&db, bar.wrap_async_read(file), args.upsert, io_error).await;
+    let result = import(db.clone(), bar.wrap_async_read(file), args.upsert).await;
     bar.finish_and_clear();
     db.close().await;
     match result {
-        Ok(report) => {
+        Ok((rows, what)) => {
             let secs = started.elapsed().as_secs_f64();
             println!(
-                "imported {} rows ({} inserted, {} updated) in {secs:.2} s ({:.0} rows/s)",
-                report.rows,
-                report.inserted,
-                report.updated,
-                report.rows as f64 / secs.max(1e-9)
+                "imported {rows} rows ({what}) in {secs:.2} s ({:.0} rows/s)",
+                rows as f64 / secs.max(1e-9)
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -48,6 +48,8 @@ pub enum Command {
 pub enum ImportCommand {
     /// Import products from CSV (header row of field names); all rows or none.
     Products(import::ImportArgs),
+    /// Import brands from CSV (`name,tier`); all rows or none.
+    Brands(import::ImportArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -73,6 +75,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Import(ImportCommand::Products(args)) => import::import_products(args).await,
+            Command::Import(ImportCommand::Brands(args)) => import::import_brands(args).await,
             Command::Models(command) => models::run(command).await,
         }
     });

@@ -7,6 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::kernel::state::AppState;
 
+pub mod brand;
 pub mod job;
 pub mod model;
 pub mod product;
@@ -15,6 +16,7 @@ pub mod product;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(product::router())
+        .merge(brand::router())
         .merge(model::router())
         .merge(job::router())
 }

@@ -242,9 +242,9 @@ where
                     continue;
                 }
                 seen.insert(key.to_owned(), row);
-                if lock(log).total() == 0 {
-                    batch.push((row, value));
-                }
+                // Valid rows go on even after an error: the writer still checks them
+                // against the database (existing keys) so the report names every bad row.
+                batch.push((row, value));
             }
             Err(errors) => {
                 let mut log = lock(log);

@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod csv_import;
+pub mod csv_upload;
 pub mod db;
 pub mod error;
 pub mod extract;

@@ -1,21 +1,18 @@
 //! HTTP handlers for products: extract, call one service function, answer.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use futures_util::TryStreamExt;
-use tokio_util::io::StreamReader;
 
 use super::schema::{
     ImportParams, ImportReport, ProductIn, ProductListParams, ProductOut, ProductPage, ProductPatch,
 };
 use super::service;
+use crate::kernel::csv_upload;
 use crate::kernel::error::{AppError, AppResult, Problem};
 use crate::kernel::extract::{Id, QueryPairs, ValidJson};
 use crate::kernel::state::AppState;
-use crate::kernel::validation::Cell;
 
 /// Creates a product.
 #[utoipa::path(
@@ -156,94 +153,11 @@ pub async fn import_products(
     QueryPairs(pairs): QueryPairs,
     request: Request,
 ) -> AppResult<Json<ImportReport>> {
-    let upsert = import_upsert(&pairs)?;
-    let body = csv_body(request, state.limits.import_limit)?;
+    let upsert = csv_upload::import_upsert(&pairs)?;
+    let body = csv_upload::csv_body(request, state.limits.import_limit)?;
     Ok(Json(
-        service::import_products(&state.db, body, upsert, limit_error).await?,
+        service::import_products(&state.db, body, upsert, csv_upload::limit_error).await?,
     ))
-}
-
-/// Reads `upsert` from the import's query string.
-fn import_upsert(pairs: &[(String, String)]) -> AppResult<bool> {
-    let mut upsert = false;
-    let mut errors = Vec::new();
-    for (name, value) in pairs {
-        match name.as_str() {
-            "upsert" => match Cell::Text(value).boolean() {
-                Ok(v) => upsert = v,
-                Err(m) => errors.push(crate::kernel::error::FieldError::query("upsert", m)),
-            },
-            other => errors.push(crate::kernel::error::FieldError::query(
-                other,
-                "is not a known parameter",
-            )),
-        }
-    }
-    if errors.is_empty() {
-        Ok(upsert)
-    } else {
-        Err(AppError::Validation(errors))
-    }
-}
-
-/// The marker text of the I/O error raised when an upload passes its limit.
-const LIMIT_MARKER: &str = "upload larger than the import limit";
-
-fn limit_error(err: std::io::Error) -> AppError {
-    if err.to_string().contains(LIMIT_MARKER) {
-        let limit = err
-            .to_string()
-            .rsplit(' ')
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        AppError::PayloadTooLarge(limit)
-    } else {
-        AppError::BadRequest(format!("the upload was interrupted: {err}"))
-    }
-}
-
-/// The body of a `text/csv` request as a reader that fails past `limit` bytes.
-fn csv_body(
-    request: Request,
-    limit: usize,
-) -> AppResult<impl tokio::io::AsyncRead + Unpin + Send + 'static> {
-    let is_csv = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case("text/csv")
-        });
-    if !is_csv {
-        return Err(AppError::UnsupportedMediaType("text/csv"));
-    }
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(AppError::PayloadTooLarge(limit));
-    }
-    let mut seen = 0usize;
-    let stream = Body::new(request.into_body())
-        .into_data_stream()
-        .map_err(std::io::Error::other)
-        .and_then(move |chunk| {
-            seen += chunk.len();
-            let result = if seen > limit {
-                Err(std::io::Error::other(format!("{LIMIT_MARKER} {limit}")))
-            } else {
-                Ok(chunk)
-            };
-            std::future::ready(result)
-        });
-    Ok(StreamReader::new(stream))
 }
 
 /// Scores every product, or a filtered set, with a deployed regression model, as a

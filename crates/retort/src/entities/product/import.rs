@@ -36,9 +36,6 @@ where
     let mut tx = db.pool().begin().await?;
     let (mut inserted, mut updated) = (0u64, 0u64);
     while let Some(batch) = csv.batches.recv().await {
-        if lock(&csv.log).total() > 0 {
-            continue; // keep reading to report every error, but write nothing more
-        }
         let skus: Vec<&str> = batch.iter().map(|(_, p)| p.sku.as_str()).collect();
         let existing = model::existing_skus(&mut tx, &skus).await?;
         if !upsert && !existing.is_empty() {
@@ -54,6 +51,9 @@ where
                 );
             }
             continue;
+        }
+        if lock(&csv.log).total() > 0 {
+            continue; // keep reading to report every error, but write nothing more
         }
         let rows: Vec<ProductIn> = batch.into_iter().map(|(_, p)| p).collect();
         model::insert_many(&mut tx, &rows, upsert, &now)

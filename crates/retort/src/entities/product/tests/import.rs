@@ -143,3 +143,27 @@ db_test! {
         assert_eq!(get(&router, "/api/products").await.json["total"], 0);
     }
 }
+
+db_test! {
+    async fn import_names_existing_skus_even_when_other_rows_are_bad(db: TestDb) {
+        let router = db.router();
+        create(&router, sample("OLD-1")).await;
+        let mut csv = format!("{CSV_HEADER}\n");
+        csv.push_str("BAD-1,Kumho,L,passenger,205,55,40,91,H,summer,,false,60,70\n"); // row 2: rim
+        for i in 0..600 {
+            csv.push_str(&csv_row(&format!("NEW-{i}"), "Kumho", 50.0));
+            csv.push('\n');
+        }
+        csv.push_str(&csv_row("OLD-1", "Kumho", 50.0)); // row 603: exists, in a later batch
+        csv.push('\n');
+        let r = import(&router, "", csv).await;
+        let errors: Vec<(i64, String)> = r.json["row_errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["row"].as_i64().unwrap(), e["column"].as_str().unwrap().to_owned()))
+            .collect();
+        assert_eq!(errors, [(2, "rim_in".to_string()), (603, "sku".to_string())]);
+        assert_eq!(get(&router, "/api/products").await.json["total"], 1);
+    }
+}

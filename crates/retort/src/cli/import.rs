@@ -67,6 +67,18 @@ pub async fn import_brands(args: ImportArgs) -> anyhow::Result<ExitCode> {
     .await
 }
 
+/// Imports weekly sales from the file (`sku,week,price,units`).
+pub async fn import_sales(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    run(&args, |db, reader, upsert| {
+        Box::pin(async move {
+            crate::entities::sale::service::import_sales(&db, reader, upsert, io_error)
+                .await
+                .map(|rows| (rows, "sales".to_owned()))
+        })
+    })
+    .await
+}
+
 type Reader = indicatif::ProgressBarIter<tokio::fs::File>;
 type Importer = fn(
     Db,

@@ -50,6 +50,8 @@ pub enum ImportCommand {
     Products(import::ImportArgs),
     /// Import brands from CSV (`name,tier`); all rows or none.
     Brands(import::ImportArgs),
+    /// Import weekly sales from CSV (`sku,week,price,units`); all rows or none.
+    Sales(import::ImportArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -76,6 +78,7 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             Command::Import(ImportCommand::Products(args)) => import::import_products(args).await,
             Command::Import(ImportCommand::Brands(args)) => import::import_brands(args).await,
+            Command::Import(ImportCommand::Sales(args)) => import::import_sales(args).await,
             Command::Models(command) => models::run(command).await,
         }
     });

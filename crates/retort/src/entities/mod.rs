@@ -11,12 +11,14 @@ pub mod brand;
 pub mod job;
 pub mod model;
 pub mod product;
+pub mod sale;
 
 /// Every entity's routes, documented.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(product::router())
         .merge(brand::router())
+        .merge(sale::router())
         .merge(model::router())
         .merge(job::router())
 }

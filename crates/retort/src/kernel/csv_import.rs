@@ -76,8 +76,8 @@ pub struct CsvBatches<T> {
 
 /// A record with a key that must be unique within one file (a product's sku).
 pub trait Keyed {
-    /// The unique key and the column it comes from.
-    fn key(&self) -> (&'static str, &str);
+    /// The unique key and the column it is reported under.
+    fn key(&self) -> (&'static str, std::borrow::Cow<'_, str>);
 }
 
 /// Starts reading CSV from `input` on a blocking thread.
@@ -233,7 +233,7 @@ where
         }) {
             Ok(value) => {
                 let (column, key) = value.key();
-                if let Some(first) = seen.get(key) {
+                if let Some(first) = seen.get(key.as_ref()) {
                     lock(log).push(
                         row,
                         column,
@@ -241,7 +241,7 @@ where
                     );
                     continue;
                 }
-                seen.insert(key.to_owned(), row);
+                seen.insert(key.into_owned(), row);
                 // Valid rows go on even after an error: the writer still checks them
                 // against the database (existing keys) so the report names every bad row.
                 batch.push((row, value));

@@ -63,8 +63,8 @@ pub async fn list_brands(db: &Db, pairs: &[(String, String)]) -> AppResult<Page<
 }
 
 impl Keyed for BrandIn {
-    fn key(&self) -> (&'static str, &str) {
-        ("name", &self.name)
+    fn key(&self) -> (&'static str, std::borrow::Cow<'_, str>) {
+        ("name", self.name.as_str().into())
     }
 }
 

@@ -12,8 +12,8 @@ use crate::kernel::db::Db;
 use crate::kernel::error::AppError;
 
 impl Keyed for ProductIn {
-    fn key(&self) -> (&'static str, &str) {
-        ("sku", &self.sku)
+    fn key(&self) -> (&'static str, std::borrow::Cow<'_, str>) {
+        ("sku", self.sku.as_str().into())
     }
 }
 

@@ -1,0 +1,120 @@
+//! HTTP handlers for sales.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+
+use super::schema::{SaleImportReport, SaleIn, SaleOut, SalePage, SalePatch};
+use super::service;
+use crate::kernel::csv_upload;
+use crate::kernel::error::{AppResult, Problem};
+use crate::kernel::extract::{Id, QueryPairs, ValidJson};
+use crate::kernel::state::AppState;
+
+/// Records one week of sales of a product.
+#[utoipa::path(post, path = "/api/sales", tag = "sales", request_body = SaleIn,
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = SaleOut, headers(("location" = String, description = "URL of the sale"))),
+        (status = 409, description = "The product has a sale that week", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (an unknown sku, a week that is not a Monday, …)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_sale(
+    State(state): State<AppState>,
+    ValidJson(input): ValidJson<SaleIn>,
+) -> AppResult<impl IntoResponse> {
+    let row = service::create_sale(&state.db, &input).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/sales/{}", row.id))],
+        Json(SaleOut::from(row)),
+    ))
+}
+
+/// Lists sales: `sku` (repeatable), `week_min`/`week_max`, price and units ranges.
+#[utoipa::path(get, path = "/api/sales", tag = "sales",
+    params(
+        ("sku" = Option<Vec<String>>, Query, description = "Product skus (repeatable)"),
+        ("week_min" = Option<String>, Query, description = "First week (YYYY-MM-DD)"),
+        ("week_max" = Option<String>, Query, description = "Last week (YYYY-MM-DD)"),
+        ("sort" = Option<String>, Query, description = "e.g. week or -units; default id"),
+        ("limit" = Option<u32>, Query, description = "1-1000, default 50"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "One page of sales", body = SalePage),
+        (status = 422, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_sales(
+    State(state): State<AppState>,
+    QueryPairs(pairs): QueryPairs,
+) -> AppResult<Json<SalePage>> {
+    let page = service::list_sales(&state.db, &pairs)
+        .await?
+        .map(SaleOut::from);
+    Ok(Json(SalePage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+        total: page.total,
+    }))
+}
+
+/// Fetches a sale.
+#[utoipa::path(get, path = "/api/sales/{id}", tag = "sales", params(("id" = i64, Path, description = "Sale id")),
+    responses(
+        (status = 200, description = "The sale", body = SaleOut),
+        (status = 404, description = "No such sale", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_sale(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<SaleOut>> {
+    Ok(Json(service::get_sale(&state.db, id).await?.into()))
+}
+
+/// Changes a sale's price or units.
+#[utoipa::path(patch, path = "/api/sales/{id}", tag = "sales", request_body = SalePatch, params(("id" = i64, Path, description = "Sale id")),
+    responses(
+        (status = 200, description = "The sale as changed", body = SaleOut),
+        (status = 404, description = "No such sale", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn patch_sale(
+    State(state): State<AppState>,
+    Id(id): Id,
+    ValidJson(patch): ValidJson<SalePatch>,
+) -> AppResult<Json<SaleOut>> {
+    Ok(Json(
+        service::patch_sale(&state.db, id, &patch).await?.into(),
+    ))
+}
+
+/// Deletes a sale.
+#[utoipa::path(delete, path = "/api/sales/{id}", tag = "sales", params(("id" = i64, Path, description = "Sale id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such sale", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_sale(State(state): State<AppState>, Id(id): Id) -> AppResult<StatusCode> {
+    service::delete_sale(&state.db, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Imports sales from CSV (`sku,week,price,units`), all or nothing; `?upsert=true`
+/// replaces existing product-weeks.
+#[utoipa::path(post, path = "/api/sales/import", tag = "sales",
+    params(("upsert" = Option<bool>, Query, description = "Replace existing product-weeks instead of reporting them")),
+    request_body(content = String, content_type = "text/csv", description = "CSV with a header row: sku,week,price,units"),
+    responses(
+        (status = 200, description = "Every row imported", body = SaleImportReport),
+        (status = 413, description = "Upload too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not text/csv", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad rows; nothing imported", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn import_sales(
+    State(state): State<AppState>,
+    QueryPairs(pairs): QueryPairs,
+    request: Request,
+) -> AppResult<Json<SaleImportReport>> {
+    let upsert = csv_upload::import_upsert(&pairs)?;
+    let body = csv_upload::csv_body(request, state.limits.import_limit)?;
+    let rows = service::import_sales(&state.db, body, upsert, csv_upload::limit_error).await?;
+    Ok(Json(SaleImportReport { rows }))
+}

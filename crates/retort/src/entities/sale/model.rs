@@ -1,0 +1,184 @@
+//! The `sales` table (and `sales_view`, which adds the product's sku).
+
+use std::collections::HashMap;
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::schema::{SaleIn, SalePatch};
+use crate::kernel::db::{Backend, Db};
+use crate::kernel::pagination::Page;
+use crate::kernel::query::{Bind, Column, Kind, ListQuery, ListSpec, Sql};
+
+/// A row of `sales_view`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaleRow {
+    /// Primary key.
+    pub id: i64,
+    /// The product's sku.
+    pub sku: String,
+    /// The Monday the week starts.
+    pub week: String,
+    /// Average selling price.
+    pub price: f64,
+    /// Units sold.
+    pub units: i64,
+    /// Created.
+    pub created_at: String,
+    /// Last changed.
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "id, sku, week, price, units, created_at, updated_at";
+
+/// What the sales list can filter and sort on.
+pub static LIST: ListSpec = ListSpec {
+    table: "sales_view",
+    columns: &[
+        Column::new("id", Kind::Int),
+        Column::new("sku", Kind::Text).equals(),
+        Column::new("week", Kind::Text).range(),
+        Column::new("price", Kind::Float).range(),
+        Column::new("units", Kind::Int).range(),
+        Column::new("created_at", Kind::Text),
+        Column::new("updated_at", Kind::Text),
+    ],
+    search: &["sku"],
+};
+
+impl SaleRow {
+    /// Reads a row selected with [`COLUMNS`].
+    pub fn from_row(r: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            sku: r.try_get("sku")?,
+            week: r.try_get("week")?,
+            price: r.try_get("price")?,
+            units: r.try_get("units")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+        })
+    }
+}
+
+/// Product ids of the skus given that exist.
+pub async fn product_ids(
+    conn: &mut AnyConnection,
+    skus: &[&str],
+) -> Result<HashMap<String, i64>, sqlx::Error> {
+    if skus.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql = Sql::new(Backend::of(conn));
+    sql.push("SELECT sku, id FROM products WHERE sku IN (");
+    for (i, s) in skus.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Bind::Text((*s).to_owned()));
+    }
+    sql.push(")");
+    sql.query()
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// Inserts sales `(product id, sale)`; with `upsert` an existing product-week gets the new
+/// price and units, without it existing ones are skipped and returned as
+/// `(product id, week)`, so the caller can report them.
+pub async fn insert_many(
+    conn: &mut AnyConnection,
+    rows: &[(i64, &SaleIn)],
+    upsert: bool,
+    now: &str,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(Backend::of(conn));
+    sql.push("INSERT INTO sales (product_id, week, price, units, created_at, updated_at) VALUES ");
+    for (i, (pid, s)) in rows.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push("(")
+            .bind(Bind::Int(*pid))
+            .push(", ")
+            .bind(Bind::Text(s.week.clone()))
+            .push(", ");
+        sql.bind(Bind::Float(s.price))
+            .push(", ")
+            .bind(Bind::Int(s.units))
+            .push(", ");
+        sql.bind(Bind::Text(now.into()))
+            .push(", ")
+            .bind(Bind::Text(now.into()))
+            .push(")");
+    }
+    if upsert {
+        sql.push(" ON CONFLICT (product_id, week) DO UPDATE SET price = excluded.price, units = excluded.units, updated_at = excluded.updated_at");
+        sql.query().execute(&mut *conn).await?;
+        return Ok(Vec::new());
+    }
+    sql.push(" ON CONFLICT (product_id, week) DO NOTHING RETURNING product_id, week");
+    let inserted: Vec<(i64, String)> = sql
+        .query()
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(rows
+        .iter()
+        .filter(|(pid, s)| !inserted.iter().any(|(p, w)| p == pid && *w == s.week))
+        .map(|(pid, s)| (*pid, s.week.clone()))
+        .collect())
+}
+
+/// The sale with `id`.
+pub async fn find(db: &Db, id: i64) -> Result<Option<SaleRow>, sqlx::Error> {
+    let sql = Sql::with(
+        db.backend(),
+        &[&format!("SELECT {COLUMNS} FROM sales_view WHERE id = "), ""],
+        vec![Bind::Int(id)],
+    );
+    sql.query()
+        .fetch_optional(db.pool())
+        .await?
+        .as_ref()
+        .map(SaleRow::from_row)
+        .transpose()
+}
+
+/// Changes price or units of sale `id`; whether it exists.
+pub async fn update(db: &Db, id: i64, patch: &SalePatch, now: &str) -> Result<bool, sqlx::Error> {
+    let mut sql = Sql::new(db.backend());
+    sql.push("UPDATE sales SET updated_at = ")
+        .bind(Bind::Text(now.into()));
+    if let Some(p) = patch.price {
+        sql.push(", price = ").bind(Bind::Float(p));
+    }
+    if let Some(u) = patch.units {
+        sql.push(", units = ").bind(Bind::Int(u));
+    }
+    sql.push(" WHERE id = ").bind(Bind::Int(id));
+    Ok(sql.query().execute(db.pool()).await?.rows_affected() > 0)
+}
+
+/// Deletes sale `id`; whether it existed.
+pub async fn delete(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
+    let sql = Sql::with(
+        db.backend(),
+        &["DELETE FROM sales WHERE id = ", ""],
+        vec![Bind::Int(id)],
+    );
+    Ok(sql.query().execute(db.pool()).await?.rows_affected() > 0)
+}
+
+/// One page of sales.
+pub async fn list(db: &Db, query: &ListQuery) -> Result<Page<SaleRow>, sqlx::Error> {
+    query.fetch(db, COLUMNS, SaleRow::from_row).await
+}

@@ -1,13 +1,15 @@
-//! The demo catalogue: a deterministic synthetic tire catalogue for `serve --demo` and
-//! the benchmarks, written as CSV and loaded through the normal import path.
+//! The demo data: deterministic synthetic brands (with tiers), a tire catalogue, and 52
+//! weeks of sales per product, for `serve --demo` and the benchmarks — written as CSV
+//! and loaded through the normal import paths.
 //!
 //! List price follows a documented formula — a base by size, a brand-tier multiplier,
-//! premiums for speed rating, run-flat, warranty and category — times noise, and cost
-//! is a margin below it. The same seed always gives the same catalogue.
+//! premiums for speed rating, run-flat, warranty and category — times noise, and cost is
+//! a margin below it. Weekly units follow constant-elasticity demand per category with
+//! seasonality by tyre season and occasional promotions. The same seed always gives the
+//! same data.
 
 use std::fmt::Write as _;
 
-use crate::entities::product::schema::ImportReport;
 use crate::entities::product::service;
 use crate::kernel::db::Db;
 use crate::kernel::error::AppError;
@@ -82,10 +84,26 @@ impl Rng {
 /// The header of the catalogue CSV.
 pub const CSV_HEADER: &str = "sku,brand,line,category,width_mm,aspect_ratio,rim_in,load_index,speed_rating,season,tread_warranty_miles,runflat,cost,list_price";
 
+/// One generated product.
+#[derive(Debug, Clone)]
+struct DemoProduct {
+    line: String,
+    category: &'static str,
+    season: &'static str,
+    tier: f64,
+    price: f64,
+}
+
 /// Writes a catalogue of `rows` products for `seed` as CSV.
 pub fn catalogue_csv(rows: usize, seed: u64) -> String {
+    catalogue(rows, seed).0
+}
+
+/// The catalogue as CSV, and what the sales model needs of each product.
+fn catalogue(rows: usize, seed: u64) -> (String, Vec<DemoProduct>) {
     let mut rng = Rng::new(seed);
     let mut csv = String::with_capacity(rows * 120);
+    let mut products = Vec::with_capacity(rows);
     csv.push_str(CSV_HEADER);
     csv.push('\n');
     for i in 0..rows {
@@ -108,21 +126,105 @@ pub fn catalogue_csv(rows: usize, seed: u64) -> String {
         let base = 28.0 + 3.9 * rim as f64 + 0.22 * (width - 175) as f64;
         let warranty_factor = 1.0 + warranty.map_or(0.0, |w| w as f64 / 1_000_000.0);
         let noise = 0.94 + 0.12 * rng.unit();
-        let price = base
+        let price = (base
             * tier
             * category_factor
             * speed_factor
             * warranty_factor
             * if runflat { 1.18 } else { 1.0 }
-            * noise;
+            * noise)
+            .max(1.0);
         let cost = price * (0.58 + 0.14 * rng.unit());
+        let sku = format!("{}-{i:07}", &brand[..3].to_uppercase());
         let _ = writeln!(
             csv,
-            "{}-{i:07},{brand},{line},{category},{width},{aspect},{rim},{load},{speed},{season},{},{runflat},{cost:.2},{:.2}",
-            &brand[..3].to_uppercase(),
+            "{sku},{brand},{line},{category},{width},{aspect},{rim},{load},{speed},{season},{},{runflat},{cost:.2},{price:.2}",
             warranty.map(|w| w.to_string()).unwrap_or_default(),
-            price.max(1.0),
         );
+        products.push(DemoProduct {
+            line: sku,
+            category,
+            season,
+            tier: *tier,
+            price: (price * 100.0).round() / 100.0,
+        });
+    }
+    (csv, products)
+}
+
+/// The demo's brands and their tiers (by the tier multiplier in the price formula).
+pub fn brands_csv() -> String {
+    let mut csv = String::from("name,tier\n");
+    for (name, multiplier, _) in BRANDS {
+        let tier = if multiplier >= 1.3 {
+            "premium"
+        } else if multiplier >= 0.95 {
+            "mid"
+        } else {
+            "economy"
+        };
+        let _ = writeln!(csv, "{name},{tier}");
+    }
+    csv
+}
+
+/// The price elasticity of demand per category that the sales are generated with.
+pub const ELASTICITY: [(&str, f64); 5] = [
+    ("passenger", -2.2),
+    ("touring", -1.9),
+    ("performance", -1.5),
+    ("suv", -1.7),
+    ("light_truck", -1.3),
+];
+
+/// The first week of the demo's sales history (a Monday); 52 weeks follow.
+pub fn first_week() -> time::Date {
+    time::Date::from_calendar_date(2025, time::Month::December, 1).unwrap_or(time::Date::MIN)
+}
+
+/// How much a season's tyres sell in a given month, relative to their average.
+fn seasonality(season: &str, month: u8) -> f64 {
+    let winter_months = matches!(month, 11 | 12 | 1 | 2);
+    let summer_months = (4..=8).contains(&month);
+    match season {
+        "winter" if winter_months => 2.2,
+        "winter" => 0.45,
+        "summer" if summer_months => 1.5,
+        "summer" => 0.6,
+        "all_weather" if winter_months => 1.3,
+        "all_weather" => 0.9,
+        _ => 1.0,
+    }
+}
+
+/// 52 weeks of sales for each product: the weekly price is the list price with small
+/// noise and occasional 15 % promotions; units follow a constant-elasticity demand
+/// `base · (price / list)^elasticity(category) · seasonality(season, month) · noise`,
+/// where premium brands sell fewer units than economy ones.
+fn sales_csv(products: &[DemoProduct], seed: u64) -> String {
+    let mut rng = Rng::new(seed ^ 0x5A1E5);
+    let mut csv = String::with_capacity(products.len() * 52 * 30);
+    csv.push_str("sku,week,price,units\n");
+    let start = first_week();
+    for p in products {
+        let elasticity = ELASTICITY
+            .iter()
+            .find(|(c, _)| *c == p.category)
+            .map_or(-2.0, |(_, e)| *e);
+        let base = 14.0 / p.tier.powf(1.5);
+        for w in 0..52 {
+            let week = start + time::Duration::weeks(w);
+            let promo = if rng.unit() < 0.1 { 0.85 } else { 1.0 };
+            let price = (p.price * promo * (0.97 + 0.06 * rng.unit()) * 100.0).round() / 100.0;
+            // A log-normal-ish noise from the sum of uniforms.
+            let noise = ((rng.unit() + rng.unit() + rng.unit() - 1.5) * 0.35).exp();
+            let expected = base
+                * (price / p.price).powf(elasticity)
+                * seasonality(p.season, u8::from(week.month()))
+                * noise;
+            let units = expected.round().max(0.0) as i64;
+            let _ = writeln!(csv, "{},{week},{price:.2},{units}", p.line);
+        }
     }
     csv
 }
@@ -131,20 +233,46 @@ fn io_error(e: std::io::Error) -> AppError {
     AppError::Internal(e.into())
 }
 
-/// Loads the demo catalogue into `db` if it has no products; `None` if it had some.
+/// What the demo loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoReport {
+    /// Brands imported.
+    pub brands: u64,
+    /// Products imported.
+    pub products: u64,
+    /// Weekly sales rows imported.
+    pub sales: u64,
+}
+
+/// Loads the demo — brands, a catalogue of `rows` products, 52 weeks of sales each — into
+/// `db` if it has no products; `None` if it had some.
 pub async fn load_if_empty(
     db: &Db,
     rows: usize,
     seed: u64,
-) -> Result<Option<ImportReport>, AppError> {
+) -> Result<Option<DemoReport>, AppError> {
     let first = service::list_products(db, &[("limit".into(), "1".into())]).await?;
     if first.total > 0 {
         return Ok(None);
     }
-    let csv = catalogue_csv(rows, seed);
-    service::import_products(db, std::io::Cursor::new(csv.into_bytes()), false, io_error)
-        .await
-        .map(Some)
+    let cursor = |s: String| std::io::Cursor::new(s.into_bytes());
+    let brands =
+        crate::entities::brand::service::import_brands(db, cursor(brands_csv()), true, io_error)
+            .await?;
+    let (csv, products) = catalogue(rows, seed);
+    let report = service::import_products(db, cursor(csv), false, io_error).await?;
+    let sales = crate::entities::sale::service::import_sales(
+        db,
+        cursor(sales_csv(&products, seed)),
+        false,
+        io_error,
+    )
+    .await?;
+    Ok(Some(DemoReport {
+        brands,
+        products: report.inserted,
+        sales,
+    }))
 }
 
 #[cfg(test)]
@@ -160,10 +288,46 @@ mod tests {
     #[tokio::test]
     async fn every_generated_row_passes_validation() {
         let db = crate::testing::TestDb::sqlite().await;
-        let report = load_if_empty(&db.db, 2000, 1)
+        let report = load_if_empty(&db.db, 300, 1)
             .await
             .unwrap_or_else(|e| panic!("{:?}", e.to_problem()));
-        assert_eq!(report.map(|r| r.inserted), Some(2000));
-        assert_eq!(load_if_empty(&db.db, 2000, 1).await.ok().flatten(), None);
+        assert_eq!(
+            report,
+            Some(DemoReport {
+                brands: 12,
+                products: 300,
+                sales: 300 * 52
+            })
+        );
+        assert_eq!(load_if_empty(&db.db, 300, 1).await.ok().flatten(), None);
+    }
+
+    #[test]
+    fn the_sales_history_starts_on_a_monday_and_prices_move_units_as_the_elasticity_says() {
+        assert_eq!(first_week().weekday(), time::Weekday::Monday);
+        let (_, products) = catalogue(400, 3);
+        let csv = sales_csv(&products, 3);
+        // Promotions (15 % off) sell more than full-price weeks: log-units rise by about
+        // -elasticity · log(0.85) on average.
+        let (mut promo, mut full) = ((0.0, 0), (0.0, 0));
+        for (line, p) in csv
+            .lines()
+            .skip(1)
+            .zip(products.iter().flat_map(|p| std::iter::repeat_n(p, 52)))
+        {
+            let cells: Vec<&str> = line.split(',').collect();
+            let (price, units): (f64, f64) = (
+                cells[2].parse().unwrap_or(0.0),
+                cells[3].parse().unwrap_or(0.0),
+            );
+            let bucket = if price < p.price * 0.9 {
+                &mut promo
+            } else {
+                &mut full
+            };
+            bucket.0 += (units + 1.0).ln();
+            bucket.1 += 1;
+        }
+        assert!(promo.0 / promo.1 as f64 > full.0 / full.1 as f64 + 0.1);
     }
 }

@@ -63,12 +63,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 async fn load_demo(db: &Db, products: usize) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    eprintln!("demo: generating a catalogue of {products} products…");
+    eprintln!("demo: generating brands, {products} products and 52 weeks of sales for each…");
     match crate::demo::load_if_empty(db, products, 42).await {
         Ok(Some(report)) => {
             eprintln!(
-                "demo: imported {} products in {:.1} s",
-                report.inserted,
+                "demo: imported {} brands, {} products and {} weekly sales in {:.1} s",
+                report.brands,
+                report.products,
+                report.sales,
                 started.elapsed().as_secs_f64()
             );
             Ok(())

@@ -174,6 +174,17 @@ impl Sql {
         }
         self
     }
+    /// Appends placeholders for `values`, separated by commas (the inside of `IN (…)`).
+    pub fn bind_list(&mut self, values: impl IntoIterator<Item = Bind>) -> &mut Self {
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(v);
+        }
+        self
+    }
+
     /// A query over this SQL with its values bound.
     pub fn query(&self) -> Query<'_, Any, AnyArguments> {
         self.binds.iter().fold(
@@ -371,12 +382,7 @@ impl ListQuery {
                 }
                 Cond::In(col, values) => {
                     sql.push(col.name).push(" IN (");
-                    for (i, v) in values.iter().enumerate() {
-                        if i > 0 {
-                            sql.push(", ");
-                        }
-                        sql.bind(v.clone());
-                    }
+                    sql.bind_list(values.iter().cloned());
                     sql.push(")");
                 }
                 Cond::Min(col, v) => {
@@ -478,38 +484,7 @@ fn check_ranges(conds: &[Cond], errors: &mut Vec<FieldError>) {
     }
 }
 
-impl ListQuery {
-    /// Runs the page and count statements on `db` (concurrently) and reads the rows with
-    /// `read`: one page with its cursor and total.
-    pub async fn fetch<T>(
-        &self,
-        db: &super::db::Db,
-        columns: &str,
-        read: fn(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
-    ) -> Result<super::pagination::Page<T>, sqlx::Error> {
-        use sqlx::Row;
-        let page_sql = self.page_sql(db.backend(), columns);
-        let count_sql = self.count_sql(db.backend());
-        let (rows, count) = tokio::try_join!(
-            page_sql.query().fetch_all(db.pool()),
-            count_sql.query().fetch_one(db.pool())
-        )?;
-        let total: i64 = count.try_get(0)?;
-        let more = rows.len() > self.limit as usize;
-        let rows = &rows[..rows.len().min(self.limit as usize)];
-        let next_cursor = match rows.last() {
-            Some(last) if more => Some(self.cursor_after(last)?),
-            _ => None,
-        };
-        let items = rows.iter().map(read).collect::<Result<_, _>>()?;
-        Ok(super::pagination::Page {
-            items,
-            next_cursor,
-            total,
-        })
-    }
-}
-
+mod fetch;
 mod keyset;
 
 use keyset::parse_sort;

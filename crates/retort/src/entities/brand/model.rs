@@ -118,12 +118,7 @@ pub async fn existing(
 ) -> Result<Vec<String>, sqlx::Error> {
     let mut sql = Sql::new(Backend::of(conn));
     sql.push("SELECT name FROM brands WHERE name IN (");
-    for (i, n) in names.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(Bind::Text((*n).to_owned()));
-    }
+    sql.bind_list(names.iter().map(|n| Bind::Text((*n).to_owned())));
     sql.push(")");
     sql.query()
         .fetch_all(conn)

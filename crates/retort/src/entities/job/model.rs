@@ -177,12 +177,7 @@ pub async fn claim(
     sql.push(") OR (status = 'running' AND lease_until < ")
         .bind(text(&now));
     sql.push(")) AND kind IN (");
-    for (i, k) in kinds.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(text(k));
-    }
+    sql.bind_list(kinds.iter().map(|k| text(k)));
     sql.push(") ORDER BY id LIMIT 1");
     if db.backend() == Backend::Postgres {
         sql.push(" FOR UPDATE SKIP LOCKED");

@@ -221,12 +221,7 @@ pub async fn existing_skus(
     }
     let mut sql = Sql::new(Backend::of(conn));
     sql.push("SELECT sku FROM products WHERE sku IN (");
-    for (i, s) in skus.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(Bind::Text((*s).to_owned()));
-    }
+    sql.bind_list(skus.iter().map(|s| Bind::Text((*s).to_owned())));
     sql.push(")");
     let rows = sql.query().fetch_all(conn).await?;
     rows.iter().map(|r| r.try_get::<String, _>(0)).collect()

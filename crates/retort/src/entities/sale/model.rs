@@ -71,12 +71,7 @@ pub async fn product_ids(
     }
     let mut sql = Sql::new(Backend::of(conn));
     sql.push("SELECT sku, id FROM products WHERE sku IN (");
-    for (i, s) in skus.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(Bind::Text((*s).to_owned()));
-    }
+    sql.bind_list(skus.iter().map(|s| Bind::Text((*s).to_owned())));
     sql.push(")");
     sql.query()
         .fetch_all(conn)

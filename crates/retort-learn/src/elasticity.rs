@@ -1,0 +1,1 @@
+//! Elasticity (to be written).

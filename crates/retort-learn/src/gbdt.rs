@@ -1,0 +1,1 @@
+//! Gradient-boosted trees (to be written).

@@ -1,0 +1,1 @@
+//! Price optimisation (to be written).

@@ -1,1 +1,0 @@
-//! Gradient-boosted trees (to be written).

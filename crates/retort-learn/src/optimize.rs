@@ -1,1 +1,0 @@
-//! Price optimisation (to be written).

@@ -48,7 +48,12 @@ pub const MIN_OBSERVATIONS: usize = 30;
 pub fn estimate(observations: &[Observation], groups: usize) -> Vec<Option<Estimate>> {
     let mut by_group: Vec<Vec<&Observation>> = vec![Vec::new(); groups];
     for o in observations {
-        if o.group < groups && o.units > 0.0 && o.price > 0.0 && o.units.is_finite() && o.price.is_finite() {
+        if o.group < groups
+            && o.units > 0.0
+            && o.price > 0.0
+            && o.units.is_finite()
+            && o.price.is_finite()
+        {
             by_group[o.group].push(o);
         }
     }
@@ -167,7 +172,13 @@ mod tests {
                     let price = level * promo * (0.97 + 0.06 * unit());
                     let noise = ((unit() + unit() + unit() - 1.5) * 0.3).exp();
                     let units = base * (price / level).powf(e) * season * noise;
-                    out.push(Observation { group: g, product: g as i64 * 10_000 + p, week: w, price, units });
+                    out.push(Observation {
+                        group: g,
+                        product: g as i64 * 10_000 + p,
+                        week: w,
+                        price,
+                        units,
+                    });
                 }
             }
         }
@@ -180,7 +191,10 @@ mod tests {
         let est = estimate(&panel(&truth, 200, 52), 3);
         for (e, t) in est.iter().zip(truth) {
             let e = e.unwrap_or_else(|| panic!("no estimate"));
-            assert!((e.elasticity - t).abs() < 3.0 * e.std_error + 0.02, "{e:?} vs {t}");
+            assert!(
+                (e.elasticity - t).abs() < 3.0 * e.std_error + 0.02,
+                "{e:?} vs {t}"
+            );
             assert!(e.std_error > 0.0 && e.std_error < 0.1, "{e:?}");
             assert_eq!((e.observations, e.products), (200 * 52, 200));
         }
@@ -190,7 +204,12 @@ mod tests {
     fn unbalanced_panels_and_zero_weeks_still_work_and_tiny_groups_get_none() {
         let mut obs = panel(&[-1.8], 100, 40);
         // Drop a third of the weeks at random positions and zero some units.
-        obs = obs.into_iter().enumerate().filter(|(i, _)| i % 3 != 1).map(|(_, o)| o).collect();
+        obs = obs
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % 3 != 1)
+            .map(|(_, o)| o)
+            .collect();
         obs[5].units = 0.0;
         let e = estimate(&obs, 2);
         let first = e[0].unwrap_or_else(|| panic!("no estimate"));
@@ -199,7 +218,13 @@ mod tests {
         assert_eq!(e[1], None, "an empty group");
         // No price variation within products: not identified.
         let flat: Vec<Observation> = (0..60)
-            .map(|i| Observation { group: 0, product: i % 6, week: i / 6, price: 10.0 + (i % 6) as f64, units: 3.0 })
+            .map(|i| Observation {
+                group: 0,
+                product: i % 6,
+                week: i / 6,
+                price: 10.0 + (i % 6) as f64,
+                units: 3.0,
+            })
             .collect();
         assert_eq!(estimate(&flat, 1)[0], None);
     }

@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 use crate::entities::product::service;
 use crate::kernel::db::Db;
 use crate::kernel::error::AppError;
+use crate::kernel::query::{Bind, Sql};
 
 /// A brand and its tier's price multiplier.
 const BRANDS: [(&str, f64, [&str; 3]); 12] = [
@@ -99,10 +100,15 @@ pub fn catalogue_csv(rows: usize, seed: u64) -> String {
     catalogue(rows, seed).0
 }
 
-/// The catalogue as CSV, and what the sales model needs of each product.
-fn catalogue(rows: usize, seed: u64) -> (String, Vec<DemoProduct>) {
+/// The share of products whose list price is moved away from the formula on purpose.
+pub const PLANTED_SHARE: f64 = 0.02;
+
+/// The catalogue as CSV, what the sales model needs of each product, and the planted
+/// mispricings as CSV (`sku,formula_price,list_price,direction`).
+fn catalogue(rows: usize, seed: u64) -> (String, Vec<DemoProduct>, String) {
     let mut rng = Rng::new(seed);
     let mut csv = String::with_capacity(rows * 120);
+    let mut planted_csv = String::from("sku,formula_price,list_price,direction\n");
     let mut products = Vec::with_capacity(rows);
     csv.push_str(CSV_HEADER);
     csv.push('\n');
@@ -136,6 +142,24 @@ fn catalogue(rows: usize, seed: u64) -> (String, Vec<DemoProduct>) {
             .max(1.0);
         let cost = price * (0.58 + 0.14 * rng.unit());
         let sku = format!("{}-{i:07}", &brand[..3].to_uppercase());
+        // About 2 % of products are mispriced on purpose, half over and half under, by
+        // 25–57 % (a log-distance of 0.22–0.45 from the formula price); cost stays with
+        // the formula price.
+        let formula_price = price;
+        let planted = rng.unit() < PLANTED_SHARE;
+        let shift = 0.22 + 0.23 * rng.unit();
+        let over = rng.unit() < 0.5;
+        let price = if planted {
+            let moved = formula_price * if over { shift.exp() } else { (-shift).exp() };
+            let _ = writeln!(
+                planted_csv,
+                "{sku},{formula_price:.2},{moved:.2},{}",
+                if over { "over" } else { "under" }
+            );
+            moved
+        } else {
+            price
+        };
         let _ = writeln!(
             csv,
             "{sku},{brand},{line},{category},{width},{aspect},{rim},{load},{speed},{season},{},{runflat},{cost:.2},{price:.2}",
@@ -149,7 +173,7 @@ fn catalogue(rows: usize, seed: u64) -> (String, Vec<DemoProduct>) {
             price: (price * 100.0).round() / 100.0,
         });
     }
-    (csv, products)
+    (csv, products, planted_csv)
 }
 
 /// The demo's brands and their tiers (by the tier multiplier in the price formula).
@@ -242,6 +266,39 @@ pub struct DemoReport {
     pub products: u64,
     /// Weekly sales rows imported.
     pub sales: u64,
+    /// Products whose price was moved away from the formula on purpose.
+    pub planted: u64,
+}
+
+/// Records the planted mispricings (`sku,formula_price,list_price,direction` CSV).
+async fn record_planted(db: &Db, csv: &str) -> Result<u64, AppError> {
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let mut tx = db.pool().begin().await?;
+    for chunk in rows.chunks(200) {
+        let mut sql = Sql::new(db.backend());
+        sql.push(
+            "INSERT INTO planted_mispricings (sku, formula_price, list_price, direction) VALUES ",
+        );
+        for (i, r) in chunk.iter().enumerate() {
+            let number = |k: usize| Bind::Float(r[k].parse().unwrap_or(0.0));
+            sql.push(if i == 0 { "(" } else { ", (" })
+                .bind(Bind::Text(r[0].to_owned()))
+                .push(", ")
+                .bind(number(1))
+                .push(", ")
+                .bind(number(2))
+                .push(", ")
+                .bind(Bind::Text(r[3].to_owned()))
+                .push(")");
+        }
+        sql.query().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len() as u64)
 }
 
 /// Loads the demo — brands, a catalogue of `rows` products, 52 weeks of sales each — into
@@ -259,7 +316,7 @@ pub async fn load_if_empty(
     let brands =
         crate::entities::brand::service::import_brands(db, cursor(brands_csv()), true, io_error)
             .await?;
-    let (csv, products) = catalogue(rows, seed);
+    let (csv, products, planted) = catalogue(rows, seed);
     let report = service::import_products(db, cursor(csv), false, io_error).await?;
     let sales = crate::entities::sale::service::import_sales(
         db,
@@ -268,10 +325,12 @@ pub async fn load_if_empty(
         io_error,
     )
     .await?;
+    let planted = record_planted(db, &planted).await?;
     Ok(Some(DemoReport {
         brands,
         products: report.inserted,
         sales,
+        planted,
     }))
 }
 
@@ -296,7 +355,8 @@ mod tests {
             Some(DemoReport {
                 brands: 12,
                 products: 300,
-                sales: 300 * 52
+                sales: 300 * 52,
+                planted: report.as_ref().map_or(0, |r| r.planted),
             })
         );
         assert_eq!(load_if_empty(&db.db, 300, 1).await.ok().flatten(), None);
@@ -305,7 +365,7 @@ mod tests {
     #[test]
     fn the_sales_history_starts_on_a_monday_and_prices_move_units_as_the_elasticity_says() {
         assert_eq!(first_week().weekday(), time::Weekday::Monday);
-        let (_, products) = catalogue(400, 3);
+        let (_, products, _) = catalogue(400, 3);
         let csv = sales_csv(&products, 3);
         // Promotions (15 % off) sell more than full-price weeks: log-units rise by about
         // -elasticity · log(0.85) on average.

@@ -37,8 +37,13 @@ pub(super) fn model(booster: &Booster, name: &str) -> Vec<u8> {
                 inputs.push(tensor_info(&c.name, data_type::FLOAT));
                 columns.push(c.name.clone());
             }
-            FeatureKind::Int => {
-                inputs.push(tensor_info(&c.name, data_type::INT64));
+            FeatureKind::Int | FeatureKind::Bool => {
+                let input_type = if c.kind == FeatureKind::Int {
+                    data_type::INT64
+                } else {
+                    data_type::BOOL
+                };
+                inputs.push(tensor_info(&c.name, input_type));
                 nodes.push(node(
                     "Cast",
                     "",

@@ -188,6 +188,7 @@ fn column(feature: &Feature, y: &[f64]) -> Column {
     let kind = match feature {
         Feature::Numeric { int: false, .. } => FeatureKind::Float,
         Feature::Numeric { int: true, .. } => FeatureKind::Int,
+        Feature::Flag { .. } => FeatureKind::Bool,
         Feature::Categorical { values, .. } => {
             let mut stats: HashMap<&str, (f64, usize)> = HashMap::new();
             for (v, &t) in values.iter().zip(y) {

@@ -47,6 +47,14 @@ pub enum Feature {
         /// Whether the values are whole numbers fed to the graph as int64.
         int: bool,
     },
+    /// Booleans; ONNX input `tensor(bool)` `[N,1]` (cast to float in the graph: false 0,
+    /// true 1).
+    Flag {
+        /// The column's name, which is also the ONNX input's.
+        name: String,
+        /// One value per row.
+        values: Vec<bool>,
+    },
     /// Strings; ONNX input `tensor(string)` `[N,1]`, coded in the graph by an `ai.onnx.ml`
     /// LabelEncoder. The empty string is a missing value.
     Categorical {
@@ -61,7 +69,9 @@ impl Feature {
     /// The column's name.
     pub fn name(&self) -> &str {
         match self {
-            Feature::Numeric { name, .. } | Feature::Categorical { name, .. } => name,
+            Feature::Numeric { name, .. }
+            | Feature::Flag { name, .. }
+            | Feature::Categorical { name, .. } => name,
         }
     }
 
@@ -69,6 +79,7 @@ impl Feature {
     pub fn len(&self) -> usize {
         match self {
             Feature::Numeric { values, .. } => values.len(),
+            Feature::Flag { values, .. } => values.len(),
             Feature::Categorical { values, .. } => values.len(),
         }
     }
@@ -88,6 +99,13 @@ impl Feature {
                     .map(|&i| values.get(i).copied().unwrap_or(f64::NAN))
                     .collect(),
                 int: *int,
+            },
+            Feature::Flag { name, values } => Feature::Flag {
+                name: name.clone(),
+                values: idx
+                    .iter()
+                    .map(|&i| values.get(i).copied().unwrap_or(false))
+                    .collect(),
             },
             Feature::Categorical { name, values } => Feature::Categorical {
                 name: name.clone(),
@@ -194,6 +212,8 @@ pub enum FeatureKind {
     Float,
     /// `tensor(int64)` `[N,1]`; `i64::MIN` = missing.
     Int,
+    /// `tensor(bool)` `[N,1]`.
+    Bool,
     /// `tensor(string)` `[N,1]`; the categories seen in training, in code order (by
     /// increasing mean target). `""` and unseen strings are missing.
     Categorical(Vec<String>),
@@ -329,6 +349,13 @@ fn encode(column: &Column, feature: Option<&Feature>, rows: usize) -> Vec<f32> {
                 })
                 .collect()
         }
+        (FeatureKind::Bool, Some(Feature::Flag { values, .. })) => (0..rows)
+            .map(|r| {
+                values
+                    .get(r)
+                    .map_or(f32::NAN, |&v| if v { 1.0 } else { 0.0 })
+            })
+            .collect(),
         (FeatureKind::Categorical(_), _) => vec![-1.0; rows],
         (_, _) => vec![f32::NAN; rows],
     }

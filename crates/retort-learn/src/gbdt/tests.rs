@@ -31,7 +31,9 @@ fn catalogue(rows: usize, seed: u64) -> (Dataset, Vec<f64>) {
     let (mut brand, mut category, mut rim, mut width, mut warranty, mut load) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
     let mut price = Vec::with_capacity(rows);
+    let mut runflat = Vec::with_capacity(rows);
     for _ in 0..rows {
+        let rf = rng.unit() < 0.1;
         let (b, bm) = BRANDS[rng.below(12) as usize];
         let (c, cm) = CATEGORIES[rng.below(4) as usize];
         let r = 14 + rng.below(9) as i64;
@@ -55,7 +57,9 @@ fn catalogue(rows: usize, seed: u64) -> (Dataset, Vec<f64>) {
             * (w / 205.0).powf(0.8)
             * bonus
             * (1.0 + (li - 90.0) * 0.002)
+            * if rf { 1.18 } else { 1.0 }
             * noise;
+        runflat.push(rf);
         brand.push(b.to_owned());
         category.push(c.to_owned());
         rim.push(r as f64);
@@ -94,6 +98,10 @@ fn catalogue(rows: usize, seed: u64) -> (Dataset, Vec<f64>) {
                 values: load,
                 int: false,
             },
+            Feature::Flag {
+                name: "runflat".into(),
+                values: runflat,
+            },
         ],
     };
     (data, price)
@@ -128,6 +136,7 @@ fn onnx_inputs(data: &Dataset) -> Vec<Value> {
         .map(|f| {
             let d = match f {
                 Feature::Categorical { values, .. } => Data::Str(values.clone()),
+                Feature::Flag { values, .. } => Data::Bool(values.clone()),
                 Feature::Numeric {
                     values, int: true, ..
                 } => Data::I64(
@@ -172,6 +181,7 @@ fn with_gaps(mut data: Dataset) -> Dataset {
             }
             Feature::Numeric { name, values, .. } if name == "warranty" => values[5] = f64::NAN,
             Feature::Numeric { values, .. } => values[6] = 1.0e6,
+            Feature::Flag { values, .. } => values[7] = !values[7],
         }
     }
     data
@@ -192,13 +202,13 @@ fn learns_a_multiplicative_price_on_the_holdout() {
     println!("holdout {m:?}");
 
     let importance = booster.feature_importance();
-    assert_eq!(importance.len(), 6);
+    assert_eq!(importance.len(), 7);
     let top: Vec<&str> = importance[..2].iter().map(|(n, _)| n.as_str()).collect();
     assert!(
         top.contains(&"rim") && top.contains(&"brand"),
         "{importance:?}"
     );
-    assert_eq!(importance[5].0, "load_index", "{importance:?}");
+    assert_eq!(importance[6].0, "load_index", "{importance:?}");
     let total: f64 = importance.iter().map(|(_, v)| v).sum();
     assert!((total - 1.0).abs() < 1e-9);
 }
@@ -222,7 +232,8 @@ fn the_onnx_export_matches_predict_with_missing_and_unseen_values() {
             "rim",
             "width",
             "warranty",
-            "load_index"
+            "load_index",
+            "runflat"
         ]
     );
     assert_eq!(model.outputs[0].name, "variable");

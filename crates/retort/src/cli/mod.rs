@@ -1,5 +1,6 @@
 //! The command line: `retort serve`, `retort migrate`, `retort import products FILE`.
 
+mod demo;
 mod import;
 mod models;
 mod serve;
@@ -31,6 +32,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run background job workers without serving HTTP.
     Worker(worker::WorkerArgs),
+    /// Generate the demo data (brands, catalogue, sales, planted mispricings) into an
+    /// empty database, train the fair-price model, score the catalogue and estimate
+    /// elasticities, then exit.
+    Demo(demo::DemoArgs),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
     /// Print the OpenAPI 3.1 document (the one served at /openapi.json) and exit.
@@ -71,6 +76,7 @@ pub fn run(cli: Cli) -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::serve(args).await,
             Command::Migrate(args) => migrate(args).await,
+            Command::Demo(args) => demo::run(args).await,
             Command::Worker(args) => worker::run(args).await,
             Command::Openapi => {
                 println!("{}", crate::app::openapi().to_pretty_json()?);

@@ -16,9 +16,6 @@ use crate::kernel::state::AppState;
 pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let db = Db::connect(&args.database.database_url).await?;
     db.migrate().await?;
-    if args.demo {
-        load_demo(&db, args.demo_products).await?;
-    }
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
@@ -35,6 +32,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::info!(path = %rt.path.display(), "ONNX Runtime loaded as the second backend");
     }
     let state = AppState::new(db.clone(), args.limits.clone()).with_runtime(runtime);
+    if args.demo && !super::demo::prepare(&state, args.demo_products, 42).await? {
+        eprintln!("demo: the database already has products; leaving them as they are");
+    }
     match crate::entities::model::service::preload(&state).await {
         Ok(n) => tracing::info!(models = n, "models loaded"),
         Err(e) => tracing::warn!(error = ?e, "loading models failed; they will load on first use"),
@@ -59,29 +59,4 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     db.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-async fn load_demo(db: &Db, products: usize) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    eprintln!("demo: generating brands, {products} products and 52 weeks of sales for each…");
-    match crate::demo::load_if_empty(db, products, 42).await {
-        Ok(Some(report)) => {
-            eprintln!(
-                "demo: imported {} brands, {} products and {} weekly sales in {:.1} s",
-                report.brands,
-                report.products,
-                report.sales,
-                started.elapsed().as_secs_f64()
-            );
-            Ok(())
-        }
-        Ok(None) => {
-            eprintln!("demo: the database already has products; leaving them as they are");
-            Ok(())
-        }
-        Err(e) => anyhow::bail!(
-            "loading the demo catalogue failed: {}",
-            e.to_problem().detail
-        ),
-    }
 }

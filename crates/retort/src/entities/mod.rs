@@ -8,8 +8,12 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::kernel::state::AppState;
 
 pub mod brand;
+pub mod elasticity;
 pub mod job;
 pub mod model;
+pub mod optimization;
+pub mod price_change;
+pub mod pricing;
 pub mod product;
 pub mod sale;
 
@@ -21,9 +25,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sale::router())
         .merge(model::router())
         .merge(job::router())
+        .merge(pricing::router())
+        .merge(elasticity::router())
+        .merge(optimization::router())
+        .merge(price_change::router())
 }
 
 /// Every job kind the entities register.
 pub fn job_kinds() -> crate::kernel::jobs::JobKinds {
-    crate::kernel::jobs::JobKinds::default().with(product::score::ScoreProducts)
+    crate::kernel::jobs::JobKinds::default()
+        .with(product::score::ScoreProducts)
+        .with(pricing::train::TrainFairPrice)
+        .with(pricing::score::ScoreFairPrices)
+        .with(elasticity::service::EstimateElasticities)
+        .with(optimization::service::OptimizePrices)
 }

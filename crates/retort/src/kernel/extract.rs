@@ -173,3 +173,22 @@ mod tests {
         assert!(!is_json(""));
     }
 }
+
+/// The body of a request that must be JSON (415 otherwise), parsed but not yet checked
+/// against a schema: for bodies a service validates itself.
+pub async fn json_body<S>(request: Request, state: &S) -> Result<Value, AppError>
+where
+    S: Send + Sync,
+    Arc<Limits>: FromRef<S>,
+{
+    let is_json = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(is_json);
+    if !is_json {
+        return Err(AppError::UnsupportedMediaType("application/json"));
+    }
+    let bytes = read_body(request, state).await?;
+    parse_json(&bytes)
+}

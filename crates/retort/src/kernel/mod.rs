@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod memo;
 pub mod openapi;
 pub mod pagination;
+pub mod plotly;
 pub mod query;
 pub mod security;
 pub mod state;

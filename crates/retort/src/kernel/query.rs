@@ -116,6 +116,10 @@ pub enum Bind {
     Blob(Vec<u8>),
     /// SQL NULL for a text column (PostgreSQL types it as text).
     Null,
+    /// SQL NULL for an integer column.
+    NullInt,
+    /// SQL NULL for a floating-point column.
+    NullFloat,
 }
 
 /// SQL text with its bound values in placeholder order.
@@ -196,6 +200,8 @@ impl Sql {
                 Bind::Bool(v) => q.bind(*v),
                 Bind::Blob(b) => q.bind(b.clone()),
                 Bind::Null => q.bind(None::<String>),
+                Bind::NullInt => q.bind(None::<i64>),
+                Bind::NullFloat => q.bind(None::<f64>),
             },
         )
     }
@@ -215,6 +221,10 @@ enum Cond {
     In(&'static Column, Vec<Bind>),
     Min(&'static Column, Bind),
     Max(&'static Column, Bind),
+    /// A fixed predicate from the code (never from the request).
+    Literal(&'static str),
+    /// `column = value`, added by the caller (not parsed from the request).
+    Is(&'static str, Bind),
 }
 
 /// A parsed list request.
@@ -363,6 +373,19 @@ impl ListQuery {
         })
     }
 
+    /// Adds a fixed predicate from the code, e.g. `"log_ratio > 0"`, to the filters.
+    pub fn require(&mut self, predicate: &'static str) -> &mut Self {
+        self.conds.insert(0, Cond::Literal(predicate));
+        self
+    }
+
+    /// Adds `column = value` (a column name from the code) in front of the filters, so
+    /// an index led by that column serves the query.
+    pub fn require_equal(&mut self, column: &'static str, value: Bind) -> &mut Self {
+        self.conds.insert(0, Cond::Is(column, value));
+        self
+    }
+
     /// Appends ` WHERE …` for the filters and search (nothing if there are none).
     pub fn push_where(&self, sql: &mut Sql) {
         self.push_where_with(sql, false);
@@ -390,6 +413,12 @@ impl ListQuery {
                 }
                 Cond::Max(col, v) => {
                     sql.push(col.name).push(" <= ").bind(v.clone());
+                }
+                Cond::Literal(predicate) => {
+                    sql.push(predicate);
+                }
+                Cond::Is(column, v) => {
+                    sql.push(column).push(" = ").bind(v.clone());
                 }
             }
         }

@@ -23,6 +23,11 @@ pub fn format(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// Reads a `YYYY-MM-DD` date.
+pub fn parse_date(text: &str) -> Option<time::Date> {
+    time::Date::parse(text, format_description!("[year]-[month]-[day]")).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

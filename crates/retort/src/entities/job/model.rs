@@ -136,6 +136,23 @@ pub async fn enqueue(
     sql.query().fetch_one(db.pool()).await?.try_get(0)
 }
 
+/// A queued or running job of `kind` with exactly `params`.
+pub async fn pending(db: &Db, kind: &str, params: &str) -> Result<Option<i64>, sqlx::Error> {
+    let sql = Sql::with(
+        db.backend(),
+        &[
+            "SELECT id FROM jobs WHERE kind = ",
+            " AND params = ",
+            " AND status IN ('queued', 'running') ORDER BY id LIMIT 1",
+        ],
+        vec![text(kind), text(params)],
+    );
+    match sql.query().fetch_optional(db.pool()).await? {
+        Some(r) => Ok(Some(r.try_get(0)?)),
+        None => Ok(None),
+    }
+}
+
 /// The job with `id`.
 pub async fn find(db: &Db, id: i64) -> Result<Option<JobRow>, sqlx::Error> {
     let sql = Sql::with(

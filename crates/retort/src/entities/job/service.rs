@@ -17,6 +17,18 @@ pub const DEFAULT_MAX_ATTEMPTS: i64 = 3;
 /// Queues a job of `kind` after checking `params` (422 with every bad field); answers
 /// 202 with `Location: /api/jobs/{id}` and the job.
 pub async fn start(state: &AppState, kind: &str, params: &Json) -> AppResult<Response> {
+    let id = enqueue(state, kind, params).await?;
+    let job = get(state, id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, format!("/api/jobs/{id}"))],
+        axum::Json(job),
+    )
+        .into_response())
+}
+
+/// Queues a job of `kind` after checking `params` (422 with every bad field); its id.
+pub async fn enqueue(state: &AppState, kind: &str, params: &Json) -> AppResult<i64> {
     let job_kind = state.jobs.get(kind).ok_or_else(|| {
         AppError::Validation(vec![FieldError::new(
             "/kind",
@@ -27,14 +39,20 @@ pub async fn start(state: &AppState, kind: &str, params: &Json) -> AppResult<Res
         )])
     })?;
     let params = job_kind.check(params).map_err(AppError::Validation)?;
-    let id = model::enqueue(&state.db, kind, &params.to_string(), DEFAULT_MAX_ATTEMPTS).await?;
-    let job = get(state, id).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::LOCATION, format!("/api/jobs/{id}"))],
-        axum::Json(job),
-    )
-        .into_response())
+    Ok(model::enqueue(&state.db, kind, &params.to_string(), DEFAULT_MAX_ATTEMPTS).await?)
+}
+
+/// A queued or running job of `kind` with exactly these (checked) parameters, else a new
+/// one: its id. For work that only needs doing once however often it is asked for.
+pub async fn ensure(state: &AppState, kind: &str, params: &Json) -> AppResult<i64> {
+    let normalized = match state.jobs.get(kind) {
+        Some(k) => k.check(params).map_err(AppError::Validation)?,
+        None => params.clone(),
+    };
+    if let Some(id) = model::pending(&state.db, kind, &normalized.to_string()).await? {
+        return Ok(id);
+    }
+    enqueue(state, kind, &normalized).await
 }
 
 /// The job with `id`; 404 if none.

@@ -10,7 +10,7 @@ use super::schema::{
 };
 use super::service;
 use crate::kernel::csv_upload;
-use crate::kernel::error::{AppError, AppResult, Problem};
+use crate::kernel::error::{AppResult, Problem};
 use crate::kernel::extract::{Id, QueryPairs, ValidJson};
 use crate::kernel::state::AppState;
 
@@ -179,21 +179,6 @@ pub async fn score_products(
     State(state): State<AppState>,
     request: Request,
 ) -> AppResult<axum::response::Response> {
-    let is_json = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case("application/json")
-        });
-    if !is_json {
-        return Err(AppError::UnsupportedMediaType("application/json"));
-    }
-    let bytes = crate::kernel::extract::read_body(request, &state).await?;
-    let body = crate::kernel::extract::parse_json(&bytes)?;
+    let body = crate::kernel::extract::json_body(request, &state).await?;
     super::score::start_scoring(&state, &body).await
 }

@@ -227,6 +227,44 @@ pub async fn existing_skus(
     rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
 }
 
+/// The ids of the products with these skus, by sku (unknown skus are absent).
+pub async fn ids_by_sku(
+    db: &Db,
+    skus: &[String],
+) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in skus.chunks(500) {
+        let mut sql = Sql::new(db.backend());
+        sql.push("SELECT sku, id FROM products WHERE sku IN (");
+        sql.bind_list(chunk.iter().map(|s| Bind::Text(s.clone())));
+        sql.push(")");
+        for r in sql.query().fetch_all(db.pool()).await? {
+            out.insert(r.try_get(0)?, r.try_get(1)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The ids of at most `limit` products matching list filters (already checked), by id.
+pub async fn ids_matching(
+    db: &Db,
+    pairs: &[(String, String)],
+    limit: usize,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let query = ListQuery::parse(&LIST, pairs, &[])
+        .map_err(|e| sqlx::Error::Protocol(format!("unchecked product filters: {e:?}")))?;
+    let mut sql = Sql::new(db.backend());
+    sql.push("SELECT id FROM products");
+    query.push_where(&mut sql);
+    sql.push(&format!(" ORDER BY id LIMIT {limit}"));
+    sql.query()
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect()
+}
+
 /// The product with `id`, if any.
 pub async fn find(db: &Db, id: i64) -> Result<Option<ProductRow>, sqlx::Error> {
     let mut sql = Sql::new(db.backend());

@@ -23,7 +23,7 @@ const CHUNK: usize = 1000;
 pub struct ScoreProducts;
 
 /// Product filters as list-query pairs: `{"brand": ["A", "B"], "rim_in_min": 16}`.
-fn filter_pairs(filters: &Json) -> Result<Vec<(String, String)>, Vec<FieldError>> {
+pub fn filter_pairs(filters: &Json) -> Result<Vec<(String, String)>, Vec<FieldError>> {
     let Some(obj) = filters.as_object() else {
         return Err(vec![FieldError::new(
             "/filters",
@@ -111,20 +111,23 @@ impl JobKind for ScoreProducts {
         ctx: &'a JobContext,
         params: Json,
     ) -> BoxFuture<'a, Result<Json, JobError>> {
-        Box::pin(async move {
-            let failed = |e: AppError| JobError::Failed(e.to_problem().detail);
-            let db = &ctx.state.db;
-            clear_run(db, ctx.job_id)
-                .await
-                .map_err(|e| failed(e.into()))?;
-            let result = score(ctx, &params).await;
-            if result.is_err() {
-                // Cancelled or failed: the previous scores stay as they were.
-                let _ = clear_run(db, ctx.job_id).await;
-            }
-            result
-        })
+        Box::pin(score_all(ctx, params))
     }
+}
+
+/// Scores the products `params` select (`model`, `version`, `filters`) into
+/// `product_scores`; a cancelled or failed run leaves the previous scores as they were.
+pub async fn score_all(ctx: &JobContext, params: Json) -> Result<Json, JobError> {
+    let failed = |e: AppError| JobError::Failed(e.to_problem().detail);
+    let db = &ctx.state.db;
+    clear_run(db, ctx.job_id)
+        .await
+        .map_err(|e| failed(e.into()))?;
+    let result = score(ctx, &params).await;
+    if result.is_err() {
+        let _ = clear_run(db, ctx.job_id).await;
+    }
+    result
 }
 
 async fn clear_run(db: &Db, job_id: i64) -> Result<(), sqlx::Error> {

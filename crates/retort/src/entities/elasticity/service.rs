@@ -1,0 +1,148 @@
+//! The rules of elasticity estimates: the `estimate_elasticities` job, and reading the
+//! estimates (re-estimated when the sales history changed).
+
+use std::sync::Arc;
+
+use retort_learn::elasticity;
+use serde_json::{Value as Json, json};
+
+use super::model;
+use super::schema::{ElasticitiesOut, ElasticityOut};
+use crate::kernel::error::{AppError, AppResult, FieldError};
+use crate::kernel::jobs::{BoxFuture, JobContext, JobError, JobKind};
+use crate::kernel::state::AppState;
+use crate::kernel::time;
+
+/// How the estimates are made, as the API states it.
+pub const METHOD: &str = "ln(units) = elasticity · ln(price) + product effect + week effect, per category and brand tier; weeks with zero units left out; standard errors clustered by product";
+
+const MEMO: &str = "elasticities:";
+
+/// The job kind.
+pub struct EstimateElasticities;
+
+impl JobKind for EstimateElasticities {
+    fn name(&self) -> &'static str {
+        "estimate_elasticities"
+    }
+
+    fn check(&self, params: &Json) -> Result<Json, Vec<FieldError>> {
+        match params.as_object() {
+            Some(o) if o.is_empty() => Ok(json!({})),
+            Some(o) => Err(o
+                .keys()
+                .map(|k| FieldError::new(format!("/{k}"), "is not a known field"))
+                .collect()),
+            None => Err(vec![FieldError::new("", "expected an empty object")]),
+        }
+    }
+
+    fn run<'a>(
+        &'a self,
+        ctx: &'a JobContext,
+        _params: Json,
+    ) -> BoxFuture<'a, Result<Json, JobError>> {
+        Box::pin(run(ctx))
+    }
+}
+
+/// Reads the sales panel, estimates every category and tier, replaces the estimates.
+pub async fn run(ctx: &JobContext) -> Result<Json, JobError> {
+    let failed = |e: sqlx::Error| JobError::Failed(AppError::from(e).to_problem().detail);
+    ctx.progress(0.0, "reading the sales history").await?;
+    let sales_rows = model::sales_rows(&ctx.state.db).await.map_err(failed)?;
+    let (groups, observations) = model::panel(&ctx.state.db).await.map_err(failed)?;
+    ctx.progress(
+        0.6,
+        format!(
+            "estimating {} groups from {} product-weeks",
+            groups.len(),
+            observations.len()
+        ),
+    )
+    .await?;
+    let n = groups.len();
+    let estimates = ctx
+        .cpu(move || elasticity::estimate(&observations, n))
+        .await?;
+    let mut items: Vec<ElasticityOut> = groups
+        .into_iter()
+        .zip(estimates)
+        .filter_map(|((category, tier), e)| {
+            e.map(|e| ElasticityOut {
+                category,
+                tier,
+                elasticity: e.elasticity,
+                std_error: e.std_error,
+                observations: e.observations as i64,
+                products: e.products as i64,
+            })
+        })
+        .collect();
+    items.sort_by(|a, b| (&a.category, &a.tier).cmp(&(&b.category, &b.tier)));
+    model::replace(&ctx.state.db, &items, sales_rows, &time::now())
+        .await
+        .map_err(failed)?;
+    ctx.state.memo.forget_prefix(MEMO);
+    Ok(json!({ "groups": items.len(), "sales_rows": sales_rows }))
+}
+
+/// The estimates; when the sales history changed since (or there are none), an
+/// estimation job is queued — 404 naming it while there are none yet.
+pub async fn list(state: &AppState) -> AppResult<ElasticitiesOut> {
+    let key = format!("{MEMO}list");
+    if let Some(out) = state.memo.get::<ElasticitiesOut>(&key) {
+        return Ok((*out).clone());
+    }
+    let (items, run) = model::all(&state.db).await?;
+    let sales_rows = model::sales_rows(&state.db).await?;
+    let Some((rows_then, estimated_at)) = run else {
+        if sales_rows == 0 {
+            return Err(AppError::NotFound(
+                "no sales history to estimate elasticities from: import sales first (POST /api/sales/import)".into(),
+            ));
+        }
+        let job = ensure_job(state).await?;
+        return Err(AppError::NotFound(format!(
+            "elasticities have not been estimated yet; job {job} is estimating them"
+        )));
+    };
+    let stale = rows_then != sales_rows;
+    let job = if stale {
+        Some(ensure_job(state).await?)
+    } else {
+        None
+    };
+    let out = ElasticitiesOut {
+        items,
+        estimated_at,
+        sales_rows: rows_then,
+        method: METHOD.into(),
+        stale,
+        job,
+    };
+    state.memo.put(key, Arc::new(out.clone()));
+    Ok(out)
+}
+
+/// A queued or running estimation job, or a new one.
+pub async fn ensure_job(state: &AppState) -> AppResult<i64> {
+    crate::entities::job::service::ensure(state, "estimate_elasticities", &json!({})).await
+}
+
+/// The elasticity for a category and tier: the pair's estimate, else the mean of the
+/// category's estimates, else `None`.
+pub fn lookup(items: &[ElasticityOut], category: &str, tier: Option<&str>) -> Option<f64> {
+    items
+        .iter()
+        .find(|e| e.category == category && e.tier.as_deref() == tier)
+        .map(|e| e.elasticity)
+        .or_else(|| {
+            let same: Vec<f64> = items
+                .iter()
+                .filter(|e| e.category == category)
+                .map(|e| e.elasticity)
+                .collect();
+            (!same.is_empty()).then(|| same.iter().sum::<f64>() / same.len() as f64)
+        })
+}

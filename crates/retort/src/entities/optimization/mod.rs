@@ -1,0 +1,27 @@
+//! Price optimisations: a request (scope, objective, constraints) solved by a background
+//! job into a proposal of new prices, reviewed, and accepted (prices changed, audit
+//! rows written) or rejected.
+
+pub mod controller;
+// Every entity keeps its SQL in model.rs.
+pub mod model;
+pub mod schema;
+pub mod service;
+#[cfg(test)]
+mod tests;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::kernel::state::AppState;
+
+/// The optimisation routes, with their OpenAPI paths.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(controller::start, controller::list))
+        .routes(routes!(controller::get))
+        .routes(routes!(controller::items))
+        .routes(routes!(controller::accept))
+        .routes(routes!(controller::reject))
+        .routes(routes!(controller::chart))
+}

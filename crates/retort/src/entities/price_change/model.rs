@@ -1,0 +1,120 @@
+//! The `price_changes` table and the price update it records.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::schema::PriceChangeOut;
+use crate::kernel::db::{Backend, Db};
+use crate::kernel::pagination::Page;
+use crate::kernel::query::{Bind, Column, Kind, ListQuery, ListSpec, Sql};
+
+const COLUMNS: &str = "id, product_id, sku, old_price, new_price, proposal_id, actor, changed_at";
+
+/// What the audit trail can filter and sort on.
+pub static LIST: ListSpec = ListSpec {
+    table: "price_changes",
+    columns: &[
+        Column::new("id", Kind::Int),
+        Column::new("product_id", Kind::Int).equals(),
+        Column::new("sku", Kind::Text).equals(),
+        Column::new("proposal_id", Kind::Int).equals().nullable(),
+        Column::new("actor", Kind::Text).equals(),
+        Column::new("changed_at", Kind::Text),
+    ],
+    search: &["sku", "actor"],
+};
+
+impl PriceChangeOut {
+    /// Reads a row selected with [`COLUMNS`].
+    pub fn from_row(r: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            product_id: r.try_get("product_id")?,
+            sku: r.try_get("sku")?,
+            old_price: r.try_get("old_price")?,
+            new_price: r.try_get("new_price")?,
+            proposal_id: r.try_get("proposal_id")?,
+            actor: r.try_get("actor")?,
+            changed_at: r.try_get("changed_at")?,
+        })
+    }
+}
+
+/// Sets a product's list price; its price before, or `None` if the product is gone.
+pub async fn set_price(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    product: i64,
+    price: f64,
+    now: &str,
+) -> Result<Option<f64>, sqlx::Error> {
+    let before = Sql::with(
+        backend,
+        &["SELECT list_price FROM products WHERE id = ", ""],
+        vec![Bind::Int(product)],
+    )
+    .query()
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(before) = before else {
+        return Ok(None);
+    };
+    Sql::with(
+        backend,
+        &[
+            "UPDATE products SET list_price = ",
+            ", updated_at = ",
+            " WHERE id = ",
+            "",
+        ],
+        vec![
+            Bind::Float(price),
+            Bind::Text(now.into()),
+            Bind::Int(product),
+        ],
+    )
+    .query()
+    .execute(&mut *conn)
+    .await?;
+    Ok(Some(before.try_get(0)?))
+}
+
+/// Records a change.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    product: i64,
+    sku: &str,
+    old: f64,
+    new: f64,
+    proposal: Option<i64>,
+    actor: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    Sql::with(
+        backend,
+        &[
+            "INSERT INTO price_changes (product_id, sku, old_price, new_price, proposal_id, actor, changed_at) VALUES (",
+            ", ", ", ", ", ", ", ", ", ", ", ", ")",
+        ],
+        vec![
+            Bind::Int(product),
+            Bind::Text(sku.into()),
+            Bind::Float(old),
+            Bind::Float(new),
+            proposal.map_or(Bind::NullInt, Bind::Int),
+            Bind::Text(actor.into()),
+            Bind::Text(now.into()),
+        ],
+    )
+    .query()
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// One page of changes.
+pub async fn list(db: &Db, query: &ListQuery) -> Result<Page<PriceChangeOut>, sqlx::Error> {
+    query.fetch(db, COLUMNS, PriceChangeOut::from_row).await
+}

@@ -1,0 +1,162 @@
+//! HTTP handlers of the mispricing analysis: extract, call one service function, answer.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream;
+
+use super::schema::{EvaluationOut, EvaluationParams, FacetsOut, MispricedPage, MispricedParams};
+use super::service;
+use super::train::DEFAULT_MODEL;
+use crate::kernel::error::{AppError, AppResult, FieldError, Problem};
+use crate::kernel::extract::{QueryPairs, json_body};
+use crate::kernel::state::AppState;
+
+/// Trains the fair-price model as a background job (`train_fair_price`): gradient-boosted
+/// trees on the catalogue's attributes with a holdout, stored as the next version of the
+/// model with its metrics and the `production` alias; then the catalogue is re-scored.
+#[utoipa::path(
+    post, path = "/api/pricing/fair-price-model/train", tag = "pricing",
+    request_body(content = Object, content_type = "application/json", description =
+        "Optional: {\"model\": name (default fair-price), \"trees\": 1–2000 (300), \"learning_rate\": 0.001–1 (0.1), \"max_depth\": 1–12 (6), \"min_samples_leaf\" (20), \"holdout\": 0.05–0.5 (0.2), \"seed\" (42), \"max_rows\" (200000)}",
+        example = json!({"trees": 300, "max_depth": 6})),
+    responses(
+        (status = 202, description = "Queued; `Location` names the job", body = crate::entities::job::schema::JobOut,
+            headers(("location" = String, description = "URL of the job"))),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn train(State(state): State<AppState>, request: Request) -> AppResult<Response> {
+    let empty = request.headers().get(header::CONTENT_TYPE).is_none()
+        && request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_none_or(|v| v.as_bytes() == b"0");
+    let body = if empty {
+        serde_json::json!({})
+    } else {
+        json_body(request, &state).await?
+    };
+    crate::entities::job::service::start(&state, "train_fair_price", &body).await
+}
+
+fn wants_csv(pairs: &[(String, String)], headers: &HeaderMap) -> bool {
+    pairs.iter().any(|(k, v)| k == "format" && v == "csv")
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.split(',').any(|t| t.trim().starts_with("text/csv")))
+}
+
+/// The most mispriced products first: list price against the fair-price model, with
+/// every product filter, `direction`, sorting and cursor pagination. `format=csv` or
+/// `Accept: text/csv` exports the whole query as CSV.
+#[utoipa::path(
+    get, path = "/api/pricing/mispriced", tag = "pricing", params(MispricedParams),
+    responses(
+        (status = 200, description = "One page of products, most mispriced first (or the whole query as CSV)",
+            content((MispricedPage = "application/json"), (String = "text/csv"))),
+        (status = 404, description = "No such model, or the catalogue is not scored yet (a scoring job is queued)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn mispriced(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    QueryPairs(pairs): QueryPairs,
+) -> AppResult<Response> {
+    if !wants_csv(&pairs, &headers) {
+        return Ok(Json(service::mispriced(&state, &pairs).await?).into_response());
+    }
+    // Check the query and the scoring before the first byte goes out.
+    let (model, _) = service::parse(&pairs)?;
+    service::scoring(&state, &model).await?;
+    let first = service::mispriced(&state, &service::export_pairs(&pairs, None)).await?;
+    let header_line = format!("{}\n", service::CSV_HEADER);
+    let chunk = |page: &MispricedPage| page.items.iter().map(service::csv_line).collect::<String>();
+    let start = header_line + &chunk(&first);
+    let next = first.next_cursor.clone();
+    let body = stream::unfold(
+        (Some(start), next, state, pairs),
+        move |(ready, cursor, state, pairs)| async move {
+            if let Some(text) = ready {
+                return Some((Ok::<_, std::io::Error>(text), (None, cursor, state, pairs)));
+            }
+            let cursor = cursor?;
+            match service::mispriced(&state, &service::export_pairs(&pairs, Some(&cursor))).await {
+                Ok(page) => {
+                    let text: String = page.items.iter().map(service::csv_line).collect();
+                    Some((Ok(text), (None, page.next_cursor, state, pairs)))
+                }
+                Err(e) => Some((
+                    Err(std::io::Error::other(e.to_problem().detail)),
+                    (None, None, state, pairs),
+                )),
+            }
+        },
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"mispriced.csv\"",
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+/// Value counts for the explorer's filters: per facet (brand, tier, category, season,
+/// rim_in, speed_rating), the counts among rows matching every other filter.
+#[utoipa::path(
+    get, path = "/api/pricing/mispriced/facets", tag = "pricing", params(MispricedParams),
+    responses(
+        (status = 200, description = "Facet counts and the total", body = FacetsOut),
+        (status = 404, description = "No such model, or not scored yet", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn facets(
+    State(state): State<AppState>,
+    QueryPairs(pairs): QueryPairs,
+) -> AppResult<Json<FacetsOut>> {
+    Ok(Json(service::facets(&state, &pairs).await?))
+}
+
+/// How well the analysis finds the demo's planted mispricings: precision@k and the share
+/// found in the top 2 % by relative and by dollar gap.
+#[utoipa::path(
+    get, path = "/api/pricing/evaluation", tag = "pricing", params(EvaluationParams),
+    responses(
+        (status = 200, description = "The evaluation", body = EvaluationOut),
+        (status = 404, description = "No model, no scores, or no planted mispricings", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn evaluation(
+    State(state): State<AppState>,
+    QueryPairs(pairs): QueryPairs,
+) -> AppResult<Json<EvaluationOut>> {
+    let mut model = DEFAULT_MODEL.to_owned();
+    let mut k = 100;
+    let mut errors = Vec::new();
+    for (name, value) in &pairs {
+        match name.as_str() {
+            "model" => model = value.clone(),
+            "k" => match value.parse() {
+                Ok(v) => k = v,
+                Err(_) => errors.push(FieldError::query("k", "must be a whole number")),
+            },
+            other => errors.push(FieldError::query(other, "is not a known parameter")),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    Ok(Json(service::evaluation(&state, &model, k).await?))
+}

@@ -1,0 +1,30 @@
+//! The pricing analysis: the fair-price model (trained natively, stored in the model
+//! registry), the mispricing list with facets and CSV export read from `price_scores`,
+//! the evaluation against the demo's planted mispricings, and Plotly figures.
+
+pub mod charts;
+pub mod controller;
+// Every entity keeps its SQL in model.rs.
+pub mod model;
+pub mod schema;
+pub mod score;
+pub mod service;
+#[cfg(test)]
+mod tests;
+pub mod train;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::kernel::state::AppState;
+
+/// The pricing analysis routes, with their OpenAPI paths.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(controller::train))
+        .routes(routes!(controller::mispriced))
+        .routes(routes!(controller::facets))
+        .routes(routes!(controller::evaluation))
+        .routes(routes!(charts::price_scatter))
+        .routes(routes!(charts::gap_distribution))
+}

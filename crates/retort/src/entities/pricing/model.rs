@@ -1,0 +1,260 @@
+//! The `price_scores` table (the mispricing analysis of a fair-price model) and the
+//! planted mispricings of the demo.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::schema::MispricedOut;
+use crate::entities::brand::interface::Tier;
+use crate::entities::product::interface::{Season, SpeedRating};
+use crate::kernel::db::{Db, get_bool};
+use crate::kernel::query::{Bind, Column, Kind, ListSpec, Sql};
+
+/// Columns of a scored product, in the order [`MispricedOut::from_row`] reads them.
+pub const COLUMNS: &str = "id, sku, brand, tier, line, category, width_mm, aspect_ratio, rim_in, load_index, speed_rating, season, tread_warranty_miles, runflat, cost, list_price, fair_price, gap, gap_pct, log_ratio, mispricing, peer_z, peer_count, version, scored_at";
+
+/// What the mispricing list can filter and sort on: every product filter, plus the
+/// brand's tier and the analysis' numbers.
+pub static LIST: ListSpec = ListSpec {
+    table: "price_scores",
+    columns: &[
+        Column::new("id", Kind::Int),
+        Column::new("sku", Kind::Text).equals(),
+        Column::new("brand", Kind::Text).equals(),
+        Column::new("tier", Kind::Text)
+            .equals()
+            .nullable()
+            .allowed(Tier::NAMES),
+        Column::new("line", Kind::Text).equals(),
+        Column::new("category", Kind::Text).equals(),
+        Column::new("width_mm", Kind::Int).range(),
+        Column::new("aspect_ratio", Kind::Int).range(),
+        Column::new("rim_in", Kind::Int).range(),
+        Column::new("load_index", Kind::Int).range(),
+        Column::new("speed_rating", Kind::Text)
+            .equals()
+            .allowed(SpeedRating::NAMES),
+        Column::new("season", Kind::Text)
+            .equals()
+            .allowed(Season::NAMES),
+        Column::new("tread_warranty_miles", Kind::Int)
+            .range()
+            .nullable(),
+        Column::new("runflat", Kind::Bool).equals(),
+        Column::new("cost", Kind::Float).range(),
+        Column::new("list_price", Kind::Float).range(),
+        Column::new("fair_price", Kind::Float).range(),
+        Column::new("gap", Kind::Float).range(),
+        Column::new("gap_pct", Kind::Float).range(),
+        Column::new("log_ratio", Kind::Float).range(),
+        Column::new("mispricing", Kind::Float).range(),
+        Column::new("peer_z", Kind::Float).range().nullable(),
+        Column::new("peer_count", Kind::Int).range(),
+    ],
+    search: &["sku", "brand", "line"],
+};
+
+/// Facets: the columns whose value counts the explorer shows next to its filters.
+pub const FACETS: [&str; 6] = [
+    "brand",
+    "tier",
+    "category",
+    "season",
+    "rim_in",
+    "speed_rating",
+];
+
+impl MispricedOut {
+    /// Reads a row selected with [`COLUMNS`].
+    pub fn from_row(r: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            sku: r.try_get("sku")?,
+            brand: r.try_get("brand")?,
+            tier: r.try_get("tier")?,
+            line: r.try_get("line")?,
+            category: r.try_get("category")?,
+            width_mm: r.try_get("width_mm")?,
+            aspect_ratio: r.try_get("aspect_ratio")?,
+            rim_in: r.try_get("rim_in")?,
+            load_index: r.try_get("load_index")?,
+            speed_rating: r.try_get("speed_rating")?,
+            season: r.try_get("season")?,
+            tread_warranty_miles: r.try_get("tread_warranty_miles")?,
+            runflat: get_bool(r, "runflat")?,
+            cost: r.try_get("cost")?,
+            list_price: r.try_get("list_price")?,
+            fair_price: r.try_get("fair_price")?,
+            gap: r.try_get("gap")?,
+            gap_pct: r.try_get("gap_pct")?,
+            log_ratio: r.try_get("log_ratio")?,
+            mispricing: r.try_get("mispricing")?,
+            peer_z: r.try_get("peer_z")?,
+            peer_count: r.try_get("peer_count")?,
+            version: r.try_get("version")?,
+            scored_at: r.try_get("scored_at")?,
+        })
+    }
+}
+
+/// What a scoring run writes per product.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    /// The product, as it was read for scoring (its tier from its brand).
+    pub product: MispricedOut,
+}
+
+/// The products with a model's scores and their brand's tier: everything the analysis
+/// needs, in id order.
+pub async fn scored_products(db: &Db, model: &str) -> Result<Vec<MispricedOut>, sqlx::Error> {
+    let sql = Sql::with(
+        db.backend(),
+        &[
+            "SELECT p.id, p.sku, p.brand, b.tier, p.line, p.category, p.width_mm, p.aspect_ratio, \
+             p.rim_in, p.load_index, p.speed_rating, p.season, p.tread_warranty_miles, p.runflat, \
+             p.cost, p.list_price, s.score AS fair_price, s.version, s.scored_at \
+             FROM products p JOIN product_scores s ON s.product_id = p.id AND s.model = ",
+            " LEFT JOIN brands b ON b.name = p.brand ORDER BY p.id",
+        ],
+        vec![Bind::Text(model.into())],
+    );
+    let rows = sql.query().fetch_all(db.pool()).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(MispricedOut {
+                id: r.try_get("id")?,
+                sku: r.try_get("sku")?,
+                brand: r.try_get("brand")?,
+                tier: r.try_get("tier")?,
+                line: r.try_get("line")?,
+                category: r.try_get("category")?,
+                width_mm: r.try_get("width_mm")?,
+                aspect_ratio: r.try_get("aspect_ratio")?,
+                rim_in: r.try_get("rim_in")?,
+                load_index: r.try_get("load_index")?,
+                speed_rating: r.try_get("speed_rating")?,
+                season: r.try_get("season")?,
+                tread_warranty_miles: r.try_get("tread_warranty_miles")?,
+                runflat: get_bool(r, "runflat")?,
+                cost: r.try_get("cost")?,
+                list_price: r.try_get("list_price")?,
+                fair_price: r.try_get("fair_price")?,
+                version: r.try_get("version")?,
+                scored_at: r.try_get("scored_at")?,
+                gap: 0.0,
+                gap_pct: 0.0,
+                log_ratio: 0.0,
+                mispricing: 0.0,
+                peer_z: None,
+                peer_count: 0,
+            })
+        })
+        .collect()
+}
+
+/// Replaces a model's analysis with `rows` in one transaction.
+pub async fn replace_scores(
+    db: &Db,
+    model: &str,
+    rows: &[MispricedOut],
+) -> Result<(), sqlx::Error> {
+    let backend = db.backend();
+    let mut tx = db.pool().begin().await?;
+    Sql::with(
+        backend,
+        &["DELETE FROM price_scores WHERE model = ", ""],
+        vec![Bind::Text(model.into())],
+    )
+    .query()
+    .execute(&mut *tx)
+    .await?;
+    for chunk in rows.chunks(400) {
+        let mut sql = Sql::new(backend);
+        sql.push("INSERT INTO price_scores (model, ")
+            .push(COLUMNS)
+            .push(") VALUES ");
+        for (i, r) in chunk.iter().enumerate() {
+            let text = |s: &str| Bind::Text(s.to_owned());
+            let opt_text = |s: &Option<String>| s.as_deref().map_or(Bind::Null, text);
+            let values = [
+                text(model),
+                Bind::Int(r.id),
+                text(&r.sku),
+                text(&r.brand),
+                opt_text(&r.tier),
+                text(&r.line),
+                text(&r.category),
+                Bind::Int(r.width_mm),
+                Bind::Int(r.aspect_ratio),
+                Bind::Int(r.rim_in),
+                Bind::Int(r.load_index),
+                text(&r.speed_rating),
+                text(&r.season),
+                r.tread_warranty_miles.map_or(Bind::NullInt, Bind::Int),
+                Bind::Bool(r.runflat),
+                Bind::Float(r.cost),
+                Bind::Float(r.list_price),
+                Bind::Float(r.fair_price),
+                Bind::Float(r.gap),
+                Bind::Float(r.gap_pct),
+                Bind::Float(r.log_ratio),
+                Bind::Float(r.mispricing),
+                r.peer_z.map_or(Bind::NullFloat, Bind::Float),
+                Bind::Int(r.peer_count),
+                Bind::Int(r.version),
+                text(&r.scored_at),
+            ];
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind_list(values);
+            sql.push(")");
+        }
+        sql.query().execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
+
+/// The model's analysis as of when: the version scored, when, and how many products.
+pub async fn score_state(db: &Db, model: &str) -> Result<Option<(i64, String, i64)>, sqlx::Error> {
+    let sql = Sql::with(
+        db.backend(),
+        &[
+            "SELECT MAX(version), MAX(scored_at), COUNT(*) FROM price_scores WHERE model = ",
+            "",
+        ],
+        vec![Bind::Text(model.into())],
+    );
+    let row = sql.query().fetch_one(db.pool()).await?;
+    let count: i64 = row.try_get(2)?;
+    if count == 0 {
+        return Ok(None);
+    }
+    Ok(Some((row.try_get(0)?, row.try_get(1)?, count)))
+}
+
+/// When the catalogue last changed (the newest product `updated_at`), and its size.
+pub async fn catalogue_state(db: &Db) -> Result<(Option<String>, i64), sqlx::Error> {
+    let row = sqlx::query("SELECT MAX(updated_at), COUNT(*) FROM products")
+        .fetch_one(db.pool())
+        .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+/// The skus of the planted mispricings with their direction.
+pub async fn planted(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query("SELECT sku, direction FROM planted_mispricings ORDER BY sku")
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// Value counts of `column` (one of [`FACETS`]) among the rows `sql_where` selects.
+pub fn facet_sql(column: &'static str, mut sql: Sql) -> Sql {
+    sql.push(" GROUP BY ")
+        .push(column)
+        .push(" ORDER BY COUNT(*) DESC, ")
+        .push(column)
+        .push(" LIMIT 200");
+    sql
+}

@@ -1,0 +1,186 @@
+//! The `score_fair_prices` job: score every product with a fair-price model version
+//! (through the same batch scoring as `score_products`), then write the mispricing
+//! analysis — gap, relative gap, peer z-score — into `price_scores` in one transaction.
+
+use std::collections::HashMap;
+
+use serde_json::{Value as Json, json};
+
+use super::model;
+use super::schema::MispricedOut;
+use crate::entities::product::score::score_all;
+use crate::kernel::error::{AppError, FieldError};
+use crate::kernel::jobs::{BoxFuture, JobContext, JobError, JobKind};
+
+/// Fewer peers than this and the z-score is null.
+pub const MIN_PEERS: usize = 5;
+
+/// The job kind.
+pub struct ScoreFairPrices;
+
+impl JobKind for ScoreFairPrices {
+    fn name(&self) -> &'static str {
+        "score_fair_prices"
+    }
+
+    fn check(&self, params: &Json) -> Result<Json, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let model = params.get("model").and_then(Json::as_str).unwrap_or("");
+        if model.is_empty() {
+            errors.push(FieldError::new(
+                "/model",
+                "is required: the fair-price model's name",
+            ));
+        }
+        let version = params.get("version").and_then(Json::as_i64).unwrap_or(0);
+        if version < 1 {
+            errors.push(FieldError::new(
+                "/version",
+                "is required: a version number from 1",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(json!({ "model": model, "version": version }))
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn run<'a>(
+        &'a self,
+        ctx: &'a JobContext,
+        params: Json,
+    ) -> BoxFuture<'a, Result<Json, JobError>> {
+        Box::pin(score_fair_prices(ctx, params))
+    }
+}
+
+/// Scores the catalogue with `params` (`model`, `version`) and writes the analysis.
+pub async fn score_fair_prices(ctx: &JobContext, params: Json) -> Result<Json, JobError> {
+    let failed = |e: sqlx::Error| JobError::Failed(AppError::from(e).to_problem().detail);
+    let name = params["model"].as_str().unwrap_or_default().to_owned();
+    let scored = score_all(
+        ctx,
+        json!({ "model": name, "version": params["version"], "filters": {} }),
+    )
+    .await?;
+    ctx.progress(0.95, "computing gaps and peer z-scores")
+        .await?;
+    let rows = model::scored_products(&ctx.state.db, &name)
+        .await
+        .map_err(failed)?;
+    let rows = ctx.cpu(move || analyse(rows)).await?;
+    model::replace_scores(&ctx.state.db, &name, &rows)
+        .await
+        .map_err(failed)?;
+    ctx.state.memo.forget_prefix(&memo_key(&name));
+    Ok(
+        json!({ "model": name, "version": params["version"], "scored": scored["scored"], "analysed": rows.len() }),
+    )
+}
+
+/// Forgets every remembered scoring state, so the next read sees that the catalogue
+/// changed (and queues a re-scoring).
+pub fn catalogue_changed(state: &crate::kernel::state::AppState) {
+    state.memo.forget_prefix("pricing-scoring:");
+}
+
+/// The memo key prefix of a model's scoring state.
+pub fn memo_key(model: &str) -> String {
+    format!("pricing-scoring:{model}:")
+}
+
+/// Fills in gap, relative gap and peer z-scores; drops rows whose fair price is not a
+/// positive number (a model can predict anything).
+pub fn analyse(rows: Vec<MispricedOut>) -> Vec<MispricedOut> {
+    let mut rows: Vec<MispricedOut> = rows
+        .into_iter()
+        .filter(|r| r.fair_price.is_finite() && r.fair_price > 0.0 && r.list_price > 0.0)
+        .map(|mut r| {
+            r.gap = round(r.list_price - r.fair_price, 2);
+            r.gap_pct = round(100.0 * (r.list_price - r.fair_price) / r.fair_price, 3);
+            r.log_ratio = (r.list_price / r.fair_price).ln();
+            r.mispricing = r.log_ratio.abs();
+            r.fair_price = round(r.fair_price, 2);
+            r
+        })
+        .collect();
+    // Peers: same category, rim size and season. Mean and standard deviation of the log
+    // ratio per group, then each product's distance from its group in deviations.
+    let mut groups: HashMap<(String, i64, String), (usize, f64, f64)> = HashMap::new();
+    for r in &rows {
+        let g = groups
+            .entry((r.category.clone(), r.rim_in, r.season.clone()))
+            .or_insert((0, 0.0, 0.0));
+        g.0 += 1;
+        g.1 += r.log_ratio;
+        g.2 += r.log_ratio * r.log_ratio;
+    }
+    for r in &mut rows {
+        let (n, sum, sq) = groups[&(r.category.clone(), r.rim_in, r.season.clone())];
+        r.peer_count = n as i64;
+        let mean = sum / n as f64;
+        let var = (sq / n as f64 - mean * mean).max(0.0) * n as f64 / (n.max(2) - 1) as f64;
+        r.peer_z =
+            (n >= MIN_PEERS && var > 0.0).then(|| round((r.log_ratio - mean) / var.sqrt(), 4));
+    }
+    rows
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, list: f64, fair: f64) -> MispricedOut {
+        MispricedOut {
+            id,
+            sku: format!("S{id}"),
+            brand: "B".into(),
+            tier: None,
+            line: "L".into(),
+            category: "passenger".into(),
+            width_mm: 205,
+            aspect_ratio: 55,
+            rim_in: 16,
+            load_index: 91,
+            speed_rating: "H".into(),
+            season: "summer".into(),
+            tread_warranty_miles: None,
+            runflat: false,
+            cost: 10.0,
+            list_price: list,
+            fair_price: fair,
+            gap: 0.0,
+            gap_pct: 0.0,
+            log_ratio: 0.0,
+            mispricing: 0.0,
+            peer_z: None,
+            peer_count: 0,
+            version: 1,
+            scored_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn gaps_are_relative_to_the_fair_price_and_peers_give_a_z_score() {
+        let mut rows: Vec<_> = (0..9).map(|i| row(i, 100.0 + i as f64, 100.0)).collect();
+        rows.push(row(9, 150.0, 100.0));
+        rows.push(row(10, 80.0, -1.0));
+        let out = analyse(rows);
+        assert_eq!(out.len(), 10, "a non-positive fair price is dropped");
+        let top = &out[9];
+        assert_eq!((top.gap, top.gap_pct), (50.0, 50.0));
+        assert!((top.log_ratio - 1.5f64.ln()).abs() < 1e-12);
+        assert_eq!(top.mispricing, top.log_ratio);
+        assert_eq!(top.peer_count, 10);
+        assert!(top.peer_z.unwrap_or(0.0) > 2.5, "{:?}", top.peer_z);
+        let few = analyse(vec![row(1, 100.0, 90.0), row(2, 90.0, 100.0)]);
+        assert_eq!(few[0].peer_z, None, "fewer than 5 peers");
+        assert!(few[1].log_ratio < 0.0 && few[1].gap == -10.0);
+    }
+}

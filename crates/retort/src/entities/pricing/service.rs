@@ -1,0 +1,304 @@
+//! The rules of the mispricing analysis: the list (with the scoring behind it, re-scored
+//! when the model or the catalogue changed), facets, CSV export, and the evaluation
+//! against the demo's planted mispricings.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::{Value as Json, json};
+use sqlx::Row;
+
+use super::model::{self, COLUMNS, FACETS, LIST};
+use super::schema::{
+    EvaluationOut, FacetCount, FacetsOut, MispricedOut, MispricedPage, ScoringOut,
+};
+use super::score::memo_key;
+use super::train::DEFAULT_MODEL;
+use crate::entities::model::service::{self as models, Selector};
+use crate::kernel::error::{AppError, AppResult, FieldError};
+use crate::kernel::pagination::Page;
+use crate::kernel::query::{Bind, ListQuery, Sql};
+use crate::kernel::state::AppState;
+
+/// Parameters the mispricing list reads itself (the rest are list filters).
+pub const OWN_PARAMS: [&str; 3] = ["model", "direction", "format"];
+
+/// The model name and direction from the query, and the list query for the rest.
+pub fn parse(pairs: &[(String, String)]) -> AppResult<(String, ListQuery)> {
+    let mut errors = Vec::new();
+    let mut model = DEFAULT_MODEL.to_owned();
+    let mut direction = "both";
+    let mut rest: Vec<(String, String)> = Vec::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "model" if !v.trim().is_empty() && !v.contains('\0') => model = v.trim().to_owned(),
+            "model" => errors.push(FieldError::query("model", "must be a model name")),
+            "direction" => match v.as_str() {
+                "over" => direction = "over",
+                "under" => direction = "under",
+                "both" => direction = "both",
+                other => errors.push(FieldError::query(
+                    "direction",
+                    format!("must be one of over, under, both, got {other:?}"),
+                )),
+            },
+            "format" if v == "csv" || v == "json" => {}
+            "format" => errors.push(FieldError::query("format", "must be csv or json")),
+            _ => rest.push((k.clone(), v.clone())),
+        }
+    }
+    if !rest.iter().any(|(k, _)| k == "sort") {
+        rest.push(("sort".into(), "-mispricing".into()));
+    }
+    let query = ListQuery::parse(&LIST, &rest, &[]);
+    let mut query = match query {
+        Ok(q) if errors.is_empty() => q,
+        Ok(_) => return Err(AppError::Validation(errors)),
+        Err(e) => {
+            errors.extend(e);
+            return Err(AppError::Validation(errors));
+        }
+    };
+    match direction {
+        "over" => query.require("log_ratio > 0"),
+        "under" => query.require("log_ratio < 0"),
+        _ => &mut query,
+    };
+    query.require_equal("model", Bind::Text(model.clone()));
+    Ok((model, query))
+}
+
+/// Where a model's analysis stands; queues a re-scoring when the model's current version
+/// or the catalogue changed since. 404 when the model does not exist or was never
+/// scored (a scoring job is queued then, if the model exists).
+pub async fn scoring(state: &AppState, model: &str) -> AppResult<ScoringOut> {
+    let key = format!("{}state", memo_key(model));
+    if let Some(s) = state.memo.get::<ScoringOut>(&key) {
+        return Ok((*s).clone());
+    }
+    let current = match models::resolve_memo(state, model, &Selector::Default).await {
+        Ok(row) => row.version,
+        Err(AppError::NotFound(_)) => {
+            return Err(AppError::NotFound(format!(
+                "no model named {model:?}; train one with POST /api/pricing/fair-price-model/train"
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    let Some((version, scored_at, count)) = model::score_state(&state.db, model).await? else {
+        let job = rescore(state, model, current).await?;
+        return Err(AppError::NotFound(format!(
+            "model {model:?} has not scored the catalogue yet; job {job} is scoring it"
+        )));
+    };
+    let (changed, products) = model::catalogue_state(&state.db).await?;
+    let stale = version != current || changed.is_some_and(|c| c > scored_at) || products != count;
+    let rescore_job = if stale {
+        Some(rescore(state, model, current).await?)
+    } else {
+        None
+    };
+    let out = ScoringOut {
+        name: model.to_owned(),
+        version,
+        scored_at,
+        current_version: current,
+        stale,
+        rescore_job,
+    };
+    state.memo.put(key, Arc::new(out.clone()));
+    Ok(out)
+}
+
+async fn rescore(state: &AppState, model: &str, version: i64) -> AppResult<i64> {
+    crate::entities::job::service::ensure(
+        state,
+        "score_fair_prices",
+        &json!({ "model": model, "version": version }),
+    )
+    .await
+}
+
+/// One page of mispriced products for the query parameters.
+pub async fn mispriced(state: &AppState, pairs: &[(String, String)]) -> AppResult<MispricedPage> {
+    let (model, query) = parse(pairs)?;
+    let scoring = scoring(state, &model).await?;
+    let page: Page<MispricedOut> = query
+        .fetch(&state.db, COLUMNS, MispricedOut::from_row)
+        .await?;
+    Ok(MispricedPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+        total: page.total,
+        model: scoring,
+    })
+}
+
+/// Facet counts: per facet, the value counts among rows matching every *other* filter.
+pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<FacetsOut> {
+    let (model, query) = parse(pairs)?;
+    scoring(state, &model).await?;
+    let mut out = BTreeMap::new();
+    for facet in FACETS {
+        let own =
+            |k: &str| k == facet || k == format!("{facet}_min") || k == format!("{facet}_max");
+        let others: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(k, _)| !own(k) && !["sort", "limit", "cursor"].contains(&k.as_str()))
+            .cloned()
+            .collect();
+        let (_, q) = parse(&others)?;
+        let mut sql = Sql::new(state.db.backend());
+        sql.push("SELECT ")
+            .push(facet)
+            .push(", COUNT(*) FROM price_scores");
+        q.push_where(&mut sql);
+        let rows = model::facet_sql(facet, sql)
+            .query()
+            .fetch_all(state.db.pool())
+            .await?;
+        let counts = rows
+            .iter()
+            .map(|r| {
+                let value = r
+                    .try_get::<Option<String>, _>(0)
+                    .map(|v| v.map_or(Json::Null, Json::from))
+                    .or_else(|_| r.try_get::<i64, _>(0).map(Json::from))?;
+                Ok(FacetCount {
+                    value,
+                    count: r.try_get(1)?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        out.insert(facet.to_owned(), counts);
+    }
+    let mut count = Sql::new(state.db.backend());
+    count.push("SELECT COUNT(*) FROM price_scores");
+    query.push_where(&mut count);
+    let total: i64 = count.query().fetch_one(state.db.pool()).await?.try_get(0)?;
+    Ok(FacetsOut { facets: out, total })
+}
+
+/// How well the current analysis finds the planted mispricings.
+pub async fn evaluation(state: &AppState, model: &str, k: i64) -> AppResult<EvaluationOut> {
+    if !(1..=10_000).contains(&k) {
+        return Err(AppError::Validation(vec![FieldError::query(
+            "k",
+            "must be from 1 to 10000",
+        )]));
+    }
+    scoring(state, model).await?;
+    let planted: BTreeMap<String, String> = model::planted(&state.db).await?.into_iter().collect();
+    let sql = Sql::with(
+        state.db.backend(),
+        &[
+            "SELECT sku, mispricing, ABS(gap), log_ratio FROM price_scores WHERE model = ",
+            "",
+        ],
+        vec![Bind::Text(model.into())],
+    );
+    let rows = sql.query().fetch_all(state.db.pool()).await?;
+    let mut scored: Vec<(String, f64, f64, f64)> = rows
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let present: HashSet<&str> = scored.iter().map(|s| s.0.as_str()).collect();
+    let planted_here: Vec<(&String, &String)> = planted
+        .iter()
+        .filter(|(s, _)| present.contains(s.as_str()))
+        .collect();
+    if planted_here.is_empty() {
+        return Err(AppError::NotFound(
+            "no planted mispricings among the scored products: the evaluation needs the demo catalogue (retort demo)".into(),
+        ));
+    }
+    let n = scored.len();
+    let top_share = |sorted: &[(String, f64, f64, f64)], count: usize| {
+        sorted[..count.min(n)]
+            .iter()
+            .filter(|s| planted.contains_key(&s.0))
+            .count() as f64
+    };
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let top2 = ((n as f64) * 0.02).ceil() as usize;
+    let precision = top_share(&scored, k as usize) / (k as usize).min(n) as f64;
+    let recall_rel = top_share(&scored, top2) / planted_here.len() as f64;
+    let agree = scored
+        .iter()
+        .filter(|s| match planted.get(&s.0).map(String::as_str) {
+            Some("over") => s.3 > 0.0,
+            Some("under") => s.3 < 0.0,
+            _ => false,
+        })
+        .count() as f64
+        / planted_here.len() as f64;
+    scored.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let recall_dollars = top_share(&scored, top2) / planted_here.len() as f64;
+    Ok(EvaluationOut {
+        model: model.to_owned(),
+        planted: planted_here.len() as i64,
+        scored: n as i64,
+        k,
+        precision_at_k: precision,
+        recall_top_2pct_relative: recall_rel,
+        recall_top_2pct_dollars: recall_dollars,
+        direction_agreement: agree,
+    })
+}
+
+/// The CSV header of an export: the columns of a mispriced row.
+pub const CSV_HEADER: &str = "id,sku,brand,tier,line,category,width_mm,aspect_ratio,rim_in,load_index,speed_rating,season,tread_warranty_miles,runflat,cost,list_price,fair_price,gap,gap_pct,log_ratio,mispricing,peer_z,peer_count,version,scored_at";
+
+/// One row as CSV (fields quoted where needed).
+pub fn csv_line(r: &MispricedOut) -> String {
+    let quote = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    };
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    format!(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+        r.id,
+        quote(&r.sku),
+        quote(&r.brand),
+        opt(r.tier.clone()),
+        quote(&r.line),
+        quote(&r.category),
+        r.width_mm,
+        r.aspect_ratio,
+        r.rim_in,
+        r.load_index,
+        r.speed_rating,
+        r.season,
+        opt(r.tread_warranty_miles.map(|v| v.to_string())),
+        r.runflat,
+        r.cost,
+        r.list_price,
+        r.fair_price,
+        r.gap,
+        r.gap_pct,
+        r.log_ratio,
+        r.mispricing,
+        opt(r.peer_z.map(|v| v.to_string())),
+        r.peer_count,
+        r.version,
+        r.scored_at
+    )
+}
+
+/// The pairs of the next export page: the same query with a page size and cursor.
+pub fn export_pairs(pairs: &[(String, String)], cursor: Option<&str>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| !["limit", "cursor", "format"].contains(&k.as_str()))
+        .cloned()
+        .collect();
+    out.push(("limit".into(), "1000".into()));
+    if let Some(c) = cursor {
+        out.push(("cursor".into(), c.to_owned()));
+    }
+    out
+}

@@ -1,0 +1,344 @@
+//! The `train_fair_price` job: gradient-boosted trees on product attributes, trained
+//! natively (retort-learn), with a train/holdout split; the model is stored as a standard
+//! ONNX tree ensemble in the model registry (metrics with the version, the `production`
+//! alias moved to it), and a `score_fair_prices` job is queued for the catalogue.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use retort_learn::gbdt::{self, Dataset, Feature, Params};
+use serde_json::{Value as Json, json};
+use sqlx::Row;
+
+use crate::entities::model::schema::DeployMeta;
+use crate::entities::model::service as models;
+use crate::kernel::db::{Db, get_bool};
+use crate::kernel::error::{AppError, FieldError};
+use crate::kernel::jobs::{BoxFuture, JobContext, JobError, JobKind};
+
+/// The default name of the fair-price model.
+pub const DEFAULT_MODEL: &str = "fair-price";
+/// Fewer products than this cannot make a model worth the name.
+pub const MIN_PRODUCTS: usize = 50;
+
+/// The job kind.
+pub struct TrainFairPrice;
+
+/// Training parameters with their ranges and defaults: (name, min, max, default).
+const NUMBERS: [(&str, f64, f64, f64); 7] = [
+    ("trees", 1.0, 2000.0, 300.0),
+    ("learning_rate", 0.001, 1.0, 0.1),
+    ("max_depth", 1.0, 12.0, 6.0),
+    ("min_samples_leaf", 1.0, 10_000.0, 20.0),
+    ("holdout", 0.05, 0.5, 0.2),
+    ("seed", 0.0, 4_294_967_295.0, 42.0),
+    ("max_rows", 100.0, 5_000_000.0, 200_000.0),
+];
+
+impl JobKind for TrainFairPrice {
+    fn name(&self) -> &'static str {
+        "train_fair_price"
+    }
+
+    fn check(&self, params: &Json) -> Result<Json, Vec<FieldError>> {
+        check(params)
+    }
+
+    fn run<'a>(
+        &'a self,
+        ctx: &'a JobContext,
+        params: Json,
+    ) -> BoxFuture<'a, Result<Json, JobError>> {
+        Box::pin(async move {
+            let trained = train(ctx, &params).await?;
+            let job = crate::entities::job::service::enqueue(
+                &ctx.state,
+                "score_fair_prices",
+                &json!({ "model": trained["model"], "version": trained["version"] }),
+            )
+            .await
+            .map_err(|e| JobError::Failed(e.to_problem().detail))?;
+            let mut out = trained;
+            out["score_job"] = json!(job);
+            Ok(out)
+        })
+    }
+}
+
+/// Checks training parameters: every number in range, whole where it must be, the model
+/// name well formed; returns them with the defaults filled in.
+pub fn check(params: &Json) -> Result<Json, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let Some(obj) = params.as_object() else {
+        return Err(vec![FieldError::new(
+            "",
+            "expected an object of training parameters (or {})",
+        )]);
+    };
+    let mut out = serde_json::Map::new();
+    for key in obj.keys() {
+        if key != "model" && !NUMBERS.iter().any(|(n, ..)| n == key) {
+            errors.push(FieldError::new(format!("/{key}"), "is not a known field"));
+        }
+    }
+    match obj.get("model") {
+        None => {
+            out.insert("model".into(), json!(DEFAULT_MODEL));
+        }
+        Some(Json::String(s)) if valid_name(s) => {
+            out.insert("model".into(), json!(s));
+        }
+        Some(_) => errors.push(FieldError::new(
+            "/model",
+            "must be a model name: 1–64 letters, digits, '-', '_' or '.'",
+        )),
+    }
+    for (name, min, max, default) in NUMBERS {
+        let value = match obj.get(name) {
+            None => default,
+            Some(v) => match v.as_f64() {
+                Some(x) if (min..=max).contains(&x) => x,
+                _ => {
+                    errors.push(FieldError::new(
+                        format!("/{name}"),
+                        format!("must be a number from {min} to {max}"),
+                    ));
+                    continue;
+                }
+            },
+        };
+        let whole = !matches!(name, "learning_rate" | "holdout");
+        if whole && value.fract() != 0.0 {
+            errors.push(FieldError::new(
+                format!("/{name}"),
+                "must be a whole number",
+            ));
+            continue;
+        }
+        out.insert(
+            name.into(),
+            if whole {
+                json!(value as i64)
+            } else {
+                json!(value)
+            },
+        );
+    }
+    if errors.is_empty() {
+        Ok(Json::Object(out))
+    } else {
+        Err(errors)
+    }
+}
+
+fn valid_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// The product columns the model reads, in graph order.
+pub const FEATURES: [&str; 11] = [
+    "brand",
+    "line",
+    "category",
+    "width_mm",
+    "aspect_ratio",
+    "rim_in",
+    "load_index",
+    "speed_rating",
+    "season",
+    "tread_warranty_miles",
+    "runflat",
+];
+
+/// The catalogue as a training set: the features and the list prices, at most
+/// `max_rows` products (an even, seeded sample when there are more).
+async fn read_products(
+    db: &Db,
+    max_rows: usize,
+    seed: u64,
+) -> Result<(Dataset, Vec<f64>), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT brand, line, category, width_mm, aspect_ratio, rim_in, load_index, speed_rating, season, tread_warranty_miles, runflat, list_price FROM products ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let keep: Vec<usize> = if rows.len() > max_rows {
+        let (sample, _) = gbdt::split_holdout(
+            rows.len(),
+            1.0 - max_rows as f64 / rows.len() as f64,
+            seed ^ 0xC0FFEE,
+        );
+        let mut s = sample;
+        s.sort_unstable();
+        s
+    } else {
+        (0..rows.len()).collect()
+    };
+    let text = |col: &str| -> Result<Vec<String>, sqlx::Error> {
+        keep.iter()
+            .map(|&i| rows[i].try_get::<String, _>(col))
+            .collect()
+    };
+    let int = |col: &str| -> Result<Vec<f64>, sqlx::Error> {
+        keep.iter()
+            .map(|&i| {
+                Ok(rows[i]
+                    .try_get::<Option<i64>, _>(col)?
+                    .map_or(f64::NAN, |v| v as f64))
+            })
+            .collect()
+    };
+    let categorical = |name: &str| -> Result<Feature, sqlx::Error> {
+        Ok(Feature::Categorical {
+            name: name.into(),
+            values: text(name)?,
+        })
+    };
+    let numeric = |name: &str| -> Result<Feature, sqlx::Error> {
+        Ok(Feature::Numeric {
+            name: name.into(),
+            values: int(name)?,
+            int: true,
+        })
+    };
+    let runflat = keep
+        .iter()
+        .map(|&i| get_bool(&rows[i], "runflat"))
+        .collect::<Result<Vec<bool>, _>>()?;
+    let data = Dataset {
+        features: vec![
+            categorical("brand")?,
+            categorical("line")?,
+            categorical("category")?,
+            numeric("width_mm")?,
+            numeric("aspect_ratio")?,
+            numeric("rim_in")?,
+            numeric("load_index")?,
+            categorical("speed_rating")?,
+            categorical("season")?,
+            // Float, so that a missing warranty (null) is a NaN the trees route.
+            Feature::Numeric {
+                name: "tread_warranty_miles".into(),
+                values: int("tread_warranty_miles")?,
+                int: false,
+            },
+            Feature::Flag {
+                name: "runflat".into(),
+                values: runflat,
+            },
+        ],
+    };
+    let prices = keep
+        .iter()
+        .map(|&i| rows[i].try_get::<f64, _>("list_price"))
+        .collect::<Result<Vec<f64>, _>>()?;
+    Ok((data, prices))
+}
+
+/// Trains, evaluates on the holdout and deploys; the new version's name, number and
+/// metrics.
+pub async fn train(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
+    let failed = |e: AppError| JobError::Failed(e.to_problem().detail);
+    let params = check(params).map_err(|e| JobError::Failed(format!("{e:?}")))?;
+    let name = params["model"].as_str().unwrap_or(DEFAULT_MODEL).to_owned();
+    let number = |k: &str| params[k].as_f64().unwrap_or(0.0);
+    let seed = number("seed") as u64;
+    ctx.progress(0.0, "reading the catalogue").await?;
+    let (data, prices) = read_products(&ctx.state.db, number("max_rows") as usize, seed)
+        .await
+        .map_err(|e| failed(e.into()))?;
+    if prices.len() < MIN_PRODUCTS {
+        return Err(JobError::Failed(format!(
+            "the catalogue has {} products; training a fair-price model needs at least {MIN_PRODUCTS}",
+            prices.len()
+        )));
+    }
+    let (train_idx, holdout_idx) = gbdt::split_holdout(prices.len(), number("holdout"), seed);
+    let gbdt_params = Params {
+        trees: number("trees") as usize,
+        learning_rate: number("learning_rate"),
+        max_depth: number("max_depth") as usize,
+        min_samples_leaf: number("min_samples_leaf") as usize,
+        seed,
+        log_target: true,
+        ..Params::default()
+    };
+    let total = gbdt_params.trees;
+    let done = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (train_data, train_y) = (data.select(&train_idx), pick(&prices, &train_idx));
+    let (hold_data, hold_y) = (data.select(&holdout_idx), pick(&prices, &holdout_idx));
+    let started = std::time::Instant::now();
+    let training = {
+        let (done, stop) = (done.clone(), stop.clone());
+        ctx.cpu(move || {
+            let booster = gbdt::train(&train_data, &train_y, &gbdt_params, &mut |d, _| {
+                done.store(d, Ordering::Relaxed);
+                !stop.load(Ordering::Relaxed)
+            })?;
+            let predicted = booster.predict(&hold_data);
+            let metrics = gbdt::metrics(&hold_y, &predicted);
+            Ok::<_, gbdt::TrainError>((
+                booster.to_onnx(&name_for_graph()),
+                metrics,
+                booster.feature_importance(),
+            ))
+        })
+    };
+    tokio::pin!(training);
+    let result = loop {
+        tokio::select! {
+            r = &mut training => break r?,
+            () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {
+                let d = done.load(Ordering::Relaxed);
+                if let Err(e) = ctx.progress(0.9 * d as f64 / total as f64, format!("trained {d} of {total} trees")).await {
+                    stop.store(true, Ordering::Relaxed);
+                    let _ = training.await;
+                    return Err(e);
+                }
+            }
+        }
+    };
+    let (onnx, metrics, importance) = result.map_err(|e| JobError::Failed(e.to_string()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    ctx.progress(0.95, "storing the model").await?;
+    let metrics = json!({
+        "r2": metrics.r2,
+        "mae": metrics.mae,
+        "mape": metrics.mape,
+        "rmse": metrics.rmse,
+        "rows_train": train_idx.len(),
+        "rows_holdout": holdout_idx.len(),
+        "training_seconds": seconds,
+        "feature_importance": importance
+            .into_iter()
+            .map(|(k, v)| (k, json!(v)))
+            .collect::<serde_json::Map<String, Json>>(),
+    });
+    let meta = DeployMeta {
+        description: format!(
+            "Fair price from product attributes: {} gradient-boosted trees on log list price, trained on {} products, evaluated on {} held out.",
+            total,
+            train_idx.len(),
+            holdout_idx.len()
+        ),
+        framework: "retort-learn gbdt".into(),
+        metrics: metrics.clone(),
+        feature_names: None,
+        alias: Some("production".into()),
+    };
+    let version = models::deploy(&ctx.state, &name, meta, onnx)
+        .await
+        .map_err(failed)?;
+    Ok(json!({ "model": name, "version": version.version, "metrics": metrics, "params": params }))
+}
+
+fn name_for_graph() -> String {
+    "retort fair-price gbdt".into()
+}
+
+fn pick(values: &[f64], idx: &[usize]) -> Vec<f64> {
+    idx.iter().map(|&i| values[i]).collect()
+}

@@ -44,6 +44,7 @@ pub fn build_router(state: AppState) -> Router {
     let base = Arc::new(serde_json::to_value(&doc).unwrap_or_default());
     router
         .route("/openapi.json", get(move |state: State<AppState>| openapi_document(state, base.clone())))
+        .merge(crate::web::router())
         .merge(
             // The validator badge would call an outside host; the document is validated
             // in CI instead.

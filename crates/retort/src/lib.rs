@@ -12,3 +12,4 @@ pub mod kernel;
 /// Test support: fresh databases per test on SQLite and PostgreSQL.
 #[doc(hidden)]
 pub mod testing;
+pub mod web;

@@ -1,0 +1,68 @@
+// Plotly, loaded from this server the first time a page draws a chart.
+
+import { h, replace } from './dom.js';
+import { ApiError } from './api.js';
+
+let loading = null;
+
+/** Loads the vendored plotly.js once; resolves to `window.Plotly`. */
+export function loadPlotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!loading) {
+    loading = new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = `${document.body.dataset.assets}/vendor/plotly.min.js`;
+      script.async = true;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => { loading = null; reject(new Error('The chart library could not be loaded')); };
+      document.head.append(script);
+    });
+  }
+  return loading;
+}
+
+const baseLayout = {
+  font: { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 12, color: '#1d2733' },
+  paper_bgcolor: 'rgba(0,0,0,0)',
+  plot_bgcolor: 'rgba(0,0,0,0)',
+  margin: { t: 40, r: 16, b: 48, l: 56 },
+};
+
+/** A chart container with an accessible name; `draw` fills it. */
+export function chartBox(label, { tall = false } = {}) {
+  return h('div', { class: `chart${tall ? ' tall' : ''}`, role: 'img', 'aria-label': label },
+    h('p', { class: 'loading', role: 'status' }, 'Loading chart…'));
+}
+
+/** Draws a Plotly figure `{data, layout}` in `el` (replacing its content). */
+export async function draw(el, fig) {
+  const Plotly = await loadPlotly();
+  if (!el.isConnected) return;
+  replace(el);
+  const data = Array.isArray(fig && fig.data) ? fig.data : [];
+  const layout = { ...baseLayout, ...(fig && fig.layout), autosize: true };
+  if (!layout.height) layout.height = el.classList.contains('tall') ? 460 : 340;
+  if (!data.length) {
+    replace(el, h('p', { class: 'empty-title chart-empty' }, 'No data to chart.'));
+    return;
+  }
+  await Plotly.newPlot(el, data, layout, { responsive: true, displaylogo: false });
+  el.dataset.drawn = 'true';
+}
+
+/** Fetches a figure with `load()` and draws it, showing failures in place. */
+export async function drawFrom(el, load) {
+  try {
+    const fig = await load();
+    await draw(el, fig);
+  } catch (e) {
+    if (e && e.name === 'AbortError') return;
+    const text = e instanceof ApiError ? e.summary : e.message;
+    replace(el, h('p', { class: 'banner error', role: 'alert' }, `Chart unavailable: ${text}`));
+  }
+}
+
+/** Frees a chart's listeners (when a page is left). */
+export function purge(el) {
+  if (window.Plotly && el) window.Plotly.purge(el);
+}

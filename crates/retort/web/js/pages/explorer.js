@@ -1,0 +1,146 @@
+// The mispricing explorer: filters with facet counts, a sortable cursor-paged table, the
+// list-vs-fair scatter and a CSV export of the view. The URL holds the whole state.
+
+import { h, replace, money, signedMoney, pct, num, int, when } from '../dom.js';
+import { get, url, isAbort } from '../api.js';
+import { loading, empty, errorBanner, banner, pageHeader, dataTable, cursorPager, firstPage, showFieldErrors } from '../ui.js';
+import { chartBox, drawFrom, purge } from '../charts.js';
+import { filterForm, onlyFilters } from '../filters.js';
+import { notReady, readinessPanel, gapClass, tireSize } from '../pricing.js';
+
+const DEFAULT_SORT = '-mispricing';
+
+const COLUMNS = [
+  { key: 'sku', label: 'SKU', sort: 'sku', render: (r) => h('a', { href: `/products/${encodeURIComponent(r.sku)}` }, r.sku) },
+  { key: 'brand', label: 'Brand', sort: 'brand' },
+  { key: 'line', label: 'Line' },
+  { key: 'category', label: 'Category' },
+  { key: 'size', label: 'Size', render: tireSize },
+  { key: 'season', label: 'Season', render: (r) => r.season.replace('_', ' ') },
+  { key: 'list_price', label: 'List', num: true, sort: 'list_price', defaultDesc: true, render: (r) => money(r.list_price) },
+  { key: 'fair_price', label: 'Fair', num: true, sort: 'fair_price', defaultDesc: true, render: (r) => money(r.fair_price) },
+  { key: 'gap', label: 'Gap', num: true, sort: 'gap', defaultDesc: true, render: (r) => h('span', { class: gapClass(r.gap) }, signedMoney(r.gap)) },
+  { key: 'gap_pct', label: 'Gap %', num: true, sort: 'gap_pct', defaultDesc: true, render: (r) => h('span', { class: gapClass(r.gap) }, pct(r.gap_pct)) },
+  { key: 'mispricing', label: '|log ratio|', num: true, sort: 'mispricing', defaultDesc: true, render: (r) => num(r.mispricing) },
+  { key: 'peer_z', label: 'Peer z', num: true, sort: 'peer_z', defaultDesc: true, render: (r) => num(r.peer_z) },
+  { key: 'peer_count', label: 'Peers', num: true, render: (r) => int(r.peer_count) },
+];
+
+/** Draws the explorer; `update` follows URL changes without rebuilding the filters' focus. */
+export function render(view, ctx) {
+  const csv = h('a', { class: 'button', href: '/api/pricing/mispriced?format=csv', download: 'mispriced.csv', 'data-csv': '' }, 'Export CSV');
+  const subtitle = h('p', { class: 'subtitle' }, 'List prices against the fair-price model: the most mispriced first.');
+  const sidebar = h('aside', { class: 'card sidebar', 'aria-label': 'Filters' }, h('h2', {}, 'Filters'), loading('Loading filters…'));
+  const notices = h('div', {});
+  const tableBox = h('div', { class: 'card' }, loading('Loading products…'));
+  const chart = chartBox('List price against fair price of the filtered products', { tall: true });
+  const chartCard = h('section', { class: 'card' }, h('h2', {}, 'List vs fair price'), chart);
+  const main = h('div', { class: 'stack results' }, notices, tableBox, chartCard);
+  const head = h('div', { class: 'page-head' },
+    h('div', {}, h('h1', { tabindex: '-1' }, 'Mispricing explorer'), subtitle),
+    h('div', { class: 'actions' }, csv));
+  replace(view, head, h('div', { class: 'with-sidebar' }, sidebar, main));
+
+  let lastFilters = null;
+  let inflight = null;
+  let gate = null;
+  let firstTable = true;
+
+  const applyFilters = (filters, focusId) => {
+    const next = new URLSearchParams(filters);
+    const sort = ctx.query.get('sort');
+    const limit = ctx.query.get('limit');
+    if (sort) next.set('sort', sort);
+    if (limit) next.set('limit', limit);
+    ctx.setQuery(next, { state: { trail: [], offset: 0, focus: focusId || null } });
+  };
+
+  async function loadFilters(c, filters, signal) {
+    try {
+      const facets = await get('/api/pricing/mispriced/facets', filters, { signal });
+      const form = filterForm({ query: c.query, facets: facets.facets, total: facets.total, onChange: applyFilters });
+      replace(sidebar, h('h2', {}, 'Filters'), form);
+      const focusId = c.state && c.state.focus;
+      if (focusId) {
+        const el = document.getElementById(focusId);
+        if (el) el.focus({ preventScroll: true });
+      }
+    } catch (e) {
+      if (isAbort(e)) return;
+      const form = filterForm({ query: c.query, onChange: applyFilters });
+      replace(sidebar, h('h2', {}, 'Filters'), form);
+      if (!notReady(e)) showFieldErrors(form, e);
+    }
+  }
+
+  async function loadTable(c, signal) {
+    const q = new URLSearchParams(c.query);
+    if (!q.get('sort')) q.set('sort', DEFAULT_SORT);
+    replace(tableBox, loading('Loading products…'));
+    let page;
+    try {
+      page = await get('/api/pricing/mispriced', q, { signal });
+    } catch (e) {
+      if (isAbort(e)) return;
+      if (notReady(e)) {
+        if (gate) gate.stop();
+        gate = readinessPanel(e, () => { lastFilters = null; load(ctx); });
+        replace(tableBox, gate.el);
+        replace(chartCard);
+        return;
+      }
+      replace(tableBox, errorBanner(e));
+      return;
+    }
+    const m = page.model || {};
+    replace(subtitle, `${int(page.total)} products · fair prices from ${m.name || 'the model'} v${m.version || '?'}, scored ${when(m.scored_at)}`);
+    replace(notices, m.stale ? banner(['The catalogue or the model changed since scoring; new scores are being computed', m.rescore_job ? [' (', h('a', { href: `/jobs/${m.rescore_job}` }, `job #${m.rescore_job}`), ')'] : null, '.'], 'warn') : null);
+    if (!page.items.length) {
+      replace(tableBox, empty('No product matches', 'Loosen the filters to see products.', h('button', { type: 'button', onclick: () => applyFilters(new URLSearchParams()) }, 'Clear filters')));
+    } else {
+      replace(tableBox,
+        dataTable({
+          caption: 'Mispriced products',
+          columns: COLUMNS,
+          rows: page.items,
+          sort: q.get('sort'),
+          onSort: (s) => { const n = firstPage(c.query); n.set('sort', s); c.setQuery(n, { state: { trail: [], offset: 0 } }); },
+        }),
+        cursorPager(c, page, 50));
+    }
+    if (firstTable) {
+      firstTable = false;
+      performance.mark('explorer:table-filled');
+    }
+  }
+
+  async function load(c) {
+    ctx = c;
+    if (inflight) inflight.abort();
+    inflight = new AbortController();
+    const signal = inflight.signal;
+    const filters = onlyFilters(c.query);
+    const exportQuery = new URLSearchParams(filters);
+    const sort = c.query.get('sort');
+    if (sort) exportQuery.set('sort', sort);
+    exportQuery.set('format', 'csv');
+    csv.href = url('/api/pricing/mispriced', exportQuery);
+    const filtersChanged = lastFilters === null || lastFilters !== filters.toString();
+    lastFilters = filters.toString();
+    const work = [loadTable(c, signal)];
+    if (filtersChanged) {
+      if (!chartCard.contains(chart)) replace(chartCard, h('h2', {}, 'List vs fair price'), chart);
+      purge(chart);
+      replace(chart, loading('Loading chart…'));
+      work.push(loadFilters(c, filters, signal));
+      work.push(drawFrom(chart, () => get('/api/pricing/charts/price-scatter', filters, { signal })));
+    }
+    await Promise.all(work);
+  }
+
+  load(ctx);
+  return {
+    update: load,
+    destroy: () => { if (inflight) inflight.abort(); if (gate) gate.stop(); purge(chart); },
+  };
+}

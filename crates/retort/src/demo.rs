@@ -308,6 +308,16 @@ pub async fn load_if_empty(
     rows: usize,
     seed: u64,
 ) -> Result<Option<DemoReport>, AppError> {
+    load(db, rows, seed, true).await
+}
+
+/// Like [`load_if_empty`]; without the sales history when `sales` is false.
+pub async fn load(
+    db: &Db,
+    rows: usize,
+    seed: u64,
+    sales: bool,
+) -> Result<Option<DemoReport>, AppError> {
     let first = service::list_products(db, &[("limit".into(), "1".into())]).await?;
     if first.total > 0 {
         return Ok(None);
@@ -318,13 +328,17 @@ pub async fn load_if_empty(
             .await?;
     let (csv, products, planted) = catalogue(rows, seed);
     let report = service::import_products(db, cursor(csv), false, io_error).await?;
-    let sales = crate::entities::sale::service::import_sales(
-        db,
-        cursor(sales_csv(&products, seed)),
-        false,
-        io_error,
-    )
-    .await?;
+    let sales = if sales {
+        crate::entities::sale::service::import_sales(
+            db,
+            cursor(sales_csv(&products, seed)),
+            false,
+            io_error,
+        )
+        .await?
+    } else {
+        0
+    };
     let planted = record_planted(db, &planted).await?;
     Ok(Some(DemoReport {
         brands,

@@ -116,9 +116,9 @@ pub enum Bind {
     Blob(Vec<u8>),
     /// SQL NULL for a text column (PostgreSQL types it as text).
     Null,
-    /// SQL NULL for an integer column.
+    /// SQL NULL for an integer column (written into the SQL, not bound).
     NullInt,
-    /// SQL NULL for a floating-point column.
+    /// SQL NULL for a floating-point column (written into the SQL, not bound).
     NullFloat,
 }
 
@@ -167,8 +167,13 @@ impl Sql {
         self.text.push_str(s);
         self
     }
-    /// Appends a placeholder bound to `value`.
+    /// Appends a placeholder bound to `value` (a typed NULL is written as `NULL`: a
+    /// bound NULL of a number type does not reach PostgreSQL through the Any driver).
     pub fn bind(&mut self, value: Bind) -> &mut Self {
+        if matches!(value, Bind::NullInt | Bind::NullFloat) {
+            self.text.push_str("NULL");
+            return self;
+        }
         self.binds.push(value);
         match self.backend {
             Backend::Sqlite => self.text.push('?'),
@@ -200,8 +205,7 @@ impl Sql {
                 Bind::Bool(v) => q.bind(*v),
                 Bind::Blob(b) => q.bind(b.clone()),
                 Bind::Null => q.bind(None::<String>),
-                Bind::NullInt => q.bind(None::<i64>),
-                Bind::NullFloat => q.bind(None::<f64>),
+                Bind::NullInt | Bind::NullFloat => q,
             },
         )
     }

@@ -265,7 +265,7 @@ pub async fn train(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
         log_target: true,
         ..Params::default()
     };
-    let total = gbdt_params.trees;
+    let total = 2 * gbdt_params.trees;
     let done = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let (train_data, train_y) = (data.select(&train_idx), pick(&prices, &train_idx));
@@ -274,16 +274,31 @@ pub async fn train(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
     let training = {
         let (done, stop) = (done.clone(), stop.clone());
         ctx.cpu(move || {
-            let booster = gbdt::train(&train_data, &train_y, &gbdt_params, &mut |d, _| {
+            // Two passes: fit, leave out the training rows the first fit prices far off
+            // (gross mispricings would pull the fair price towards themselves), refit.
+            let first = gbdt::train(&train_data, &train_y, &gbdt_params, &mut |d, _| {
                 done.store(d, Ordering::Relaxed);
                 !stop.load(Ordering::Relaxed)
             })?;
+            let keep = typical_rows(&train_y, &first.predict(&train_data));
+            let trimmed = train_y.len() - keep.len();
+            let kept_y = pick(&train_y, &keep);
+            let booster = gbdt::train(
+                &train_data.select(&keep),
+                &kept_y,
+                &gbdt_params,
+                &mut |d, t| {
+                    done.store(t + d, Ordering::Relaxed);
+                    !stop.load(Ordering::Relaxed)
+                },
+            )?;
             let predicted = booster.predict(&hold_data);
             let metrics = gbdt::metrics(&hold_y, &predicted);
             Ok::<_, gbdt::TrainError>((
                 booster.to_onnx(&name_for_graph()),
                 metrics,
                 booster.feature_importance(),
+                trimmed,
             ))
         })
     };
@@ -293,7 +308,7 @@ pub async fn train(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
             r = &mut training => break r?,
             () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {
                 let d = done.load(Ordering::Relaxed);
-                if let Err(e) = ctx.progress(0.9 * d as f64 / total as f64, format!("trained {d} of {total} trees")).await {
+                if let Err(e) = ctx.progress(0.9 * d as f64 / total as f64, format!("trained {d} of {total} trees (two passes)")).await {
                     stop.store(true, Ordering::Relaxed);
                     let _ = training.await;
                     return Err(e);
@@ -301,7 +316,8 @@ pub async fn train(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
             }
         }
     };
-    let (onnx, metrics, importance) = result.map_err(|e| JobError::Failed(e.to_string()))?;
+    let (onnx, metrics, importance, trimmed) =
+        result.map_err(|e| JobError::Failed(e.to_string()))?;
     let seconds = started.elapsed().as_secs_f64();
     ctx.progress(0.95, "storing the model").await?;
     let metrics = json!({
@@ -311,6 +327,7 @@ pub async fn train(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
         "rmse": metrics.rmse,
         "rows_train": train_idx.len(),
         "rows_holdout": holdout_idx.len(),
+        "rows_left_out_as_outliers": trimmed,
         "training_seconds": seconds,
         "feature_importance": importance
             .into_iter()
@@ -320,7 +337,7 @@ pub async fn train(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
     let meta = DeployMeta {
         description: format!(
             "Fair price from product attributes: {} gradient-boosted trees on log list price, trained on {} products, evaluated on {} held out.",
-            total,
+            total / 2,
             train_idx.len(),
             holdout_idx.len()
         ),
@@ -337,6 +354,26 @@ pub async fn train(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
 
 fn name_for_graph() -> String {
     "retort fair-price gbdt".into()
+}
+
+/// Training rows whose log residual lies within 4 robust standard deviations (1.4826 ×
+/// the median absolute deviation) of the median residual.
+fn typical_rows(actual: &[f64], predicted: &[f64]) -> Vec<usize> {
+    let residuals: Vec<f64> = actual
+        .iter()
+        .zip(predicted)
+        .map(|(a, p)| (a / p).ln())
+        .collect();
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let centre = median(residuals.clone());
+    let mad = median(residuals.iter().map(|r| (r - centre).abs()).collect());
+    let limit = 4.0 * 1.4826 * mad.max(1e-6);
+    (0..residuals.len())
+        .filter(|&i| (residuals[i] - centre).abs() <= limit)
+        .collect()
 }
 
 fn pick(values: &[f64], idx: &[usize]) -> Vec<f64> {

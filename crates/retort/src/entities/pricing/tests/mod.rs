@@ -1,1 +1,234 @@
-//! Tests of the pricing analysis.
+//! The pricing analysis end to end over HTTP, on both databases: train the fair-price
+//! model on the demo catalogue, score it, find the planted mispricings, list, filter,
+//! facet and export the mispriced products, and re-score when the catalogue changes.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::db_test;
+use crate::entities::job::worker::{self, WorkerConfig, WorkerPool};
+use crate::kernel::state::AppState;
+use crate::testing::{call, get, send_json};
+
+/// Demo products in the test catalogue: about 2 % (some 160) are planted mispricings,
+/// enough for precision@100 to mean something.
+pub const PRODUCTS: usize = 8_000;
+
+/// A worker configuration for tests: short polls and leases.
+pub fn fast() -> WorkerConfig {
+    WorkerConfig {
+        lease: Duration::from_secs(30),
+        poll: Duration::from_millis(10),
+        grace: Duration::from_secs(5),
+        backoff: Duration::from_millis(20),
+    }
+}
+
+/// Waits for the job at `location` to end; its JSON.
+pub async fn wait(router: &Router, location: &str) -> Value {
+    for _ in 0..12_000 {
+        let r = get(router, location).await;
+        if ["succeeded", "failed", "cancelled"].contains(&r.json["status"].as_str().unwrap_or("")) {
+            return r.json;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the job at {location} did not end");
+}
+
+/// The demo catalogue (no sales), a trained and scored fair-price model, workers running.
+pub async fn trained(state: &AppState, products: usize) -> (Router, WorkerPool, Value) {
+    crate::demo::load(&state.db, products, 42, false)
+        .await
+        .unwrap();
+    let router = crate::app::build_router(state.clone());
+    let pool = worker::spawn(state.clone(), 1, fast());
+    let r = send_json(
+        &router,
+        Method::POST,
+        "/api/pricing/fair-price-model/train",
+        &json!({"trees": 200}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let job = wait(&router, r.header("location")).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let score = wait(
+        &router,
+        &format!("/api/jobs/{}", job["result"]["score_job"]),
+    )
+    .await;
+    assert_eq!(score["status"], "succeeded", "{score}");
+    (router, pool, job["result"].clone())
+}
+
+db_test! {
+    async fn the_fair_price_model_finds_the_planted_mispricings(db: TestDb) {
+        let state = db.state();
+        let (router, pool, result) = trained(&state, PRODUCTS).await;
+        let metrics = &result["metrics"];
+        assert!(metrics["r2"].as_f64().unwrap() >= 0.95, "holdout {metrics}");
+        assert!(metrics["mape"].as_f64().unwrap() < 0.06, "holdout {metrics}");
+        assert_eq!(metrics["rows_holdout"], PRODUCTS / 5);
+        let e = get(&router, "/api/pricing/evaluation?k=100").await;
+        assert_eq!(e.status, StatusCode::OK, "{}", e.text);
+        assert!(e.json["planted"].as_i64().unwrap() >= 100, "{}", e.json);
+        assert!(e.json["precision_at_k"].as_f64().unwrap() >= 0.8, "{}", e.json);
+        assert!(e.json["direction_agreement"].as_f64().unwrap() >= 0.95, "{}", e.json);
+        assert!(
+            e.json["recall_top_2pct_relative"].as_f64().unwrap() > e.json["recall_top_2pct_dollars"].as_f64().unwrap(),
+            "ranking by relative gap beats dollars: {}", e.json
+        );
+
+        // A model version like any other: listed, served, downloadable.
+        let models = get(&router, "/api/models").await.json;
+        assert!(models.to_string().contains("fair-price"), "{models}");
+        let version = get(&router, "/api/models/fair-price/versions/1").await;
+        assert_eq!(version.status, StatusCode::OK, "{}", version.text);
+        assert_eq!(version.json["backend"], "native", "{}", version.text);
+        assert!(version.json["metrics"]["r2"].as_f64().is_some(), "{}", version.text);
+        assert!(version.json["aliases"].to_string().contains("production"));
+        let top = get(&router, "/api/pricing/mispriced?limit=3").await;
+        assert_eq!(top.status, StatusCode::OK, "{}", top.text);
+        let row = &top.json["items"][0];
+        let product = get(&router, &format!("/api/products/{}", row["id"])).await.json;
+        let input: serde_json::Map<String, Value> = crate::entities::pricing::train::FEATURES
+            .iter()
+            .map(|k| (k.to_string(), product[*k].clone()))
+            .collect();
+        let p = send_json(&router, Method::POST, "/api/models/fair-price/predict", &json!({"rows": [input]})).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+        let predicted = p.json["predictions"][0].as_f64().unwrap();
+        assert!((predicted - row["fair_price"].as_f64().unwrap()).abs() < 0.01, "{predicted} vs {row}");
+        pool.shutdown().await;
+    }
+}
+
+db_test! {
+    async fn the_mispriced_list_ranks_filters_facets_and_exports(db: TestDb) {
+        let state = db.state();
+        let (router, pool, _) = trained(&state, 1_500).await;
+        let page = get(&router, "/api/pricing/mispriced?limit=50").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert_eq!(page.json["total"], 1_500);
+        assert_eq!(page.json["model"]["name"], "fair-price");
+        assert_eq!(page.json["model"]["stale"], false, "{}", page.json["model"]);
+        let items = page.json["items"].as_array().unwrap();
+        assert_eq!(items.len(), 50);
+        for pair in items.windows(2) {
+            assert!(pair[0]["mispricing"].as_f64() >= pair[1]["mispricing"].as_f64());
+        }
+        for it in items {
+            let (list, fair) = (it["list_price"].as_f64().unwrap(), it["fair_price"].as_f64().unwrap());
+            assert!((it["gap"].as_f64().unwrap() - (list - fair)).abs() < 0.011, "{it}");
+            assert!((it["gap_pct"].as_f64().unwrap() - 100.0 * (list - fair) / fair).abs() < 0.05, "{it}");
+            assert!((it["mispricing"].as_f64().unwrap() - (list / fair).ln().abs()).abs() < 1e-3, "{it}");
+            assert_eq!(it["peer_z"].is_number(), it["peer_count"].as_i64().unwrap() >= 5, "{it}");
+        }
+        // The next page continues where this one ended.
+        let next = get(&router, &format!("/api/pricing/mispriced?limit=50&cursor={}", page.json["next_cursor"].as_str().unwrap())).await;
+        assert!(next.json["items"][0]["mispricing"].as_f64() <= items[49]["mispricing"].as_f64());
+        // Direction and product filters.
+        let over = get(&router, "/api/pricing/mispriced?direction=over&limit=1000").await.json;
+        let under = get(&router, "/api/pricing/mispriced?direction=under&limit=1").await.json;
+        assert_eq!(over["total"].as_i64().unwrap() + under["total"].as_i64().unwrap(), 1_500);
+        assert!(over["items"].as_array().unwrap().iter().all(|i| i["log_ratio"].as_f64().unwrap() > 0.0));
+        let kumho = get(&router, "/api/pricing/mispriced?brand=Kumho&category=suv&sort=-gap_pct").await.json;
+        let rows = kumho["items"].as_array().unwrap();
+        assert!(!rows.is_empty());
+        assert!(rows.iter().all(|i| i["brand"] == "Kumho" && i["category"] == "suv" && i["tier"] == "economy"));
+        assert!(rows.windows(2).all(|w| w[0]["gap_pct"].as_f64() >= w[1]["gap_pct"].as_f64()));
+        // Facets: each facet counts among the other filters.
+        let f = get(&router, "/api/pricing/mispriced/facets?brand=Kumho").await;
+        assert_eq!(f.status, StatusCode::OK, "{}", f.text);
+        let brand_counts: i64 = f.json["facets"]["brand"].as_array().unwrap().iter().map(|c| c["count"].as_i64().unwrap()).sum();
+        assert_eq!(brand_counts, 1_500, "the brand facet ignores the brand filter");
+        let category_counts: i64 = f.json["facets"]["category"].as_array().unwrap().iter().map(|c| c["count"].as_i64().unwrap()).sum();
+        assert_eq!(category_counts, f.json["total"].as_i64().unwrap());
+        // CSV export of the same query, every row.
+        let csv = call(&router, Method::GET, "/api/pricing/mispriced?direction=over&format=csv&limit=7", None, vec![]).await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(csv.header("content-type").starts_with("text/csv"));
+        let lines: Vec<&str> = csv.text.lines().collect();
+        assert_eq!(lines[0], crate::entities::pricing::service::CSV_HEADER);
+        assert_eq!(lines.len() as i64 - 1, over["total"].as_i64().unwrap());
+        // Bad parameters: every one named.
+        let bad = get(&router, "/api/pricing/mispriced?direction=sideways&season=monsoon&nope=1").await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let paths = bad.error_paths();
+        for p in ["/direction", "/season", "/nope"] {
+            assert!(paths.iter().any(|x| x == p), "{paths:?}");
+        }
+        assert_eq!(get(&router, "/api/pricing/mispriced?model=nothing").await.status, StatusCode::NOT_FOUND);
+        pool.shutdown().await;
+    }
+}
+
+db_test! {
+    async fn a_changed_catalogue_is_rescored(db: TestDb) {
+        let state = db.state();
+        let (router, pool, _) = trained(&state, 300).await;
+        let first = get(&router, "/api/pricing/mispriced?limit=1&direction=under").await.json;
+        let id = first["items"][0]["id"].as_i64().unwrap();
+        let fair = first["items"][0]["fair_price"].as_f64().unwrap();
+        let r = send_json(&router, Method::PATCH, &format!("/api/products/{id}"), &json!({"list_price": (fair * 3.0 * 100.0).round() / 100.0})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        tokio::time::sleep(Duration::from_millis(1100)).await; // past the scoring-state memo
+        let stale = get(&router, "/api/pricing/mispriced?limit=1").await.json;
+        assert_eq!(stale["model"]["stale"], true, "{}", stale["model"]);
+        let job = stale["model"]["rescore_job"].as_i64().unwrap();
+        // Asking again does not queue a second job.
+        let again = get(&router, "/api/pricing/mispriced?limit=1").await.json;
+        assert_eq!(again["model"]["rescore_job"], job);
+        assert_eq!(wait(&router, &format!("/api/jobs/{job}")).await["status"], "succeeded");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let fresh = get(&router, "/api/pricing/mispriced?limit=1").await.json;
+        assert_eq!(fresh["model"]["stale"], false, "{}", fresh["model"]);
+        assert_eq!(fresh["items"][0]["id"], id, "the product now three times its fair price leads");
+        pool.shutdown().await;
+    }
+}
+
+db_test! {
+    async fn charts_are_plotly_figures(db: TestDb) {
+        let state = db.state();
+        let (router, pool, _) = trained(&state, 400).await;
+        for uri in ["/api/pricing/charts/price-scatter", "/api/pricing/charts/gap-distribution?category=suv"] {
+            let r = get(&router, uri).await;
+            assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text);
+            assert!(r.json["data"].as_array().is_some_and(|d| !d.is_empty()), "{uri}");
+            assert!(r.json["layout"]["title"]["text"].is_string(), "{uri}");
+        }
+        let scatter = get(&router, "/api/pricing/charts/price-scatter").await.json;
+        let points: usize = scatter["data"].as_array().unwrap().iter()
+            .filter(|t| t["type"] == "scattergl")
+            .map(|t| t["x"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(points, 400);
+        pool.shutdown().await;
+    }
+}
+
+db_test! {
+    async fn training_parameters_are_checked_when_the_job_starts(db: TestDb) {
+        let router = crate::app::build_router(db.state());
+        let r = send_json(&router, Method::POST, "/api/pricing/fair-price-model/train", &json!({"trees": 0, "learning_rate": "fast", "model": "a b", "depth": 3})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        let paths = r.error_paths();
+        for p in ["/trees", "/learning_rate", "/model", "/depth"] {
+            assert!(paths.iter().any(|x| x == p), "{paths:?}");
+        }
+        // No products: the job fails with a clear message.
+        let pool = worker::spawn(db.state(), 1, fast());
+        let r = call(&router, Method::POST, "/api/pricing/fair-price-model/train", None, vec![]).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+        let job = wait(&router, r.header("location")).await;
+        pool.shutdown().await;
+        assert_eq!(job["status"], "failed");
+        assert!(job["error"].as_str().unwrap_or("").contains("at least 50"), "{job}");
+        assert_eq!(get(&router, "/api/pricing/mispriced").await.status, StatusCode::NOT_FOUND);
+    }
+}

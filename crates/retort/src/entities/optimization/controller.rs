@@ -178,7 +178,7 @@ pub async fn accept(
     request: Request,
 ) -> AppResult<Json<DecisionOut>> {
     let body = body_or_empty(&state, request).await?;
-    Ok(Json(service::accept(&state, id, &body).await?))
+    Ok(Json(super::review::accept(&state, id, &body).await?))
 }
 
 /// Rejects the proposal's pending products, all or `{"skus": [...]}`; prices stay.
@@ -199,7 +199,7 @@ pub async fn reject(
     request: Request,
 ) -> AppResult<Json<DecisionOut>> {
     let body = body_or_empty(&state, request).await?;
-    Ok(Json(service::reject(&state, id, &body).await?))
+    Ok(Json(super::review::reject(&state, id, &body).await?))
 }
 
 /// A proposal's weekly profit impact by category: profit now and proposed, side by side.

@@ -5,8 +5,11 @@
 pub mod controller;
 // Every entity keeps its SQL in model.rs.
 pub mod model;
+pub mod params;
+pub mod review;
 pub mod schema;
 pub mod service;
+pub mod solve;
 #[cfg(test)]
 mod tests;
 

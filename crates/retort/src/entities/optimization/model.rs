@@ -81,7 +81,7 @@ impl OptimizationOut {
             id: r.try_get("id")?,
             status: r.try_get("status")?,
             job_id: r.try_get("job_id")?,
-            params: super::service::params_from_json(
+            params: super::params::params_from_json(
                 &serde_json::from_str(&params).map_err(decode)?,
             )
             .map_err(|e| sqlx::Error::Decode(format!("stored parameters: {e:?}").into()))?,
@@ -266,14 +266,14 @@ pub async fn baseline_units(
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
         let mut sql = Sql::new(db.backend());
-        sql.push("SELECT product_id, SUM(units), COUNT(*) FROM sales WHERE week >= ")
+        sql.push("SELECT product_id, CAST(SUM(units) AS DOUBLE PRECISION), COUNT(*) FROM sales WHERE week >= ")
             .bind(Bind::Text(since.into()))
             .push(" AND product_id IN (");
         sql.bind_list(chunk.iter().map(|&i| Bind::Int(i)));
         sql.push(") GROUP BY product_id");
         for r in sql.query().fetch_all(db.pool()).await? {
-            let (id, units, weeks): (i64, i64, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-            out.insert(id, units as f64 / weeks.max(1) as f64);
+            let (id, units, weeks): (i64, f64, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            out.insert(id, units / weeks.max(1) as f64);
         }
     }
     Ok(out)

@@ -10,7 +10,7 @@ pub mod schema;
 pub mod score;
 pub mod service;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 pub mod train;
 
 use utoipa_axum::router::OpenApiRouter;

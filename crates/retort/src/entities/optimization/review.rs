@@ -1,0 +1,174 @@
+//! Review of a proposal: accept all or selected products (prices and audit rows in one
+//! transaction, each product decided once) or reject them.
+
+use serde_json::Value as Json;
+
+use super::model;
+use super::schema::DecisionOut;
+use super::service::get;
+use crate::entities::price_change::model as changes;
+use crate::kernel::error::{AppError, AppResult, FieldError};
+use crate::kernel::state::AppState;
+use crate::kernel::time;
+
+/// Who decided, from the body's `actor` (default `api`).
+fn actor_of(body: &Json) -> AppResult<String> {
+    match body.get("actor") {
+        None | Some(Json::Null) => Ok("api".into()),
+        Some(Json::String(a))
+            if (1..=200).contains(&a.trim().chars().count()) && !a.contains('\0') =>
+        {
+            Ok(a.trim().into())
+        }
+        Some(_) => Err(AppError::Validation(vec![FieldError::new(
+            "/actor",
+            "must be a name of 1 to 200 characters",
+        )])),
+    }
+}
+
+/// The body's optional `skus` list; 422 naming bad entries and skus not in the proposal.
+async fn selected_skus(state: &AppState, id: i64, body: &Json) -> AppResult<Option<Vec<String>>> {
+    let mut errors = Vec::new();
+    if let Some(obj) = body.as_object() {
+        for k in obj.keys().filter(|k| *k != "skus" && *k != "actor") {
+            errors.push(FieldError::new(format!("/{k}"), "is not a known field"));
+        }
+    } else if !body.is_null() {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "",
+            "expected an object, e.g. {\"skus\": [...]}",
+        )]));
+    }
+    let skus = match body.get("skus") {
+        None | Some(Json::Null) => None,
+        Some(Json::Array(list)) => {
+            let mut skus = Vec::new();
+            for (i, s) in list.iter().enumerate() {
+                match s.as_str() {
+                    Some(s) => skus.push(s.to_owned()),
+                    None => errors.push(FieldError::new(
+                        format!("/skus/{i}"),
+                        "must be a sku (text)",
+                    )),
+                }
+            }
+            if errors.is_empty() {
+                let unknown = model::unknown_skus(&state.db, id, &skus).await?;
+                for (i, s) in skus.iter().enumerate() {
+                    if unknown.contains(s) {
+                        errors.push(FieldError::new(
+                            format!("/skus/{i}"),
+                            format!("{s:?} is not in optimization {id}"),
+                        ));
+                    }
+                }
+            }
+            Some(skus)
+        }
+        Some(_) => {
+            errors.push(FieldError::new("/skus", "must be a list of skus"));
+            None
+        }
+    };
+    if errors.is_empty() {
+        Ok(skus)
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// Accepts all or the selected pending products of a ready proposal: their prices
+/// change and an audit row is written for each, in one transaction. Products already
+/// decided are left alone, so accepting twice changes nothing the second time.
+pub async fn accept(state: &AppState, id: i64, body: &Json) -> AppResult<DecisionOut> {
+    decide(state, id, body, true).await
+}
+
+/// Rejects all or the selected pending products.
+pub async fn reject(state: &AppState, id: i64, body: &Json) -> AppResult<DecisionOut> {
+    decide(state, id, body, false).await
+}
+
+async fn decide(state: &AppState, id: i64, body: &Json, accept: bool) -> AppResult<DecisionOut> {
+    let opt = get(state, id).await?;
+    if !matches!(
+        opt.status.as_str(),
+        "ready" | "partially_accepted" | "accepted" | "rejected"
+    ) {
+        return Err(AppError::Conflict(format!(
+            "optimization {id} is {}: only a ready proposal can be accepted or rejected",
+            opt.status
+        )));
+    }
+    let actor = actor_of(body)?;
+    let skus = selected_skus(state, id, body).await?;
+    let backend = state.db.backend();
+    let now = time::now();
+    let mut tx = state.db.pool().begin().await?;
+    let pending = model::pending_items(&mut tx, backend, id, skus.as_deref()).await?;
+    let selected = skus.as_ref().map_or(pending.len(), Vec::len) as i64;
+    let mut changed = 0i64;
+    for (item, product, sku, _old, new) in &pending {
+        if !model::decide_item(
+            &mut tx,
+            backend,
+            *item,
+            if accept { "accepted" } else { "rejected" },
+        )
+        .await?
+        {
+            continue;
+        }
+        changed += 1;
+        if accept {
+            let current = changes::set_price(&mut tx, backend, *product, *new, &now).await?;
+            if let Some(old) = current {
+                changes::insert(
+                    &mut tx,
+                    backend,
+                    *product,
+                    sku,
+                    old,
+                    *new,
+                    Some(id),
+                    &actor,
+                    &now,
+                )
+                .await?;
+            }
+        }
+    }
+    let counts = model::status_counts(&mut tx, backend, id).await?;
+    let count = |s: &str| counts.get(s).copied().unwrap_or(0);
+    let (pending_left, accepted, rejected) =
+        (count("pending"), count("accepted"), count("rejected"));
+    let status = if pending_left == 0 && accepted == 0 {
+        "rejected"
+    } else if pending_left == 0 && rejected == 0 {
+        "accepted"
+    } else if accepted > 0 {
+        "partially_accepted"
+    } else {
+        "ready"
+    };
+    let mut sql = crate::kernel::query::Sql::new(backend);
+    sql.push("UPDATE price_proposals SET status = ")
+        .bind(crate::kernel::query::Bind::Text(status.into()))
+        .push(", decided_by = ")
+        .bind(crate::kernel::query::Bind::Text(actor.clone()))
+        .push(", updated_at = ")
+        .bind(crate::kernel::query::Bind::Text(now.clone()))
+        .push(" WHERE id = ")
+        .bind(crate::kernel::query::Bind::Int(id));
+    sql.query().execute(&mut *tx).await?;
+    tx.commit().await?;
+    if accept && changed > 0 {
+        crate::entities::pricing::score::catalogue_changed(state);
+    }
+    Ok(DecisionOut {
+        changed,
+        unchanged: selected - changed,
+        optimization: get(state, id).await?,
+    })
+}

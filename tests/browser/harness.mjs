@@ -38,6 +38,14 @@ export async function openPage(browser, { width = 1280, height = 900, allowStatu
     page.problems.push(`console error: ${msg.text()} ${msg.location().url || ''}`);
   });
   page.on('pageerror', (err) => page.problems.push(`page error: ${err.message}`));
+  // A refused eval or inline script is caught by the code that tried it, and Chromium
+  // does not always log it: the page reports every violation of its policy here.
+  await page.exposeFunction('__reportCspViolation', (text) => page.problems.push(`CSP violation: ${text}`));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__reportCspViolation(`${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`);
+    });
+  });
   page.on('request', (req) => {
     const url = new URL(req.url());
     if ((url.protocol === 'http:' || url.protocol === 'https:') && !LOCAL_HOSTS.has(url.hostname)) {

@@ -87,26 +87,31 @@ test('an optimisation runs, is reviewed and accepted, and the prices change with
   // Through the API: the proposal is accepted, the prices are the proposed ones, and every change is audited.
   const after = (await api('GET', `/api/pricing/optimizations/${id}`)).body;
   assert.equal(after.status, 'accepted');
+  const audit = (await api('GET', `/api/price-changes?proposal_id=${id}&limit=1000`)).body.items;
+  const bySku = new Map(audit.map((c) => [c.sku, c]));
   let cursor = null;
   let checked = 0;
   let changed = 0;
   do {
-    const items = (await api('GET', `/api/pricing/optimizations/${id}/items?limit=200${cursor ? `&cursor=${cursor}` : ''}`)).body;
+    const items = (await api('GET', `/api/pricing/optimizations/${id}/items?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).body;
     for (const item of items.items) {
       assert.equal(item.status, 'accepted', item.sku);
       const product = (await api('GET', `/api/products?sku=${encodeURIComponent(item.sku)}&limit=1`)).body.items[0];
       assert.ok(Math.abs(product.list_price - item.new_price) < 0.005, `${item.sku}: ${product.list_price} != ${item.new_price}`);
       if (Math.abs(item.new_price - item.old_price) >= 0.005) {
         changed += 1;
-        const audit = (await api('GET', `/api/products/${encodeURIComponent(item.sku)}/price-changes`)).body.items;
-        const row = audit.find((c) => String(c.proposal_id) === String(id));
+        const row = bySku.get(item.sku);
         assert.ok(row, `${item.sku} has no price-change row for optimisation ${id}`);
         assert.ok(Math.abs(row.old_price - item.old_price) < 0.005 && Math.abs(row.new_price - item.new_price) < 0.005, JSON.stringify(row));
+        // The product's own history has it too.
+        const own = (await api('GET', `/api/products/${product.id}/price-changes`)).body.items;
+        assert.ok(own.some((c) => c.id === row.id), `${item.sku}: not in its own history`);
       }
       checked += 1;
     }
     cursor = items.next_cursor;
   } while (cursor);
   assert.equal(checked, scope.count);
+  assert.equal(audit.length, changed, 'one audit row per changed price');
   t.diagnostic(`${checked} items accepted, ${changed} prices changed and audited`);
 });

@@ -49,8 +49,15 @@ export const section = (title, ...children) => h('section', { class: 'card' }, h
 export function dataTable({ columns, rows, sort, onSort, caption, select, rowClass }) {
   const current = sort ? sort.replace(/^-/, '') : null;
   const desc = sort ? sort.startsWith('-') : false;
+  const selectable = select ? rows.filter((r) => !select.canSelect || select.canSelect(r)) : [];
+  const allBox = select && select.onToggleAll ? h('input', {
+    type: 'checkbox', 'aria-label': 'Select every row of this page', 'data-select-all': '',
+    disabled: selectable.length === 0,
+    checked: selectable.length > 0 && selectable.every((r) => select.isSelected(r)),
+    onchange: (e) => select.onToggleAll(selectable, e.target.checked),
+  }) : null;
   const head = h('tr', {},
-    select ? h('th', { scope: 'col', class: 'select' }, h('span', { class: 'visually-hidden' }, 'Select')) : null,
+    select ? h('th', { scope: 'col', class: 'select' }, allBox || h('span', { class: 'visually-hidden' }, 'Select')) : null,
     columns.map((c) => {
       const active = c.sort && c.sort === current;
       const ariaSort = active ? (desc ? 'descending' : 'ascending') : null;
@@ -67,6 +74,7 @@ export function dataTable({ columns, rows, sort, onSort, caption, select, rowCla
   const body = h('tbody', {}, rows.map((row) => h('tr', { class: rowClass ? rowClass(row) : null },
     select ? h('td', { class: 'select' }, h('input', {
       type: 'checkbox', 'aria-label': select.label(row), checked: select.isSelected(row),
+      disabled: select.canSelect ? !select.canSelect(row) : false,
       onchange: (e) => select.onToggle(row, e.target.checked),
     })) : null,
     columns.map((c) => h('td', { class: c.num ? 'num' : null }, c.render ? c.render(row) : fmtCell(row[c.key]))))));

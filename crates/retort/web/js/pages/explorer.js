@@ -9,40 +9,53 @@ import { filterForm, onlyFilters } from '../filters.js';
 import { notReady, readinessPanel, gapClass, tireSize } from '../pricing.js';
 
 const DEFAULT_SORT = '-mispricing';
+const SCOPE_KEYS = new Set(['q', 'brand', 'category', 'season', 'rim_in_min', 'rim_in_max', 'list_price_min', 'list_price_max']);
 
 const COLUMNS = [
   { key: 'sku', label: 'SKU', sort: 'sku', render: (r) => h('a', { href: `/products/${encodeURIComponent(r.sku)}` }, r.sku) },
   { key: 'brand', label: 'Brand', sort: 'brand' },
-  { key: 'line', label: 'Line' },
-  { key: 'category', label: 'Category' },
-  { key: 'size', label: 'Size', render: tireSize },
-  { key: 'season', label: 'Season', render: (r) => r.season.replace('_', ' ') },
   { key: 'list_price', label: 'List', num: true, sort: 'list_price', defaultDesc: true, render: (r) => money(r.list_price) },
   { key: 'fair_price', label: 'Fair', num: true, sort: 'fair_price', defaultDesc: true, render: (r) => money(r.fair_price) },
   { key: 'gap', label: 'Gap', num: true, sort: 'gap', defaultDesc: true, render: (r) => h('span', { class: gapClass(r.gap) }, signedMoney(r.gap)) },
   { key: 'gap_pct', label: 'Gap %', num: true, sort: 'gap_pct', defaultDesc: true, render: (r) => h('span', { class: gapClass(r.gap) }, pct(r.gap_pct)) },
-  { key: 'mispricing', label: '|log ratio|', num: true, sort: 'mispricing', defaultDesc: true, render: (r) => num(r.mispricing) },
   { key: 'peer_z', label: 'Peer z', num: true, sort: 'peer_z', defaultDesc: true, render: (r) => num(r.peer_z) },
+  { key: 'size', label: 'Size', render: tireSize },
+  { key: 'category', label: 'Category', render: (r) => r.category.replace('_', ' ') },
+  { key: 'season', label: 'Season', render: (r) => r.season.replace('_', ' ') },
+  { key: 'line', label: 'Line' },
+  { key: 'mispricing', label: '|log ratio|', num: true, sort: 'mispricing', defaultDesc: true, render: (r) => num(r.mispricing) },
   { key: 'peer_count', label: 'Peers', num: true, render: (r) => int(r.peer_count) },
 ];
 
 /** Draws the explorer; `update` follows URL changes without rebuilding the filters' focus. */
 export function render(view, ctx) {
   const csv = h('a', { class: 'button', href: '/api/pricing/mispriced?format=csv', download: 'mispriced.csv', 'data-csv': '' }, 'Export CSV');
+  const optimise = h('a', { class: 'button', href: '/optimizations', 'data-optimise': '' }, 'Optimise these prices');
   const subtitle = h('p', { class: 'subtitle' }, 'List prices against the fair-price model: the most mispriced first.');
   const sidebar = h('aside', { class: 'card sidebar', 'aria-label': 'Filters' }, h('h2', {}, 'Filters'), loading('Loading filters…'));
+  // Open beside the table on wide screens; folded above it on narrow ones until opened.
+  let filtersOpen = !window.matchMedia('(max-width: 900px)').matches;
+  const filterBox = (form, c) => {
+    const active = [...new Set([...onlyFilters(c.query).keys()])].length;
+    const box = h('details', { class: 'filter-box', open: filtersOpen },
+      h('summary', {}, h('h2', {}, active ? `Filters (${active} active)` : 'Filters')), form);
+    box.addEventListener('toggle', () => { filtersOpen = box.open; });
+    return box;
+  };
   const notices = h('div', {});
   const tableBox = h('div', { class: 'card' }, loading('Loading products…'));
   const chart = chartBox('List price against fair price of the filtered products', { tall: true });
-  const chartCard = h('section', { class: 'card' }, h('h2', {}, 'List vs fair price'), chart);
+  const chartTitle = h('h2', {}, 'List vs fair price');
+  const chartCard = h('section', { class: 'card' }, chartTitle, chart);
   const main = h('div', { class: 'stack results' }, notices, tableBox, chartCard);
   const head = h('div', { class: 'page-head' },
     h('div', {}, h('h1', { tabindex: '-1' }, 'Mispricing explorer'), subtitle),
-    h('div', { class: 'actions' }, csv));
+    h('div', { class: 'actions' }, optimise, csv));
   replace(view, head, h('div', { class: 'with-sidebar' }, sidebar, main));
 
   let lastFilters = null;
-  let inflight = null;
+  let tableCtl = null;
+  let filtersCtl = null;
   let gate = null;
   let firstTable = true;
 
@@ -55,20 +68,25 @@ export function render(view, ctx) {
     ctx.setQuery(next, { state: { trail: [], offset: 0, focus: focusId || null } });
   };
 
+  let lastFacets = null;
+  const drawFilters = (c, facets, total) => {
+    const focusId = (document.activeElement && sidebar.contains(document.activeElement) && document.activeElement.id) || (c.state && c.state.focus);
+    replace(sidebar, filterBox(filterForm({ query: c.query, facets, total, onChange: applyFilters }), c));
+    const el = focusId && document.getElementById(focusId);
+    if (el) el.focus({ preventScroll: true });
+  };
+
   async function loadFilters(c, filters, signal) {
+    // The URL's filters at once (with the counts known so far), then the new counts.
+    if (lastFacets) drawFilters(c, lastFacets.facets);
     try {
       const facets = await get('/api/pricing/mispriced/facets', filters, { signal });
-      const form = filterForm({ query: c.query, facets: facets.facets, total: facets.total, onChange: applyFilters });
-      replace(sidebar, h('h2', {}, 'Filters'), form);
-      const focusId = c.state && c.state.focus;
-      if (focusId) {
-        const el = document.getElementById(focusId);
-        if (el) el.focus({ preventScroll: true });
-      }
+      lastFacets = facets;
+      drawFilters(c, facets.facets, facets.total);
     } catch (e) {
       if (isAbort(e)) return;
       const form = filterForm({ query: c.query, onChange: applyFilters });
-      replace(sidebar, h('h2', {}, 'Filters'), form);
+      replace(sidebar, filterBox(form, c));
       if (!notReady(e)) showFieldErrors(form, e);
     }
   }
@@ -116,24 +134,31 @@ export function render(view, ctx) {
 
   async function load(c) {
     ctx = c;
-    if (inflight) inflight.abort();
-    inflight = new AbortController();
-    const signal = inflight.signal;
+    // A new sort or page cancels the table's request only; new filters cancel all.
+    if (tableCtl) tableCtl.abort();
+    tableCtl = new AbortController();
     const filters = onlyFilters(c.query);
     const exportQuery = new URLSearchParams(filters);
     const sort = c.query.get('sort');
     if (sort) exportQuery.set('sort', sort);
     exportQuery.set('format', 'csv');
     csv.href = url('/api/pricing/mispriced', exportQuery);
+    // An optimisation's scope takes product filters only (not direction, tier or gaps).
+    const scope = new URLSearchParams();
+    for (const [k, v] of filters) if (SCOPE_KEYS.has(k)) scope.append(k, v);
+    optimise.href = url('/optimizations', scope);
     const filtersChanged = lastFilters === null || lastFilters !== filters.toString();
     lastFilters = filters.toString();
-    const work = [loadTable(c, signal)];
+    const work = [loadTable(c, tableCtl.signal)];
     if (filtersChanged) {
-      if (!chartCard.contains(chart)) replace(chartCard, h('h2', {}, 'List vs fair price'), chart);
+      if (filtersCtl) filtersCtl.abort();
+      filtersCtl = new AbortController();
+      const { signal } = filtersCtl;
+      if (!chartCard.contains(chart)) replace(chartCard, chartTitle, chart);
       purge(chart);
       replace(chart, loading('Loading chart…'));
       work.push(loadFilters(c, filters, signal));
-      work.push(drawFrom(chart, () => get('/api/pricing/charts/price-scatter', filters, { signal })));
+      work.push(drawFrom(chart, () => get('/api/pricing/charts/price-scatter', filters, { signal }), { heading: chartTitle }));
     }
     await Promise.all(work);
   }
@@ -141,6 +166,6 @@ export function render(view, ctx) {
   load(ctx);
   return {
     update: load,
-    destroy: () => { if (inflight) inflight.abort(); if (gate) gate.stop(); purge(chart); },
+    destroy: () => { [tableCtl, filtersCtl].forEach((ctl) => ctl && ctl.abort()); if (gate) gate.stop(); purge(chart); },
   };
 }

@@ -11,7 +11,8 @@ const MAX_WATCHED = 10;
 /** Where a job's outcome can be seen, if it belongs to a page of the dashboard. */
 function relatedLink(job) {
   const p = job.params || {};
-  if (p.optimization_id !== undefined) return h('a', { href: `/optimizations/${p.optimization_id}` }, `Optimisation ${p.optimization_id}`);
+  const optimization = p.optimization ?? p.optimization_id;
+  if (job.kind === 'optimize_prices' && optimization !== undefined) return h('a', { href: `/optimizations/${optimization}` }, `Optimisation #${optimization}`);
   if (job.kind === 'score_products' && p.model) return h('a', { href: `/models/${encodeURIComponent(p.model)}` }, `Model ${p.model}`);
   if (p.model && typeof p.model === 'string') return h('a', { href: `/models/${encodeURIComponent(p.model)}` }, `Model ${p.model}`);
   return null;
@@ -66,9 +67,13 @@ function listView(view, ctx) {
     ctx.setQuery(next, { state: { trail: [], offset: 0 } });
   });
 
+  let listCtl = null;
   async function load(c) {
     ctx = c;
     stopAll();
+    if (listCtl) listCtl.abort();
+    listCtl = new AbortController();
+    const { signal } = listCtl;
     drawFilters(c.query);
     const q = new URLSearchParams(c.query);
     if (!q.get('sort')) q.set('sort', '-id');
@@ -76,51 +81,56 @@ function listView(view, ctx) {
     replace(results, loading('Loading jobs…'));
     let page;
     try {
-      page = await get('/api/jobs', q, { signal: c.signal });
+      page = await get('/api/jobs', q, { signal });
     } catch (e) {
       if (isAbort(e)) return;
       replace(results, errorBanner(e));
       return;
     }
-    const rows = new Map(page.items.map((j) => [j.id, j]));
-    const redraw = () => drawTable(page, rows);
-    const drawTable = () => {
-      if (!page.items.length) {
-        replace(results, empty('No jobs', c.query.toString() ? 'No job matches these filters.' : 'Jobs appear here when a model is trained, products are scored or an optimisation runs.'));
-        return;
-      }
-      replace(results,
-        dataTable({
-          caption: 'Jobs',
-          sort: q.get('sort'),
-          onSort: (s) => { const n = firstPage(c.query); n.set('sort', s); c.setQuery(n, { state: { trail: [], offset: 0 } }); },
-          columns: [
-            { key: 'id', label: 'Job', sort: 'id', defaultDesc: true, render: (j) => h('a', { href: `/jobs/${j.id}` }, `#${j.id}`) },
-            { key: 'kind', label: 'Kind', sort: 'kind', render: (j) => h('code', {}, j.kind) },
-            { key: 'status', label: 'Status', sort: 'status', render: (j) => badge(j.status) },
-            { key: 'progress', label: 'Progress', render: (j) => progressBar(j) },
-            { key: 'related', label: 'For', render: (j) => relatedLink(j) || '—' },
-            { key: 'created_at', label: 'Queued', sort: 'created_at', render: (j) => when(j.created_at) },
-            { key: 'finished_at', label: 'Ended', render: (j) => when(j.finished_at) },
-            { key: 'actions', label: 'Actions', render: (j) => cancelButton(j, (updated) => { rows.set(updated.id, updated); refresh(updated); }, results) || '' },
-          ],
-          rows: page.items.map((j) => rows.get(j.id)),
-        }),
-        cursorPager(c, page, 25));
-    };
+    const columns = [
+      { key: 'id', label: 'Job', sort: 'id', defaultDesc: true, render: (j) => h('a', { href: `/jobs/${j.id}` }, `#${j.id}`) },
+      { key: 'kind', label: 'Kind', sort: 'kind', render: (j) => h('code', {}, j.kind) },
+      { key: 'status', label: 'Status', sort: 'status', render: (j) => badge(j.status) },
+      { key: 'progress', label: 'Progress', render: (j) => progressBar(j) },
+      { key: 'related', label: 'For', render: (j) => relatedLink(j) || '—' },
+      { key: 'created_at', label: 'Queued', sort: 'created_at', render: (j) => when(j.created_at) },
+      { key: 'finished_at', label: 'Ended', render: (j) => when(j.finished_at) },
+      { key: 'actions', label: 'Actions', render: (j) => cancelButton(j, (updated) => refresh(updated), results) || '' },
+    ];
+    // A change redraws only the cells that move, so the focus (say, on a Cancel button) stays.
+    const LIVE = new Set(['status', 'progress', 'finished_at']);
     const refresh = (job) => {
+      const before = page.items.find((j) => j.id === job.id);
       page.items = page.items.map((j) => (j.id === job.id ? job : j));
-      redraw();
+      const link = results.querySelector(`a[href="/jobs/${job.id}"]`);
+      const tr = link && link.closest('tr');
+      if (!tr) return;
+      columns.forEach((col, i) => {
+        const actionsMoved = col.key === 'actions' && (!before || before.status !== job.status || before.cancel_requested !== job.cancel_requested);
+        if (LIVE.has(col.key) || actionsMoved) replace(tr.cells[i], col.render(job));
+      });
     };
-    redraw();
+    if (!page.items.length) {
+      replace(results, empty('No jobs', c.query.toString() ? 'No job matches these filters.' : 'Jobs appear here when a model is trained, products are scored or an optimisation runs.'));
+      return;
+    }
+    replace(results,
+      dataTable({
+        caption: 'Jobs',
+        sort: q.get('sort'),
+        onSort: (s) => { const n = firstPage(c.query); n.set('sort', s); c.setQuery(n, { state: { trail: [], offset: 0 } }); },
+        columns,
+        rows: page.items,
+      }),
+      cursorPager(c, page, 25));
     for (const job of page.items.filter((j) => !ENDED.has(j.status)).slice(0, MAX_WATCHED)) {
-      watchers.set(job.id, watchJob(job.id, (j) => { rows.set(j.id, j); refresh(j); }));
+      watchers.set(job.id, watchJob(job.id, refresh));
     }
   }
 
   replace(view, pageHeader('Jobs', 'Background work: training, scoring and optimisations. Progress is live.'), filters, h('div', { class: 'card' }, results));
   load(ctx);
-  return { update: load, destroy: stopAll };
+  return { update: load, destroy: () => { stopAll(); if (listCtl) listCtl.abort(); } };
 }
 
 async function detailView(view, ctx) {
@@ -135,27 +145,43 @@ async function detailView(view, ctx) {
       : errorBanner(e));
     return null;
   }
-  const body = h('div', {});
+  // Built once; a change of the job redraws the parts that move (the focus stays put).
+  const statusDd = h('span', {});
+  const progressDd = h('span', {});
+  const startedDd = h('span', {});
+  const endedDd = h('span', {});
+  const attemptsDd = h('span', {});
+  const actions = h('div', { class: 'form-actions' });
+  const outcome = h('div', {});
   const draw = (j) => {
+    const before = job;
     job = j;
-    replace(body,
-      h('div', { class: 'grid' },
-        section('Status', facts([
-          ['Status', badge(j.status)],
-          ['Progress', progressBar(j)],
-          ['Kind', h('code', {}, j.kind)],
-          ['Attempts', `${j.attempts} of ${j.max_attempts}`],
-          ['Queued', when(j.created_at)],
-          ['Started', when(j.started_at)],
-          ['Ended', when(j.finished_at)],
-          relatedLink(j) ? ['For', relatedLink(j)] : null,
-        ]), h('div', { class: 'form-actions' }, cancelButton(j, draw, body))),
-        section('Parameters', h('pre', {}, JSON.stringify(j.params, null, 2)))),
+    replace(statusDd, badge(j.status));
+    replace(progressDd, progressBar(j));
+    replace(startedDd, when(j.started_at));
+    replace(endedDd, when(j.finished_at));
+    replace(attemptsDd, `${j.attempts} of ${j.max_attempts}`);
+    if (before === j || before.status !== j.status || before.cancel_requested !== j.cancel_requested) replace(actions, cancelButton(j, draw, outcome));
+    replace(outcome,
       j.error ? section('Error', h('pre', {}, j.error)) : null,
       j.result ? section('Result', h('pre', {}, JSON.stringify(j.result, null, 2))) : null);
   };
+  const related = relatedLink(job);
   replace(view, h('p', { class: 'crumbs' }, h('a', { href: '/jobs' }, 'Jobs'), ' / ', `#${id}`),
-    pageHeader(`Job ${id}`, job.kind), body);
+    pageHeader(`Job ${id}`, job.kind),
+    h('div', { class: 'grid' },
+      section('Status', facts([
+        ['Status', statusDd],
+        ['Progress', progressDd],
+        ['Kind', h('code', {}, job.kind)],
+        ['Attempts', attemptsDd],
+        ['Queued', when(job.created_at)],
+        ['Started', startedDd],
+        ['Ended', endedDd],
+        related ? ['For', related] : null,
+      ]), actions),
+      section('Parameters', h('pre', {}, JSON.stringify(job.params, null, 2)))),
+    outcome);
   draw(job);
   const stop = ENDED.has(job.status) ? () => {} : watchJob(job.id, draw);
   return { destroy: stop };

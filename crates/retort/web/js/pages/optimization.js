@@ -9,7 +9,7 @@ import { watchJob, progressBar } from '../jobwatch.js';
 import { scopeText } from './optimizations.js';
 
 const ITEM_FILTERS = ['sku', 'brand', 'category', 'status', 'binding'];
-const BINDINGS = ['max_increase', 'max_decrease', 'min_margin', 'price_ladder'];
+const BINDINGS = ['max_increase', 'max_decrease', 'min_margin', 'zero_demand', 'ladder_above', 'ladder_below'];
 const OPEN = new Set(['ready', 'partially_accepted']);
 
 const change = (before, after) => (before ? pct((after - before) / before, true) : '—');
@@ -18,7 +18,7 @@ function totalsView(t) {
   if (!t) return null;
   const cls = (v) => (v > 0 ? 'pos' : v < 0 ? 'neg' : '');
   return h('div', { class: 'stats' },
-    stat('Products', int(t.products)),
+    stat('Products', int(t.products), t.changed !== undefined ? `${int(t.changed)} with a new price` : null),
     stat('Profit', h('span', { class: cls(t.profit_delta) }, signedMoney(t.profit_delta)), `${money(t.profit_before)} → ${money(t.profit_after)} (${change(t.profit_before, t.profit_after)})`),
     stat('Revenue', h('span', { class: cls(t.revenue_after - t.revenue_before) }, signedMoney(t.revenue_after - t.revenue_before)), `${money(t.revenue_before)} → ${money(t.revenue_after)}`),
     stat('Units', int(t.units_after), `from ${int(t.units_before)} (${change(t.units_before, t.units_after)})`));
@@ -33,7 +33,10 @@ function paramsView(o) {
     ['Largest change', p.max_change_pct === null || p.max_change_pct === undefined ? 'none' : `${num(p.max_change_pct)} %`],
     ['Smallest margin', p.min_margin_pct === null || p.min_margin_pct === undefined ? 'none' : `${num(p.min_margin_pct)} %`],
     ['Price ladder', p.price_ladder ? 'kept' : 'ignored'],
-    ['Price ending', p.price_ending ? `.${String(p.price_ending).split('.')[1] || p.price_ending}` : 'any'],
+    ['Price ending', p.price_ending ? `.${String(p.price_ending).split('.')[1] || p.price_ending}` : 'to the cent'],
+    ['Baseline', p.baseline_weeks ? `last ${int(p.baseline_weeks)} weeks of sales` : '—'],
+    o.totals && o.totals.solver_status ? ['Solver', `${o.totals.solver_status}, ${int(o.totals.iterations)} iterations, ${o.totals.solve_seconds < 1 ? `${int(o.totals.solve_seconds * 1000)} ms` : `${num(o.totals.solve_seconds)} s`}`] : null,
+    o.decided_by ? ['Decided by', o.decided_by] : null,
     ['Job', o.job_id ? h('a', { href: `/jobs/${o.job_id}` }, `#${o.job_id}`) : '—'],
     ['Created', when(o.created_at)],
   ]);
@@ -106,7 +109,10 @@ export async function render(view, ctx) {
       const body = kind === 'reject' ? {} : skus ? { skus } : {};
       const { data } = await post(`/api/pricing/optimizations/${encodeURIComponent(id)}/${kind}`, body);
       selected.clear();
-      const msg = kind === 'reject' ? 'Proposal rejected.' : `${int(data.accepted)} prices changed${data.unchanged ? `, ${int(data.unchanged)} unchanged` : ''}.`;
+      const changed = data.changed ?? data.accepted ?? 0;
+      const msg = kind === 'reject'
+        ? `Proposal rejected${changed ? ` (${int(changed)} products)` : ''}.`
+        : `${int(changed)} prices changed${data.unchanged ? `, ${int(data.unchanged)} already decided` : ''}.`;
       announce(msg);
       await load(ctx, banner(msg, 'success'));
     } catch (e) {
@@ -140,8 +146,19 @@ export async function render(view, ctx) {
       onSort: (s) => { const n = firstPage(c.query); n.set('sort', s); c.setQuery(n, { state: { trail: [], offset: 0 } }); },
       select: open ? {
         isSelected: (r) => selected.has(r.sku),
+        canSelect: (r) => r.status === 'pending',
         label: (r) => `Select ${r.sku}`,
-        onToggle: (r, on) => { if (on && r.status === 'pending') selected.add(r.sku); else selected.delete(r.sku); drawActions(); },
+        onToggle: (r, on) => {
+          if (on) selected.add(r.sku); else selected.delete(r.sku);
+          const all = tableBox.querySelector('[data-select-all]');
+          if (all) all.checked = page.items.filter((x) => x.status === 'pending').every((x) => selected.has(x.sku));
+          drawActions();
+        },
+        onToggleAll: (rows, on) => {
+          rows.forEach((r) => (on ? selected.add(r.sku) : selected.delete(r.sku)));
+          tableBox.querySelectorAll('td.select input').forEach((box) => { if (!box.disabled) box.checked = on; });
+          drawActions();
+        },
       } : null,
       rowClass: (r) => `row-${r.status}`,
       columns: [
@@ -192,10 +209,11 @@ export async function render(view, ctx) {
       return;
     }
     if (chart) purge(chart);
-    chart = chartBox('Proposed against current prices');
+    chart = chartBox('Profit before and after, by category');
+    const chartTitle = h('h2', {}, 'Price changes');
     replace(top, notice || null, totalsView(o.totals),
-      h('div', { class: 'grid' }, section('Parameters', paramsView(o)), h('section', { class: 'card' }, h('h2', {}, 'Price changes'), chart)));
-    drawFrom(chart, () => get(`/api/pricing/optimizations/${encodeURIComponent(id)}/chart`, null, { signal: c.signal }));
+      h('div', { class: 'grid' }, section('Parameters', paramsView(o)), h('section', { class: 'card' }, chartTitle, chart)));
+    drawFrom(chart, () => get(`/api/pricing/optimizations/${encodeURIComponent(id)}/chart`, null, { signal: c.signal }), { heading: chartTitle });
     await loadItems(c);
   }
 

@@ -8,10 +8,13 @@ import { FACETS, onlyFilters } from '../filters.js';
 
 const RANGE_KEYS = ['rim_in_min', 'rim_in_max', 'list_price_min', 'list_price_max'];
 
+/** The product filters a scope can use (a brand's tier is not a product field). */
+const SCOPE_FACETS = FACETS.filter((f) => f.key !== 'tier');
+
 /** The scope filters as the API takes them: arrays for categories, numbers for ranges. */
 export function scopeFilters(params) {
   const filters = {};
-  for (const f of FACETS) {
+  for (const f of SCOPE_FACETS) {
     const values = params.getAll(f.key).filter(Boolean);
     if (values.length) filters[f.key] = values;
   }
@@ -62,7 +65,7 @@ async function newRunForm(ctx, signal) {
   const preview = h('p', { class: 'hint', role: 'status', 'data-scope-count': '' });
   const scopeFilterBox = h('div', { class: 'scope-filters' },
     h('div', { class: 'form-grid' },
-      FACETS.map((f) => checkboxes(f.key, f.label, facets[f.key], q.getAll(f.key)))),
+      SCOPE_FACETS.map((f) => checkboxes(f.key, f.label, facets[f.key], q.getAll(f.key)))),
     h('div', { class: 'form-grid' },
       field('Rim from (inches)', numberInput('rim_in_min', '/scope/filters/rim_in_min', preset.rim_in_min, { step: '1' })),
       field('Rim to (inches)', numberInput('rim_in_max', '/scope/filters/rim_in_max', preset.rim_in_max, { step: '1' })),
@@ -86,10 +89,11 @@ async function newRunForm(ctx, signal) {
           h('label', { class: 'option', for: `o-objective-${v}` },
             h('input', { type: 'radio', name: 'objective', id: `o-objective-${v}`, value: v, checked: (q.get('objective') || 'profit') === v }), t)))),
       field('Largest price change (%)', numberInput('max_change_pct', '/max_change_pct', q.get('max_change_pct') || '10', { min: '0', max: '100' }), 'Up or down, per product.'),
-      field('Smallest margin (%)', numberInput('min_margin_pct', '/min_margin_pct', q.get('min_margin_pct') || '', { min: '0', max: '100' }), 'Empty: no floor.')),
+      field('Smallest margin (%)', numberInput('min_margin_pct', '/min_margin_pct', q.get('min_margin_pct') || '', { min: '0', max: '100' }), 'Empty: no floor.'),
+      field('Baseline weeks', numberInput('baseline_weeks', '/baseline_weeks', q.get('baseline_weeks') || '13', { min: '1', max: '52', step: '1' }), 'Recent weeks of sales averaged for expected units.')),
     h('div', { class: 'form-grid' },
       field('Keep the price ladder', h('input', { type: 'checkbox', name: 'price_ladder', 'data-path': '/price_ladder', checked: q.get('price_ladder') !== 'false' }),
-        'Within a line, a larger size never costs less than a smaller one.'),
+        'Premium brands stay at or above mid, mid at or above economy, for the same size and category.'),
       field('End prices in .99', h('input', { type: 'checkbox', name: 'price_ending', 'data-path': '/price_ending', checked: q.get('price_ending') !== 'false' }))),
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, 'Run optimisation')));
 
@@ -100,7 +104,7 @@ async function newRunForm(ctx, signal) {
     }
     const data = new FormData(form);
     const params = new URLSearchParams();
-    for (const f of FACETS) for (const v of data.getAll(f.key)) params.append(f.key, String(v));
+    for (const f of SCOPE_FACETS) for (const v of data.getAll(f.key)) params.append(f.key, String(v));
     for (const key of RANGE_KEYS) { const v = String(data.get(key) || '').trim(); if (v) params.set(key, v); }
     return { filters: scopeFilters(params), params };
   };
@@ -134,6 +138,8 @@ async function newRunForm(ctx, signal) {
       price_ladder: form.elements.namedItem('price_ladder').checked,
       price_ending: form.elements.namedItem('price_ending').checked ? 0.99 : null,
     };
+    const weeks = form.elements.namedItem('baseline_weeks').value.trim();
+    if (weeks !== '') body.baseline_weeks = Number(weeks);
     const button = form.querySelector('button[type=submit]');
     button.disabled = true;
     try {
@@ -155,8 +161,13 @@ async function runList(ctx, box) {
   if (!q.get('limit')) q.set('limit', '20');
   q.set('sort', '-id');
   replace(box, h('h2', {}, 'Runs'), loading('Loading runs…'));
+  // A newer page of runs cancels the request of the one before.
+  if (box.pending) box.pending.abort();
+  const ctl = new AbortController();
+  box.pending = ctl;
+  ctx.signal.addEventListener('abort', () => ctl.abort());
   try {
-    const page = await get('/api/pricing/optimizations', q, { signal: ctx.signal });
+    const page = await get('/api/pricing/optimizations', q, { signal: ctl.signal });
     replace(box, h('h2', {}, 'Runs'), page.items.length ? [dataTable({
       caption: 'Optimisation runs',
       columns: [

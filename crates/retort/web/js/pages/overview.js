@@ -121,23 +121,26 @@ export async function render(view, ctx) {
     const gaps = chartBox('Distribution of gaps between list and fair price');
     const scatter = chartBox('List price against fair price, by category');
     charts.push(gaps, scatter);
+    const gapsTitle = h('h2', {}, 'Gap to fair price');
+    const scatterTitle = h('h2', {}, 'List vs fair price');
     const topBox = section('Most mispriced', topMispriced(top), h('p', {}, h('a', { href: '/explorer' }, `All ${int(top.total)} in the explorer`)));
     const rows = [h('div', { class: 'grid' },
-      h('section', { class: 'card' }, h('h2', {}, 'Gap to fair price'), gaps),
-      h('section', { class: 'card' }, h('h2', {}, 'List vs fair price'), scatter)),
+      h('section', { class: 'card' }, gapsTitle, gaps),
+      h('section', { class: 'card' }, scatterTitle, scatter)),
     h('div', { class: 'grid' }, topBox)];
     const work = [
-      drawFrom(gaps, () => get('/api/pricing/charts/gap-distribution', null, { signal })),
-      drawFrom(scatter, () => get('/api/pricing/charts/price-scatter', null, { signal })),
+      drawFrom(gaps, () => get('/api/pricing/charts/gap-distribution', null, { signal }), { heading: gapsTitle }),
+      drawFrom(scatter, () => get('/api/pricing/charts/price-scatter', null, { signal }), { heading: scatterTitle }),
     ];
     const [hasElasticities, hasElasticityChart, hasOptimizations] = await Promise.all([
       has('GET /api/pricing/elasticities'), has('GET /api/pricing/charts/elasticities'), has('GET /api/pricing/optimizations'),
     ]);
     if (hasElasticityChart) {
       const el = chartBox('Price elasticity by category and tier');
+      const title = h('h2', {}, 'Elasticities');
       charts.push(el);
-      rows[1].append(h('section', { class: 'card' }, h('h2', {}, 'Elasticities'), el));
-      work.push(drawFrom(el, () => get('/api/pricing/charts/elasticities', null, { signal })));
+      rows[1].append(h('section', { class: 'card' }, title, el));
+      work.push(drawFrom(el, () => get('/api/pricing/charts/elasticities', null, { signal }), { heading: title }));
     }
     const extra = h('div', { class: 'grid' });
     if (hasElasticities) {

@@ -106,7 +106,7 @@ async function historyChart(p, box, signal) {
 
 async function changesCard(p, box, signal) {
   try {
-    const page = await get(`/api/products/${encodeURIComponent(p.sku)}/price-changes`, { limit: 50 }, { signal });
+    const page = await get(`/api/products/${p.id}/price-changes`, { limit: 50 }, { signal });
     const items = page.items || [];
     replace(box, h('h2', {}, 'Price changes'), items.length ? dataTable({
       caption: 'Price changes',
@@ -134,7 +134,7 @@ export async function render(view, ctx) {
   const { signal } = ctx;
   let product;
   let mispriced = null;
-  const [pricing, audit] = await Promise.all([has('GET /api/pricing/mispriced'), has('GET /api/products/{sku}/price-changes')]);
+  const [pricing, audit] = await Promise.all([has('GET /api/pricing/mispriced'), has('GET /api/products/{id}/price-changes')]);
   try {
     const [list, m] = await Promise.all([
       get('/api/products', { sku, limit: 1 }, { signal }),

@@ -73,7 +73,8 @@ test('an optimisation runs, is reviewed and accepted, and the prices change with
   await page.click('th button[data-sort="change_pct"]');
   await page.waitForURL(/sort=-change_pct/);
   await settled(page);
-  // Accept all, through the dialog.
+  // Accept all, through the dialog, under a name that goes into the audit trail.
+  await page.fill('#actor', 'Dana Reviewer');
   await page.click('button[data-accept-all]');
   const dialog = await page.waitForSelector('dialog[open]');
   await screenshot(page, 'optimization-confirm');
@@ -103,6 +104,7 @@ test('an optimisation runs, is reviewed and accepted, and the prices change with
         const row = bySku.get(item.sku);
         assert.ok(row, `${item.sku} has no price-change row for optimisation ${id}`);
         assert.ok(Math.abs(row.old_price - item.old_price) < 0.005 && Math.abs(row.new_price - item.new_price) < 0.005, JSON.stringify(row));
+        assert.equal(row.actor, 'Dana Reviewer');
         // The product's own history has it too.
         const own = (await api('GET', `/api/products/${product.id}/price-changes`)).body.items;
         assert.ok(own.some((c) => c.id === row.id), `${item.sku}: not in its own history`);
@@ -114,4 +116,50 @@ test('an optimisation runs, is reviewed and accepted, and the prices change with
   assert.equal(checked, scope.count);
   assert.equal(audit.length, changed, 'one audit row per changed price');
   t.diagnostic(`${checked} items accepted, ${changed} prices changed and audited`);
+});
+
+test('selected prices are accepted, the rest rejected, and the product page shows the change', async (t) => {
+  if (skip) return t.skip(skip);
+  // A second run over the same scope, started through the API; reviewed in the browser.
+  const started = await api('POST', '/api/pricing/optimizations', {
+    scope: { filters: { brand: [scope.brand], category: [scope.category] } }, objective: 'revenue', max_change_pct: 5,
+  });
+  assert.equal(started.status, 202, started.text);
+  const id = started.body.id;
+  const page = await openPage(browser);
+  await page.goto(`/optimizations/${id}`);
+  await page.waitForSelector('td.select input:not([disabled])', { timeout: 300000 });
+  await settled(page);
+  const boxes = await page.$$('td.select input:not([disabled])');
+  await boxes[0].check();
+  await boxes[1].check();
+  const chosen = await page.$$eval('td.select input:checked', (els) => els.map((e) => e.closest('tr').querySelector('a').textContent.trim()));
+  assert.equal(chosen.length, 2);
+  assert.match(await page.textContent('button[data-accept-selected]'), /\(2\)/);
+  await page.click('button[data-accept-selected]');
+  await (await page.waitForSelector('dialog[open] button[value=confirm]')).click();
+  await page.waitForSelector('.banner.success');
+  await settled(page);
+  const partial = (await api('GET', `/api/pricing/optimizations/${id}`)).body;
+  assert.equal(partial.status, 'partially_accepted');
+  const accepted = (await api('GET', `/api/pricing/optimizations/${id}/items?status=accepted`)).body.items.map((i) => i.sku).sort();
+  assert.deepEqual(accepted, [...chosen].sort());
+  // Reject the rest.
+  await page.click('button[data-reject]');
+  await (await page.waitForSelector('dialog[open] button[value=confirm]')).click();
+  await page.waitForFunction(() => !document.querySelector('button[data-reject]'));
+  await settled(page);
+  const decided = (await api('GET', `/api/pricing/optimizations/${id}`)).body;
+  assert.equal(decided.status, 'partially_accepted');
+  const pendingLeft = (await api('GET', `/api/pricing/optimizations/${id}/items?status=pending&limit=1`)).body.total;
+  assert.equal(pendingLeft, 0);
+  await screenshot(page, 'optimization-decided');
+  assertClean(page, 'accept selected, reject');
+  // The product page lists the change, linked to this optimisation.
+  await page.goto(`/products/${encodeURIComponent(chosen[0])}`);
+  await page.waitForSelector(`a[href="/optimizations/${id}"]`);
+  await settled(page);
+  await screenshot(page, 'product-changed');
+  assertClean(page, 'product with a change');
+  await page.context().close();
 });

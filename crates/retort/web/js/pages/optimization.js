@@ -3,7 +3,7 @@
 
 import { h, replace, int, money, signedMoney, pct, num, when, announce } from '../dom.js';
 import { get, post, ApiError, isAbort } from '../api.js';
-import { loading, empty, errorBanner, banner, dataTable, cursorPager, firstPage, badge, stat, section, facts, confirmDialog } from '../ui.js';
+import { loading, empty, errorBanner, banner, dataTable, cursorPager, firstPage, badge, stat, section, facts, confirmDialog, showFieldErrors } from '../ui.js';
 import { chartBox, drawFrom, purge } from '../charts.js';
 import { watchJob, progressBar } from '../jobwatch.js';
 import { scopeText } from './optimizations.js';
@@ -19,9 +19,9 @@ function totalsView(t) {
   const cls = (v) => (v > 0 ? 'pos' : v < 0 ? 'neg' : '');
   return h('div', { class: 'stats' },
     stat('Products', int(t.products), t.changed !== undefined ? `${int(t.changed)} with a new price` : null),
-    stat('Profit', h('span', { class: cls(t.profit_delta) }, signedMoney(t.profit_delta)), `${money(t.profit_before)} → ${money(t.profit_after)} (${change(t.profit_before, t.profit_after)})`),
-    stat('Revenue', h('span', { class: cls(t.revenue_after - t.revenue_before) }, signedMoney(t.revenue_after - t.revenue_before)), `${money(t.revenue_before)} → ${money(t.revenue_after)}`),
-    stat('Units', int(t.units_after), `from ${int(t.units_before)} (${change(t.units_before, t.units_after)})`));
+    stat('Profit a week', h('span', { class: cls(t.profit_delta) }, signedMoney(t.profit_delta)), `${money(t.profit_before)} → ${money(t.profit_after)} (${change(t.profit_before, t.profit_after)})`),
+    stat('Revenue a week', h('span', { class: cls(t.revenue_after - t.revenue_before) }, signedMoney(t.revenue_after - t.revenue_before)), `${money(t.revenue_before)} → ${money(t.revenue_after)}`),
+    stat('Units a week', int(t.units_after), `from ${int(t.units_before)} (${change(t.units_before, t.units_after)})`));
 }
 
 function paramsView(o) {
@@ -86,37 +86,48 @@ export async function render(view, ctx) {
   let proposal = null;
   let itemsCtl = null;
 
-  const actionBar = h('div', { class: 'form-actions decision' });
+  // Who decides: remembered in this browser, recorded with every price change.
+  const actorInput = h('input', { id: 'actor', name: 'actor', 'data-path': '/actor', autocomplete: 'name', size: '16', value: localStorage.getItem('retort.actor') || '', placeholder: 'dashboard' });
+  actorInput.addEventListener('change', () => localStorage.setItem('retort.actor', actorInput.value.trim()));
+  const actionBar = h('form', { class: 'decision', 'aria-label': 'Decide on the proposal', novalidate: true, onsubmit: (e) => e.preventDefault() });
+  let pending = 0;
+  const isOpen = () => proposal && OPEN.has(proposal.status) && pending > 0;
   const drawActions = () => {
-    if (!proposal || !OPEN.has(proposal.status)) { replace(actionBar); return; }
+    if (!isOpen()) { replace(actionBar); return; }
     replace(actionBar,
-      h('button', { type: 'button', class: 'primary', 'data-accept-selected': '', disabled: selected.size === 0, onclick: () => decide('accept', [...selected]) }, `Accept selected (${int(selected.size)})`),
-      h('button', { type: 'button', 'data-accept-all': '', onclick: () => decide('accept', null) }, 'Accept all'),
-      h('button', { type: 'button', class: 'danger', 'data-reject': '', onclick: () => decide('reject') }, 'Reject'),
-      selected.size ? h('button', { type: 'button', class: 'link', onclick: () => { selected.clear(); loadItems(ctx); } }, 'Clear selection') : null);
+      h('div', { class: 'form-errors' }),
+      h('div', { class: 'form-actions' },
+        h('div', { class: 'field inline-field' }, h('label', { for: 'actor' }, 'Your name'), actorInput),
+        h('button', { type: 'button', class: 'primary', 'data-accept-selected': '', disabled: selected.size === 0, onclick: () => decide('accept', [...selected]) }, `Accept selected (${int(selected.size)})`),
+        h('button', { type: 'button', 'data-accept-all': '', onclick: () => decide('accept', null) }, `Accept all ${int(pending)} pending`),
+        h('button', { type: 'button', class: 'danger', 'data-reject': '', onclick: () => decide('reject') }, selected.size ? 'Reject selected' : 'Reject all pending'),
+        selected.size ? h('button', { type: 'button', class: 'link', onclick: () => { selected.clear(); loadItems(ctx); } }, 'Clear selection') : null));
   };
 
-  async function decide(kind, skus) {
-    const count = kind === 'reject' ? null : skus ? skus.length : proposal.totals && proposal.totals.products;
+  async function decide(kind, chosen) {
+    const skus = chosen || (kind === 'reject' && selected.size ? [...selected] : null);
+    const n = skus ? skus.length : pending;
     const ok = await confirmDialog(kind === 'reject'
-      ? { title: 'Reject this proposal?', body: h('p', {}, 'No price changes. The proposal is kept, marked rejected.'), confirm: 'Reject', danger: true }
-      : { title: skus ? `Accept ${int(count)} selected prices?` : 'Accept every proposed price?',
-        body: [h('p', {}, `${skus ? int(count) : 'All pending'} list prices will change now; every change is recorded with its old and new price.`),
-          !skus && proposal.totals ? h('p', {}, `Expected profit change: ${signedMoney(proposal.totals.profit_delta)}.`) : null],
+      ? { title: `Reject ${int(n)} proposed ${n === 1 ? 'price' : 'prices'}?`, body: h('p', {}, 'Their list prices stay as they are; the proposal keeps the decision.'), confirm: 'Reject', danger: true }
+      : { title: skus ? `Accept ${int(n)} selected ${n === 1 ? 'price' : 'prices'}?` : `Accept all ${int(n)} pending prices?`,
+        body: [h('p', {}, `${int(n)} list ${n === 1 ? 'price changes' : 'prices change'} now; every change is recorded with its old and new price.`),
+          !skus && proposal.totals && proposal.status === 'ready' ? h('p', {}, `Expected profit change: ${signedMoney(proposal.totals.profit_delta)} a week.`) : null],
         confirm: 'Accept' });
     if (!ok) return;
+    const body = skus ? { skus } : {};
+    const actor = actorInput.value.trim();
+    body.actor = actor || 'dashboard';
     try {
-      const body = kind === 'reject' ? {} : skus ? { skus } : {};
       const { data } = await post(`/api/pricing/optimizations/${encodeURIComponent(id)}/${kind}`, body);
       selected.clear();
       const changed = data.changed ?? data.accepted ?? 0;
       const msg = kind === 'reject'
-        ? `Proposal rejected${changed ? ` (${int(changed)} products)` : ''}.`
-        : `${int(changed)} prices changed${data.unchanged ? `, ${int(data.unchanged)} already decided` : ''}.`;
+        ? `${int(changed)} proposed ${changed === 1 ? 'price' : 'prices'} rejected.`
+        : `${int(changed)} ${changed === 1 ? 'price' : 'prices'} changed${data.unchanged ? `, ${int(data.unchanged)} already decided` : ''}.`;
       announce(msg);
       await load(ctx, banner(msg, 'success'));
     } catch (e) {
-      top.prepend(errorBanner(e));
+      showFieldErrors(actionBar, e);
     }
   }
 
@@ -139,7 +150,7 @@ export async function render(view, ctx) {
       replace(tableBox, errorBanner(e));
       return;
     }
-    const open = OPEN.has(proposal.status);
+    const open = isOpen();
     replace(tableBox, page.items.length ? [dataTable({
       caption: 'Proposed prices',
       sort: q.get('sort'),
@@ -207,6 +218,14 @@ export async function render(view, ctx) {
       replace(top, notice || null, errorBanner(new Error(o.error || 'The optimisation failed.')), section('Parameters', paramsView(o)));
       replace(itemsBox);
       return;
+    }
+    pending = 0;
+    if (OPEN.has(o.status)) {
+      try {
+        pending = (await get(`/api/pricing/optimizations/${encodeURIComponent(id)}/items`, { status: 'pending', limit: 1 }, { signal: c.signal })).total;
+      } catch (e) {
+        if (isAbort(e)) return;
+      }
     }
     if (chart) purge(chart);
     chart = chartBox('Profit before and after, by category');

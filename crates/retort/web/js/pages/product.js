@@ -38,9 +38,11 @@ function pricingCard(p, m) {
       stat('Fair price', money(m.fair_price), m.model ? `${m.model.name || ''}` : null),
       stat('Gap', h('span', { class: over ? 'neg' : 'pos' }, signedMoney(m.gap)), pct(m.gap_pct)),
       stat('Peer z-score', num(m.peer_z), `against ${int(m.peer_count)} peers`)),
-    h('p', {}, badge(over ? 'over' : 'under'), ' ', over
-      ? 'Listed above what comparable tires of its kind are priced at.'
-      : 'Listed below what comparable tires of its kind are priced at.'));
+    Math.abs(m.gap_pct) < 2
+      ? h('p', {}, 'Listed close to its fair price.')
+      : h('p', {}, badge(over ? 'over' : 'under'), ' ', over
+        ? 'Listed above the price the model gives tires like it.'
+        : 'Listed below the price the model gives tires like it.'));
 }
 
 async function peersCard(p, box, signal) {
@@ -55,7 +57,6 @@ async function peersCard(p, box, signal) {
         columns: [
           { key: 'sku', label: 'SKU', render: (r) => h('a', { href: `/products/${encodeURIComponent(r.sku)}` }, r.sku) },
           { key: 'brand', label: 'Brand' },
-          { key: 'line', label: 'Line' },
           { key: 'size', label: 'Size', render: size },
           { key: 'list_price', label: 'List', num: true, render: (r) => money(r.list_price) },
           { key: 'fair_price', label: 'Fair', num: true, render: (r) => money(r.fair_price) },

@@ -1,0 +1,177 @@
+//! Pricing workbench benchmarks: demo generation, fair-price training and scoring,
+//! mispriced-query latency at scale, and optimisation time for 10,000 and 50,000
+//! products. Prints figures; asserts nothing about time.
+//!
+//! `cargo bench -p retort --bench pricing` — settings from the environment:
+//! `RETORT_BENCH_ROWS` (catalogue for the mispricing part, default 1000000),
+//! `RETORT_BENCH_OPT_ROWS` (catalogue with sales for the optimisation part, default
+//! 60000), `RETORT_BENCH_BACKEND` (`sqlite`, the default, or `postgres`, which needs
+//! `RETORT_TEST_POSTGRES_URL`), `RETORT_BENCH_REPEAT` (30).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::{Method, StatusCode};
+use retort::entities::job::worker::{self, WorkerConfig};
+use retort::testing::{TestDb, get, send_json};
+use serde_json::{Value, json};
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+async fn database() -> TestDb {
+    match std::env::var("RETORT_BENCH_BACKEND").as_deref() {
+        Ok("postgres") => TestDb::postgres()
+            .await
+            .expect("RETORT_TEST_POSTGRES_URL must be set for the postgres backend"),
+        _ => TestDb::sqlite().await,
+    }
+}
+
+fn config() -> WorkerConfig {
+    WorkerConfig {
+        lease: Duration::from_secs(120),
+        poll: Duration::from_millis(20),
+        ..WorkerConfig::default()
+    }
+}
+
+/// Waits for job `id`; its JSON and the seconds it took from now.
+async fn wait(router: &Router, id: &Value) -> (Value, f64) {
+    let started = Instant::now();
+    loop {
+        let r = get(router, &format!("/api/jobs/{id}")).await;
+        if ["succeeded", "failed", "cancelled"].contains(&r.json["status"].as_str().unwrap_or("")) {
+            assert_eq!(r.json["status"], "succeeded", "{}", r.json);
+            return (r.json, started.elapsed().as_secs_f64());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn latency(router: &Router, uri: &str, repeat: usize) -> (f64, f64, i64) {
+    let mut times = Vec::with_capacity(repeat);
+    let mut total = 0;
+    for _ in 0..repeat {
+        let started = Instant::now();
+        let r = get(router, uri).await;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text);
+        total = r.json["total"].as_i64().unwrap_or(0);
+    }
+    times.sort_by(f64::total_cmp);
+    (percentile(&times, 0.5), percentile(&times, 0.95), total)
+}
+
+async fn mispricing(rows: usize, repeat: usize) {
+    let db = database().await;
+    let started = Instant::now();
+    let csv = retort::demo::catalogue_csv(rows, 42);
+    println!("generate: {rows} products as CSV in {:.2} s", started.elapsed().as_secs_f64());
+    let started = Instant::now();
+    retort::demo::load(&db.db, rows, 42, false).await.unwrap();
+    drop(csv);
+    println!("generate + import: {rows} products in {:.1} s", started.elapsed().as_secs_f64());
+    let state = db.state();
+    let router = retort::app::build_router(state.clone());
+    let pool = worker::spawn(state, 1, config());
+    let r = send_json(&router, Method::POST, "/api/pricing/fair-price-model/train", &json!({})).await;
+    let (job, secs) = wait(&router, &r.json["id"]).await;
+    let m = &job["result"]["metrics"];
+    println!(
+        "train: {secs:.1} s on {} rows (holdout {}): R² {:.4}, MAE {:.2}, MAPE {:.2} %, {} rows left out as outliers",
+        m["rows_train"], m["rows_holdout"], m["r2"].as_f64().unwrap(), m["mae"].as_f64().unwrap(),
+        100.0 * m["mape"].as_f64().unwrap(), m["rows_left_out_as_outliers"]
+    );
+    let (_, secs) = wait(&router, &job["result"]["score_job"]).await;
+    println!("score: {rows} products in {secs:.1} s ({:.0} products/s)", rows as f64 / secs);
+    pool.shutdown().await;
+    let e = get(&router, "/api/pricing/evaluation?k=100").await.json;
+    println!(
+        "planted: {} of {}; precision@100 {:.2}; in the top 2 %: {:.1} % by relative gap, {:.1} % by dollar gap",
+        e["planted"], e["scored"], e["precision_at_k"].as_f64().unwrap(),
+        100.0 * e["recall_top_2pct_relative"].as_f64().unwrap(),
+        100.0 * e["recall_top_2pct_dollars"].as_f64().unwrap()
+    );
+    let first = get(&router, "/api/pricing/mispriced?limit=50").await.json;
+    let cursor = first["next_cursor"].as_str().unwrap_or_default().to_owned();
+    let queries = [
+        ("default: most mispriced first", "/api/pricing/mispriced?limit=50".to_owned()),
+        ("second page (cursor)", format!("/api/pricing/mispriced?limit=50&cursor={cursor}")),
+        ("direction=over", "/api/pricing/mispriced?direction=over&limit=50".into()),
+        ("brand=Kumho", "/api/pricing/mispriced?brand=Kumho&limit=50".into()),
+        ("category=suv, rim 18–20", "/api/pricing/mispriced?category=suv&rim_in_min=18&rim_in_max=20&limit=50".into()),
+        ("two brands, under, season", "/api/pricing/mispriced?brand=Michelin&brand=Pirelli&direction=under&season=winter&limit=50".into()),
+        ("sort=-gap (dollars)", "/api/pricing/mispriced?sort=-gap&limit=50".into()),
+        ("sort=-peer_z, tier=economy", "/api/pricing/mispriced?sort=-peer_z&tier=economy&limit=50".into()),
+        ("facets, no filter", "/api/pricing/mispriced/facets".into()),
+        ("facets, brand=Kumho", "/api/pricing/mispriced/facets?brand=Kumho".into()),
+        ("price scatter figure", "/api/pricing/charts/price-scatter".into()),
+    ];
+    println!("{:<34} {:>9} {:>9} {:>9}", "query", "p50 ms", "p95 ms", "total");
+    for (name, uri) in queries {
+        let (p50, p95, total) = latency(&router, &uri, repeat).await;
+        println!("{name:<34} {p50:>9.2} {p95:>9.2} {total:>9}");
+    }
+}
+
+async fn optimisation(rows: usize) {
+    let db = database().await;
+    let started = Instant::now();
+    retort::demo::load(&db.db, rows, 7, true).await.unwrap();
+    println!("optimisation data: {rows} products with 52 weeks of sales in {:.1} s", started.elapsed().as_secs_f64());
+    let state = db.state();
+    let router = retort::app::build_router(state.clone());
+    let pool = worker::spawn(state, 1, config());
+    let r = send_json(&router, Method::POST, "/api/pricing/elasticities/estimate", &json!({})).await;
+    let (_, secs) = wait(&router, &r.json["id"]).await;
+    println!("elasticities: {} sales rows in {secs:.1} s", rows * 52);
+    let mut skus = Vec::new();
+    let mut cursor: Option<String> = None;
+    while skus.len() < 50_000.min(rows) {
+        let uri = match &cursor {
+            Some(c) => format!("/api/products?limit=1000&cursor={c}"),
+            None => "/api/products?limit=1000".into(),
+        };
+        let page = get(&router, &uri).await.json;
+        skus.extend(page["items"].as_array().unwrap().iter().map(|p| p["sku"].clone()));
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    for n in [10_000usize, 50_000] {
+        let n = n.min(skus.len());
+        let body = json!({"scope": {"skus": &skus[..n]}, "max_change_pct": 10, "min_margin_pct": 20, "price_ladder": true, "price_ending": 0.99});
+        let started = Instant::now();
+        let r = send_json(&router, Method::POST, "/api/pricing/optimizations", &body).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+        let (_, _) = wait(&router, &r.json["job_id"]).await;
+        let total = started.elapsed().as_secs_f64();
+        let opt = get(&router, &format!("/api/pricing/optimizations/{}", r.json["id"])).await.json;
+        let t = &opt["totals"];
+        println!(
+            "optimise {n} products: {total:.2} s end to end (request to proposal stored), solver {:.2} s in {} iterations ({}); {} prices change; weekly profit {:.0} → {:.0}",
+            t["solve_seconds"].as_f64().unwrap(), t["iterations"], t["solver_status"], t["changed"],
+            t["profit_before"].as_f64().unwrap(), t["profit_after"].as_f64().unwrap()
+        );
+    }
+    pool.shutdown().await;
+}
+
+#[tokio::main]
+async fn main() {
+    let repeat = env("RETORT_BENCH_REPEAT", 30);
+    let rows = env("RETORT_BENCH_ROWS", 1_000_000);
+    let opt_rows = env("RETORT_BENCH_OPT_ROWS", 60_000);
+    println!("pricing bench: {rows} products for mispricing, {opt_rows} with sales for optimisation, {repeat} runs per query");
+    mispricing(rows, repeat).await;
+    optimisation(opt_rows).await;
+}

@@ -67,7 +67,7 @@ pub async fn price_scatter(
         .enumerate()
         .map(|(i, (category, (x, y, text)))| {
             json!({
-                "type": "scattergl", "mode": "markers", "name": category,
+                "type": "scatter", "mode": "markers", "name": category,
                 "x": x, "y": y, "text": text,
                 "hovertemplate": "%{text}<br>fair %{x:$.2f}<br>list %{y:$.2f}<extra>%{fullData.name}</extra>",
                 "marker": { "size": 5, "opacity": 0.6, "color": COLOURS[i % COLOURS.len()] },

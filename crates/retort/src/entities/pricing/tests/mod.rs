@@ -204,7 +204,7 @@ db_test! {
         }
         let scatter = get(&router, "/api/pricing/charts/price-scatter").await.json;
         let points: usize = scatter["data"].as_array().unwrap().iter()
-            .filter(|t| t["type"] == "scattergl")
+            .filter(|t| t["mode"] == "markers")
             .map(|t| t["x"].as_array().unwrap().len())
             .sum();
         assert_eq!(points, 400);

@@ -97,59 +97,25 @@ impl MispricedOut {
     }
 }
 
-/// What a scoring run writes per product.
-#[derive(Debug, Clone)]
-pub struct Scored {
-    /// The product, as it was read for scoring (its tier from its brand).
-    pub product: MispricedOut,
-}
-
-/// The products with a model's scores and their brand's tier: everything the analysis
-/// needs, in id order.
+/// The products with a model's scores and their brand's tier, in id order: everything
+/// the analysis needs (its own columns still zero, filled in by the analysis).
 pub async fn scored_products(db: &Db, model: &str) -> Result<Vec<MispricedOut>, sqlx::Error> {
     let sql = Sql::with(
         db.backend(),
         &[
             "SELECT p.id, p.sku, p.brand, b.tier, p.line, p.category, p.width_mm, p.aspect_ratio, \
              p.rim_in, p.load_index, p.speed_rating, p.season, p.tread_warranty_miles, p.runflat, \
-             p.cost, p.list_price, s.score AS fair_price, s.version, s.scored_at \
+             p.cost, p.list_price, s.score AS fair_price, CAST(0 AS DOUBLE PRECISION) AS gap, \
+             CAST(0 AS DOUBLE PRECISION) AS gap_pct, CAST(0 AS DOUBLE PRECISION) AS log_ratio, \
+             CAST(0 AS DOUBLE PRECISION) AS mispricing, CAST(NULL AS DOUBLE PRECISION) AS peer_z, \
+             CAST(0 AS BIGINT) AS peer_count, s.version, s.scored_at \
              FROM products p JOIN product_scores s ON s.product_id = p.id AND s.model = ",
             " LEFT JOIN brands b ON b.name = p.brand ORDER BY p.id",
         ],
         vec![Bind::Text(model.into())],
     );
     let rows = sql.query().fetch_all(db.pool()).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(MispricedOut {
-                id: r.try_get("id")?,
-                sku: r.try_get("sku")?,
-                brand: r.try_get("brand")?,
-                tier: r.try_get("tier")?,
-                line: r.try_get("line")?,
-                category: r.try_get("category")?,
-                width_mm: r.try_get("width_mm")?,
-                aspect_ratio: r.try_get("aspect_ratio")?,
-                rim_in: r.try_get("rim_in")?,
-                load_index: r.try_get("load_index")?,
-                speed_rating: r.try_get("speed_rating")?,
-                season: r.try_get("season")?,
-                tread_warranty_miles: r.try_get("tread_warranty_miles")?,
-                runflat: get_bool(r, "runflat")?,
-                cost: r.try_get("cost")?,
-                list_price: r.try_get("list_price")?,
-                fair_price: r.try_get("fair_price")?,
-                version: r.try_get("version")?,
-                scored_at: r.try_get("scored_at")?,
-                gap: 0.0,
-                gap_pct: 0.0,
-                log_ratio: 0.0,
-                mispricing: 0.0,
-                peer_z: None,
-                peer_count: 0,
-            })
-        })
-        .collect()
+    rows.iter().map(MispricedOut::from_row).collect()
 }
 
 /// Replaces a model's analysis with `rows` in one transaction.

@@ -165,3 +165,16 @@ test('the explorer is usable at phone width', async (t) => {
   assertClean(page, 'phone');
   await page.context().close();
 });
+
+test('an invalid filter in the URL is named next to its field', async (t) => {
+  if (skip) return t.skip(skip);
+  const page = await openPage(browser, { allowStatus: (url, status) => status === 422 && url.includes('/api/pricing/') });
+  await page.goto('/explorer?rim_in_min=abc');
+  const error = await page.waitForSelector('.field:has(#f-rim_in_min) .field-error');
+  assert.match(await error.textContent(), /whole number/);
+  assert.equal(await page.getAttribute('#f-rim_in_min', 'aria-invalid'), 'true');
+  await settled(page);
+  await screenshot(page, 'explorer-invalid-filter');
+  assertClean(page, 'invalid filter');
+  await page.context().close();
+});

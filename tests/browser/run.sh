@@ -83,6 +83,7 @@ done
 echo "retort ready at $url after $(( $(date +%s) - start )) s"
 
 mkdir -p "$root/target/browser-artifacts"
+rm -f "$root"/target/browser-artifacts/*.png
 status=0
 (
   cd "$here"

@@ -38,7 +38,8 @@ const slug = (s) => String(s).replace(/[^A-Za-z0-9_-]/g, '_');
 
 function checkboxGroup(facet, counts, selected) {
   const values = new Map((counts || []).filter((c) => c.value !== null).map((c) => [String(c.value), c.count]));
-  for (const s of selected) if (!values.has(s)) values.set(s, 0);
+  // Without counts (the facets failed), the selected values still show, to be unticked.
+  for (const s of selected) if (!values.has(s)) values.set(s, counts ? 0 : null);
   if (!values.size) return null;
   return h('fieldset', { 'data-path': `/${facet.key}` },
     h('legend', {}, facet.label),
@@ -46,7 +47,7 @@ function checkboxGroup(facet, counts, selected) {
       const id = `f-${facet.key}-${slug(value)}`;
       return h('label', { class: 'option', for: id },
         h('input', { type: 'checkbox', id, name: facet.key, value, checked: selected.includes(value) }),
-        label(value), h('span', { class: 'count' }, int(count)));
+        label(value), count === null ? null : h('span', { class: 'count' }, int(count)));
     })));
 }
 

@@ -180,8 +180,17 @@ async function detailView(view, ctx) {
       return { version: n, error: e };
     })));
 
-  const draw = (c) => {
+  const draw = async (c) => {
     const wanted = Number(c.query.get('version')) || model.aliases.production || model.latest_version;
+    // An older version than the table shows is fetched when asked for.
+    if (model.versions.includes(wanted) && !versions.some((x) => x.version === wanted)) {
+      try {
+        versions.push(await get(`/api/models/${encodeURIComponent(name)}/versions/${wanted}`, null, { signal: c.signal }));
+      } catch (e) {
+        if (isAbort(e)) return;
+        versions.push({ version: wanted, error: e });
+      }
+    }
     replace(versionsBox,
       h('h2', {}, 'Versions'),
       model.versions.length > numbers.length ? h('p', { class: 'hint' }, `The latest ${numbers.length} of ${model.versions.length} versions.`) : null,
@@ -202,7 +211,7 @@ async function detailView(view, ctx) {
     else if (v.error) replace(detail, errorBanner(v.error));
     else replace(detail, versionDetail(name, v));
   };
-  draw(ctx);
+  await draw(ctx);
   return { update: draw };
 }
 

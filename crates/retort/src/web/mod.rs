@@ -41,6 +41,10 @@ pub const PAGES: &[&str] = &[
 /// What the shell's asset URLs start with, before the version is filled in.
 const ASSET_PREFIX_MARK: &str = "{{ASSETS}}";
 
+/// Where the shell lists every module of the dashboard for the browser to fetch at once
+/// (`modulepreload`), instead of discovering them import by import.
+const PRELOAD_MARK: &str = "{{PRELOAD}}";
+
 /// Cache policy of an asset under the current version: a year, never revalidated.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
@@ -72,7 +76,15 @@ fn catalog() -> &'static Catalog {
         }
         all.update(assets::SHELL.as_bytes());
         let version = hex(&all.finalize())[..12].to_owned();
-        let shell = assets::SHELL.replace(ASSET_PREFIX_MARK, &format!("/assets/{version}"));
+        let prefix = format!("/assets/{version}");
+        let preload: Vec<String> = ASSETS
+            .iter()
+            .filter(|a| a.path.starts_with("js/") && a.path.ends_with(".js"))
+            .map(|a| format!("<link rel=\"modulepreload\" href=\"{prefix}/{}\">", a.path))
+            .collect();
+        let shell = assets::SHELL
+            .replace(PRELOAD_MARK, &preload.join("\n  "))
+            .replace(ASSET_PREFIX_MARK, &prefix);
         let shell_etag = format!("W/\"{}\"", &hex(&Sha256::digest(shell.as_bytes()))[..20]);
         Catalog {
             version,

@@ -125,7 +125,15 @@ async fn every_page_path_answers_the_shell_with_a_strict_policy() {
                 .contains(&format!("/assets/{}/js/main.js", version())),
             "{uri}"
         );
-        assert!(!r.text.contains("{{ASSETS}}"));
+        assert!(!r.text.contains("{{ASSETS}}") && !r.text.contains("{{PRELOAD}}"));
+        let preload = format!(
+            "<link rel=\"modulepreload\" href=\"/assets/{}/js/pages/explorer.js\">",
+            version()
+        );
+        assert!(
+            r.text.contains(&preload),
+            "{uri}: every module is preloaded"
+        );
     }
 }
 

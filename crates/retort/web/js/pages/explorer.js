@@ -149,16 +149,23 @@ export function render(view, ctx) {
     optimise.href = url('/optimizations', scope);
     const filtersChanged = lastFilters === null || lastFilters !== filters.toString();
     lastFilters = filters.toString();
-    const work = [loadTable(c, tableCtl.signal)];
+    const table = loadTable(c, tableCtl.signal);
+    const work = [table];
     if (filtersChanged) {
       if (filtersCtl) filtersCtl.abort();
       filtersCtl = new AbortController();
       const { signal } = filtersCtl;
+      // The figure is fetched at once, but drawn (and plotly.js, 4.8 MB, parsed) only
+      // once the table is filled: the table comes first.
       if (!chartCard.contains(chart)) replace(chartCard, chartTitle, chart);
       purge(chart);
       replace(chart, loading('Loading chart…'));
-      work.push(loadFilters(c, filters, signal));
-      work.push(drawFrom(chart, () => get('/api/pricing/charts/price-scatter', filters, { signal }), { heading: chartTitle }));
+      // The facet counts (a count per value of every facet) are the heaviest query:
+      // asked for once the table's page is in.
+      work.push(table.then(() => (signal.aborted ? null : loadFilters(c, filters, signal))));
+      const figure = get('/api/pricing/charts/price-scatter', filters, { signal });
+      figure.catch(() => {});
+      work.push(drawFrom(chart, async () => { await table; return figure; }, { heading: chartTitle }));
     }
     await Promise.all(work);
   }

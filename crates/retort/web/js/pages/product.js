@@ -109,7 +109,9 @@ async function changesCard(p, box, signal) {
   try {
     const page = await get(`/api/products/${p.id}/price-changes`, { limit: 50 }, { signal });
     const items = page.items || [];
-    replace(box, h('h2', {}, 'Price changes'), items.length ? dataTable({
+    replace(box, h('h2', {}, 'Price changes'),
+      page.total > items.length ? h('p', { class: 'hint' }, `The latest ${int(items.length)} of ${int(page.total)}.`) : null,
+      items.length ? dataTable({
       caption: 'Price changes',
       columns: [
         { key: 'changed_at', label: 'When', render: (c) => when(c.changed_at) },

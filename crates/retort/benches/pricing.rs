@@ -5,7 +5,7 @@
 //! `cargo bench -p retort --bench pricing` — settings from the environment:
 //! `RETORT_BENCH_ROWS` (catalogue for the mispricing part, default 1000000),
 //! `RETORT_BENCH_OPT_ROWS` (catalogue with sales for the optimisation part, default
-//! 60000), `RETORT_BENCH_BACKEND` (`sqlite`, the default, or `postgres`, which needs
+//! 60000); 0 skips a part. `RETORT_BENCH_BACKEND` (`sqlite`, the default, or `postgres`, which needs
 //! `RETORT_TEST_POSTGRES_URL`), `RETORT_BENCH_REPEAT` (30).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -19,7 +19,10 @@ use retort::testing::{TestDb, get, send_json};
 use serde_json::{Value, json};
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 async fn database() -> TestDb {
@@ -74,29 +77,50 @@ async fn mispricing(rows: usize, repeat: usize) {
     let db = database().await;
     let started = Instant::now();
     let csv = retort::demo::catalogue_csv(rows, 42);
-    println!("generate: {rows} products as CSV in {:.2} s", started.elapsed().as_secs_f64());
+    println!(
+        "generate: {rows} products as CSV in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
     let started = Instant::now();
     retort::demo::load(&db.db, rows, 42, false).await.unwrap();
     drop(csv);
-    println!("generate + import: {rows} products in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "generate + import: {rows} products in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let state = db.state();
     let router = retort::app::build_router(state.clone());
     let pool = worker::spawn(state, 1, config());
-    let r = send_json(&router, Method::POST, "/api/pricing/fair-price-model/train", &json!({})).await;
+    let r = send_json(
+        &router,
+        Method::POST,
+        "/api/pricing/fair-price-model/train",
+        &json!({}),
+    )
+    .await;
     let (job, secs) = wait(&router, &r.json["id"]).await;
     let m = &job["result"]["metrics"];
     println!(
         "train: {secs:.1} s on {} rows (holdout {}): R² {:.4}, MAE {:.2}, MAPE {:.2} %, {} rows left out as outliers",
-        m["rows_train"], m["rows_holdout"], m["r2"].as_f64().unwrap(), m["mae"].as_f64().unwrap(),
-        100.0 * m["mape"].as_f64().unwrap(), m["rows_left_out_as_outliers"]
+        m["rows_train"],
+        m["rows_holdout"],
+        m["r2"].as_f64().unwrap(),
+        m["mae"].as_f64().unwrap(),
+        100.0 * m["mape"].as_f64().unwrap(),
+        m["rows_left_out_as_outliers"]
     );
     let (_, secs) = wait(&router, &job["result"]["score_job"]).await;
-    println!("score: {rows} products in {secs:.1} s ({:.0} products/s)", rows as f64 / secs);
+    println!(
+        "score: {rows} products in {secs:.1} s ({:.0} products/s)",
+        rows as f64 / secs
+    );
     pool.shutdown().await;
     let e = get(&router, "/api/pricing/evaluation?k=100").await.json;
     println!(
         "planted: {} of {}; precision@100 {:.2}; in the top 2 %: {:.1} % by relative gap, {:.1} % by dollar gap",
-        e["planted"], e["scored"], e["precision_at_k"].as_f64().unwrap(),
+        e["planted"],
+        e["scored"],
+        e["precision_at_k"].as_f64().unwrap(),
         100.0 * e["recall_top_2pct_relative"].as_f64().unwrap(),
         100.0 * e["recall_top_2pct_dollars"].as_f64().unwrap()
     );
@@ -115,7 +139,10 @@ async fn mispricing(rows: usize, repeat: usize) {
         ("facets, brand=Kumho", "/api/pricing/mispriced/facets?brand=Kumho".into()),
         ("price scatter figure", "/api/pricing/charts/price-scatter".into()),
     ];
-    println!("{:<34} {:>9} {:>9} {:>9}", "query", "p50 ms", "p95 ms", "total");
+    println!(
+        "{:<34} {:>9} {:>9} {:>9}",
+        "query", "p50 ms", "p95 ms", "total"
+    );
     for (name, uri) in queries {
         let (p50, p95, total) = latency(&router, &uri, repeat).await;
         println!("{name:<34} {p50:>9.2} {p95:>9.2} {total:>9}");
@@ -126,11 +153,20 @@ async fn optimisation(rows: usize) {
     let db = database().await;
     let started = Instant::now();
     retort::demo::load(&db.db, rows, 7, true).await.unwrap();
-    println!("optimisation data: {rows} products with 52 weeks of sales in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "optimisation data: {rows} products with 52 weeks of sales in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let state = db.state();
     let router = retort::app::build_router(state.clone());
     let pool = worker::spawn(state, 1, config());
-    let r = send_json(&router, Method::POST, "/api/pricing/elasticities/estimate", &json!({})).await;
+    let r = send_json(
+        &router,
+        Method::POST,
+        "/api/pricing/elasticities/estimate",
+        &json!({}),
+    )
+    .await;
     let (_, secs) = wait(&router, &r.json["id"]).await;
     println!("elasticities: {} sales rows in {secs:.1} s", rows * 52);
     let mut skus = Vec::new();
@@ -141,7 +177,13 @@ async fn optimisation(rows: usize) {
             None => "/api/products?limit=1000".into(),
         };
         let page = get(&router, &uri).await.json;
-        skus.extend(page["items"].as_array().unwrap().iter().map(|p| p["sku"].clone()));
+        skus.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["sku"].clone()),
+        );
         cursor = page["next_cursor"].as_str().map(str::to_owned);
         if cursor.is_none() {
             break;
@@ -155,12 +197,21 @@ async fn optimisation(rows: usize) {
         assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
         let (_, _) = wait(&router, &r.json["job_id"]).await;
         let total = started.elapsed().as_secs_f64();
-        let opt = get(&router, &format!("/api/pricing/optimizations/{}", r.json["id"])).await.json;
+        let opt = get(
+            &router,
+            &format!("/api/pricing/optimizations/{}", r.json["id"]),
+        )
+        .await
+        .json;
         let t = &opt["totals"];
         println!(
             "optimise {n} products: {total:.2} s end to end (request to proposal stored), solver {:.2} s in {} iterations ({}); {} prices change; weekly profit {:.0} → {:.0}",
-            t["solve_seconds"].as_f64().unwrap(), t["iterations"], t["solver_status"], t["changed"],
-            t["profit_before"].as_f64().unwrap(), t["profit_after"].as_f64().unwrap()
+            t["solve_seconds"].as_f64().unwrap(),
+            t["iterations"],
+            t["solver_status"],
+            t["changed"],
+            t["profit_before"].as_f64().unwrap(),
+            t["profit_after"].as_f64().unwrap()
         );
     }
     pool.shutdown().await;
@@ -171,7 +222,13 @@ async fn main() {
     let repeat = env("RETORT_BENCH_REPEAT", 30);
     let rows = env("RETORT_BENCH_ROWS", 1_000_000);
     let opt_rows = env("RETORT_BENCH_OPT_ROWS", 60_000);
-    println!("pricing bench: {rows} products for mispricing, {opt_rows} with sales for optimisation, {repeat} runs per query");
-    mispricing(rows, repeat).await;
-    optimisation(opt_rows).await;
+    println!(
+        "pricing bench: {rows} products for mispricing, {opt_rows} with sales for optimisation, {repeat} runs per query"
+    );
+    if rows > 0 {
+        mispricing(rows, repeat).await;
+    }
+    if opt_rows > 0 {
+        optimisation(opt_rows).await;
+    }
 }

@@ -38,16 +38,20 @@ CREATE TABLE price_scores (
     gap                  DOUBLE PRECISION    NOT NULL,
     gap_pct              DOUBLE PRECISION    NOT NULL,
     log_ratio            DOUBLE PRECISION    NOT NULL,
+    direction            TEXT    NOT NULL CHECK (direction IN ('over', 'under', 'fair')),
     mispricing           DOUBLE PRECISION    NOT NULL,
     peer_z               DOUBLE PRECISION,
     peer_count           BIGINT NOT NULL,
     scored_at            TEXT    NOT NULL,
     PRIMARY KEY (model, id)
 );
-CREATE INDEX price_scores_mispricing_idx ON price_scores (model, mispricing);
-CREATE INDEX price_scores_log_ratio_idx  ON price_scores (model, log_ratio);
-CREATE INDEX price_scores_category_idx   ON price_scores (model, category, mispricing);
-CREATE INDEX price_scores_brand_idx      ON price_scores (model, brand, mispricing);
+-- Each index ends with the id, the keyset tie-break, so a page in mispricing order is
+-- read straight off the index; direction has its own so `direction=over` does not
+-- make the planner range over log_ratio and sort half the table.
+CREATE INDEX price_scores_mispricing_idx ON price_scores (model, mispricing, id);
+CREATE INDEX price_scores_direction_idx  ON price_scores (model, direction, mispricing, id);
+CREATE INDEX price_scores_category_idx   ON price_scores (model, category, mispricing, id);
+CREATE INDEX price_scores_brand_idx      ON price_scores (model, brand, mispricing, id);
 CREATE INDEX price_scores_sku_idx        ON price_scores (model, sku);
 
 -- Price elasticity of demand per category and brand tier ('' = brands without a tier),

@@ -11,7 +11,7 @@ use crate::kernel::db::{Db, get_bool};
 use crate::kernel::query::{Bind, Column, Kind, ListSpec, Sql};
 
 /// Columns of a scored product, in the order [`MispricedOut::from_row`] reads them.
-pub const COLUMNS: &str = "id, sku, brand, tier, line, category, width_mm, aspect_ratio, rim_in, load_index, speed_rating, season, tread_warranty_miles, runflat, cost, list_price, fair_price, gap, gap_pct, log_ratio, mispricing, peer_z, peer_count, version, scored_at";
+pub const COLUMNS: &str = "id, sku, brand, tier, line, category, width_mm, aspect_ratio, rim_in, load_index, speed_rating, season, tread_warranty_miles, runflat, cost, list_price, fair_price, gap, gap_pct, log_ratio, direction, mispricing, peer_z, peer_count, version, scored_at";
 
 /// What the mispricing list can filter and sort on: every product filter, plus the
 /// brand's tier and the analysis' numbers.
@@ -88,6 +88,7 @@ impl MispricedOut {
             gap: r.try_get("gap")?,
             gap_pct: r.try_get("gap_pct")?,
             log_ratio: r.try_get("log_ratio")?,
+            direction: r.try_get("direction")?,
             mispricing: r.try_get("mispricing")?,
             peer_z: r.try_get("peer_z")?,
             peer_count: r.try_get("peer_count")?,
@@ -106,7 +107,7 @@ pub async fn scored_products(db: &Db, model: &str) -> Result<Vec<MispricedOut>, 
             "SELECT p.id, p.sku, p.brand, b.tier, p.line, p.category, p.width_mm, p.aspect_ratio, \
              p.rim_in, p.load_index, p.speed_rating, p.season, p.tread_warranty_miles, p.runflat, \
              p.cost, p.list_price, s.score AS fair_price, CAST(0 AS DOUBLE PRECISION) AS gap, \
-             CAST(0 AS DOUBLE PRECISION) AS gap_pct, CAST(0 AS DOUBLE PRECISION) AS log_ratio, \
+             CAST(0 AS DOUBLE PRECISION) AS gap_pct, CAST(0 AS DOUBLE PRECISION) AS log_ratio, 'fair' AS direction, \
              CAST(0 AS DOUBLE PRECISION) AS mispricing, CAST(NULL AS DOUBLE PRECISION) AS peer_z, \
              CAST(0 AS BIGINT) AS peer_count, s.version, s.scored_at \
              FROM products p JOIN product_scores s ON s.product_id = p.id AND s.model = ",
@@ -164,6 +165,7 @@ pub async fn replace_scores(
                 Bind::Float(r.gap),
                 Bind::Float(r.gap_pct),
                 Bind::Float(r.log_ratio),
+                text(&r.direction),
                 Bind::Float(r.mispricing),
                 r.peer_z.map_or(Bind::NullFloat, Bind::Float),
                 Bind::Int(r.peer_count),

@@ -46,6 +46,8 @@ pub struct MispricedOut {
     pub gap_pct: f64,
     /// `ln(list_price / fair_price)`.
     pub log_ratio: f64,
+    /// `over` (list above fair), `under`, or `fair` (equal).
+    pub direction: String,
     /// `|ln(list_price / fair_price)|`: the default order, largest first.
     pub mispricing: f64,
     /// z-score of `log_ratio` among peers (same category, rim size and season); null

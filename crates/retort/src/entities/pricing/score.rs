@@ -73,6 +73,8 @@ pub async fn score_fair_prices(ctx: &JobContext, params: Json) -> Result<Json, J
     model::replace_scores(&ctx.state.db, &name, &rows)
         .await
         .map_err(failed)?;
+    // Fresh statistics, so the planner picks the mispricing-ordered indexes.
+    ctx.state.db.analyze("price_scores").await.map_err(failed)?;
     ctx.state.memo.forget_prefix(&memo_key(&name));
     Ok(
         json!({ "model": name, "version": params["version"], "scored": scored["scored"], "analysed": rows.len() }),
@@ -101,6 +103,12 @@ pub fn analyse(rows: Vec<MispricedOut>) -> Vec<MispricedOut> {
             r.gap_pct = round(100.0 * (r.list_price - r.fair_price) / r.fair_price, 3);
             r.log_ratio = (r.list_price / r.fair_price).ln();
             r.mispricing = r.log_ratio.abs();
+            r.direction = match r.log_ratio {
+                x if x > 0.0 => "over",
+                x if x < 0.0 => "under",
+                _ => "fair",
+            }
+            .into();
             r.fair_price = round(r.fair_price, 2);
             r
         })
@@ -158,6 +166,7 @@ mod tests {
             gap: 0.0,
             gap_pct: 0.0,
             log_ratio: 0.0,
+            direction: String::new(),
             mispricing: 0.0,
             peer_z: None,
             peer_count: 0,

@@ -59,11 +59,9 @@ pub fn parse(pairs: &[(String, String)]) -> AppResult<(String, ListQuery)> {
             return Err(AppError::Validation(errors));
         }
     };
-    match direction {
-        "over" => query.require("log_ratio > 0"),
-        "under" => query.require("log_ratio < 0"),
-        _ => &mut query,
-    };
+    if direction != "both" {
+        query.require_equal("direction", Bind::Text(direction.into()));
+    }
     query.require_equal("model", Bind::Text(model.clone()));
     Ok((model, query))
 }
@@ -247,7 +245,7 @@ pub async fn evaluation(state: &AppState, model: &str, k: i64) -> AppResult<Eval
 }
 
 /// The CSV header of an export: the columns of a mispriced row.
-pub const CSV_HEADER: &str = "id,sku,brand,tier,line,category,width_mm,aspect_ratio,rim_in,load_index,speed_rating,season,tread_warranty_miles,runflat,cost,list_price,fair_price,gap,gap_pct,log_ratio,mispricing,peer_z,peer_count,version,scored_at";
+pub const CSV_HEADER: &str = "id,sku,brand,tier,line,category,width_mm,aspect_ratio,rim_in,load_index,speed_rating,season,tread_warranty_miles,runflat,cost,list_price,fair_price,gap,gap_pct,log_ratio,direction,mispricing,peer_z,peer_count,version,scored_at";
 
 /// One row as CSV (fields quoted where needed).
 pub fn csv_line(r: &MispricedOut) -> String {
@@ -260,7 +258,7 @@ pub fn csv_line(r: &MispricedOut) -> String {
     };
     let opt = |v: Option<String>| v.unwrap_or_default();
     format!(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
         r.id,
         quote(&r.sku),
         quote(&r.brand),
@@ -281,6 +279,7 @@ pub fn csv_line(r: &MispricedOut) -> String {
         r.gap,
         r.gap_pct,
         r.log_ratio,
+        r.direction,
         r.mispricing,
         opt(r.peer_z.map(|v| v.to_string())),
         r.peer_count,

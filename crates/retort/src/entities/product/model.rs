@@ -375,3 +375,18 @@ pub async fn delete(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
 pub async fn list(db: &Db, query: &ListQuery) -> Result<Page<ProductRow>, sqlx::Error> {
     query.fetch(db, COLUMNS, ProductRow::from_row).await
 }
+
+/// One page of products without counting them all (for walking the whole list).
+pub async fn page(db: &Db, query: &ListQuery) -> Result<Page<ProductRow>, sqlx::Error> {
+    query.fetch_page(db, COLUMNS, ProductRow::from_row).await
+}
+
+/// How many products match `query`'s filters.
+pub async fn count(db: &Db, query: &ListQuery) -> Result<i64, sqlx::Error> {
+    query
+        .count_sql(db.backend())
+        .query()
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)
+}

@@ -156,17 +156,24 @@ async fn score(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
         .map_err(|e| JobError::Failed(format!("{e:?}")))?;
     let mut scored = 0u64;
     let mut cursor: Option<String> = None;
-    let mut total;
+    let total = {
+        let query = ListQuery::parse(&LIST, &filters, &[])
+            .map_err(|e| JobError::Failed(format!("{e:?}")))?;
+        super::model::count(&state.db, &query)
+            .await
+            .map_err(|e| failed(e.into()))?
+    };
     loop {
         let mut pairs = filters.clone();
         pairs.push(("limit".into(), CHUNK.to_string()));
         if let Some(c) = &cursor {
             pairs.push(("cursor".into(), c.clone()));
         }
-        let page = super::service::list_products(&state.db, &pairs)
+        let query =
+            ListQuery::parse(&LIST, &pairs, &[]).map_err(|e| JobError::Failed(format!("{e:?}")))?;
+        let page = super::model::page(&state.db, &query)
             .await
-            .map_err(failed)?;
-        total = page.total;
+            .map_err(|e| failed(e.into()))?;
         if page.items.is_empty() {
             break;
         }

@@ -53,6 +53,17 @@ CREATE INDEX price_scores_direction_idx  ON price_scores (model, direction, misp
 CREATE INDEX price_scores_category_idx   ON price_scores (model, category, mispricing, id);
 CREATE INDEX price_scores_brand_idx      ON price_scores (model, brand, mispricing, id);
 CREATE INDEX price_scores_sku_idx        ON price_scores (model, sku);
+CREATE INDEX price_scores_gap_idx        ON price_scores (model, gap, id);
+CREATE INDEX price_scores_gap_pct_idx    ON price_scores (model, gap_pct, id);
+
+-- The scoring behind each model's rows, so the state of the analysis (and the size of
+-- an unfiltered list) is one row away rather than a count over the table.
+CREATE TABLE price_score_state (
+    model        TEXT    PRIMARY KEY,
+    version      INTEGER NOT NULL,
+    scored_at    TEXT    NOT NULL,
+    products     INTEGER NOT NULL
+);
 
 -- Price elasticity of demand per category and brand tier ('' = brands without a tier),
 -- from the sales history; written whole by an estimation run.

@@ -160,20 +160,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_content_types_are_recognised_with_parameters_and_suffixes() {
-        assert!(is_json("application/json"));
-        assert!(is_json("application/json; charset=utf-8"));
-        assert!(is_json("application/merge-patch+json"));
-        assert!(!is_json("text/csv"));
-        assert!(!is_json(""));
-    }
-}
-
 /// The body of a request that must be JSON (415 otherwise), parsed but not yet checked
 /// against a schema: for bodies a service validates itself.
 pub async fn json_body<S>(request: Request, state: &S) -> Result<Value, AppError>
@@ -191,4 +177,18 @@ where
     }
     let bytes = read_body(request, state).await?;
     parse_json(&bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types_are_recognised_with_parameters_and_suffixes() {
+        assert!(is_json("application/json"));
+        assert!(is_json("application/json; charset=utf-8"));
+        assert!(is_json("application/merge-patch+json"));
+        assert!(!is_json("text/csv"));
+        assert!(!is_json(""));
+    }
 }

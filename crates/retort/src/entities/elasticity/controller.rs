@@ -13,6 +13,9 @@ use crate::kernel::error::{AppResult, Problem};
 use crate::kernel::plotly::{COLOURS, figure};
 use crate::kernel::state::AppState;
 
+/// One trace of bars: categories, elasticities, error-bar half-widths.
+type Bars = (Vec<String>, Vec<f64>, Vec<f64>);
+
 /// Price elasticity of demand per category and brand tier, from the sales history.
 #[utoipa::path(
     get, path = "/api/pricing/elasticities", tag = "pricing",
@@ -47,7 +50,7 @@ pub async fn estimate(State(state): State<AppState>) -> AppResult<Response> {
 )]
 pub async fn chart(State(state): State<AppState>) -> AppResult<Json<Json_>> {
     let estimates = service::list(&state).await?;
-    let mut by_tier: BTreeMap<String, (Vec<String>, Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut by_tier: BTreeMap<String, Bars> = BTreeMap::new();
     for e in &estimates.items {
         let t = by_tier
             .entry(e.tier.clone().unwrap_or_else(|| "no tier".into()))

@@ -55,7 +55,7 @@ pub fn params_from_json(body: &Json) -> Result<OptimizationIn, Vec<FieldError>> 
                         ));
                     }
                     for (i, s) in skus.iter().enumerate() {
-                        if !s.as_str().is_some_and(|s| !s.trim().is_empty()) {
+                        if s.as_str().is_none_or(|s| s.trim().is_empty()) {
                             errors.push(FieldError::new(
                                 format!("/scope/skus/{i}"),
                                 "must be a sku (text)",

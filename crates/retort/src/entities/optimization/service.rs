@@ -239,7 +239,7 @@ async fn run(ctx: &JobContext, id: i64) -> Result<Json, JobError> {
     let last = model::last_week(db).await.map_err(db_failed)?;
     let since = last
         .as_deref()
-        .and_then(|w| time::parse_date(w))
+        .and_then(time::parse_date)
         .map(|d| (d - ::time::Duration::weeks(params.baseline_weeks - 1)).to_string())
         .unwrap_or_default();
     let baseline = model::baseline_units(db, &ids, &since)

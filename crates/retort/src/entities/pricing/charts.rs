@@ -16,6 +16,9 @@ use crate::kernel::plotly::{COLOURS, figure};
 use crate::kernel::query::Sql;
 use crate::kernel::state::AppState;
 
+/// One trace of points: fair prices, list prices, hover texts.
+type Points = (Vec<f64>, Vec<f64>, Vec<String>);
+
 /// Points drawn at most; a larger selection is sampled evenly by id.
 pub const MAX_POINTS: i64 = 4000;
 
@@ -48,7 +51,7 @@ pub async fn price_scatter(
     }
     sql.push(" ORDER BY id");
     let rows = sql.query().fetch_all(state.db.pool()).await?;
-    let mut by_category: BTreeMap<String, (Vec<f64>, Vec<f64>, Vec<String>)> = BTreeMap::new();
+    let mut by_category: BTreeMap<String, Points> = BTreeMap::new();
     let mut top = 0.0f64;
     for r in &rows {
         let category: String = r.try_get(1)?;

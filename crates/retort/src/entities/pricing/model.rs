@@ -119,11 +119,13 @@ pub async fn scored_products(db: &Db, model: &str) -> Result<Vec<MispricedOut>, 
     rows.iter().map(MispricedOut::from_row).collect()
 }
 
-/// Replaces a model's analysis with `rows` in one transaction.
+/// Replaces a model's analysis with `rows` (of `scored` products scored) in one
+/// transaction.
 pub async fn replace_scores(
     db: &Db,
     model: &str,
     rows: &[MispricedOut],
+    scored: usize,
 ) -> Result<(), sqlx::Error> {
     let backend = db.backend();
     let mut tx = db.pool().begin().await?;
@@ -178,6 +180,35 @@ pub async fn replace_scores(
         }
         sql.query().execute(&mut *tx).await?;
     }
+    Sql::with(
+        backend,
+        &["DELETE FROM price_score_state WHERE model = ", ""],
+        vec![Bind::Text(model.into())],
+    )
+    .query()
+    .execute(&mut *tx)
+    .await?;
+    if let Some(first) = rows.first() {
+        Sql::with(
+            backend,
+            &[
+                "INSERT INTO price_score_state (model, version, scored_at, products) VALUES (",
+                ", ",
+                ", ",
+                ", ",
+                ")",
+            ],
+            vec![
+                Bind::Text(model.into()),
+                Bind::Int(first.version),
+                Bind::Text(first.scored_at.clone()),
+                Bind::Int(scored as i64),
+            ],
+        )
+        .query()
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await
 }
 
@@ -186,17 +217,15 @@ pub async fn score_state(db: &Db, model: &str) -> Result<Option<(i64, String, i6
     let sql = Sql::with(
         db.backend(),
         &[
-            "SELECT MAX(version), MAX(scored_at), COUNT(*) FROM price_scores WHERE model = ",
+            "SELECT version, scored_at, products FROM price_score_state WHERE model = ",
             "",
         ],
         vec![Bind::Text(model.into())],
     );
-    let row = sql.query().fetch_one(db.pool()).await?;
-    let count: i64 = row.try_get(2)?;
-    if count == 0 {
-        return Ok(None);
+    match sql.query().fetch_optional(db.pool()).await? {
+        Some(row) => Ok(Some((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))),
+        None => Ok(None),
     }
-    Ok(Some((row.try_get(0)?, row.try_get(1)?, count)))
 }
 
 /// When the catalogue last changed (the newest product `updated_at`), and its size.

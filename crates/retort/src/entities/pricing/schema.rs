@@ -70,6 +70,8 @@ pub struct ScoringOut {
     pub version: i64,
     /// When they were scored.
     pub scored_at: String,
+    /// Products scored.
+    pub products: i64,
     /// The version the model's production alias (else its latest) points at now.
     pub current_version: i64,
     /// True when the model or the catalogue changed since scoring; a re-scoring job has

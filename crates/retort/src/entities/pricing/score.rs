@@ -69,8 +69,9 @@ pub async fn score_fair_prices(ctx: &JobContext, params: Json) -> Result<Json, J
     let rows = model::scored_products(&ctx.state.db, &name)
         .await
         .map_err(failed)?;
+    let scored_count = rows.len();
     let rows = ctx.cpu(move || analyse(rows)).await?;
-    model::replace_scores(&ctx.state.db, &name, &rows)
+    model::replace_scores(&ctx.state.db, &name, &rows, scored_count)
         .await
         .map_err(failed)?;
     // Fresh statistics, so the planner picks the mispricing-ordered indexes.

@@ -100,6 +100,7 @@ pub async fn scoring(state: &AppState, model: &str) -> AppResult<ScoringOut> {
         name: model.to_owned(),
         version,
         scored_at,
+        products: count,
         current_version: current,
         stale,
         rescore_job,
@@ -121,9 +122,22 @@ async fn rescore(state: &AppState, model: &str, version: i64) -> AppResult<i64> 
 pub async fn mispriced(state: &AppState, pairs: &[(String, String)]) -> AppResult<MispricedPage> {
     let (model, query) = parse(pairs)?;
     let scoring = scoring(state, &model).await?;
-    let page: Page<MispricedOut> = query
-        .fetch(&state.db, COLUMNS, MispricedOut::from_row)
-        .await?;
+    // Unfiltered, the total is the number scored: no count over the table.
+    let unfiltered = pairs.iter().all(|(k, v)| {
+        ["sort", "limit", "cursor", "model", "format"].contains(&k.as_str())
+            || (k == "direction" && v == "both")
+    });
+    let page: Page<MispricedOut> = if unfiltered {
+        let mut page = query
+            .fetch_page(&state.db, COLUMNS, MispricedOut::from_row)
+            .await?;
+        page.total = scoring.products;
+        page
+    } else {
+        query
+            .fetch(&state.db, COLUMNS, MispricedOut::from_row)
+            .await?
+    };
     Ok(MispricedPage {
         items: page.items,
         next_cursor: page.next_cursor,

@@ -155,6 +155,7 @@ async fn score(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
     let filters = filter_pairs(params.get("filters").unwrap_or(&json!({})))
         .map_err(|e| JobError::Failed(format!("{e:?}")))?;
     let mut scored = 0u64;
+    let mut unscored = 0u64;
     let mut cursor: Option<String> = None;
     let total = {
         let query = ListQuery::parse(&LIST, &filters, &[])
@@ -190,7 +191,7 @@ async fn score(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
             .await
             .map_err(failed)?;
         drop(slot);
-        write_run(&state.db, ctx.job_id, &ids, &predictions)
+        unscored += write_run(&state.db, ctx.job_id, &ids, &predictions)
             .await
             .map_err(|e| failed(e.into()))?;
         scored += ids.len() as u64;
@@ -207,7 +208,9 @@ async fn score(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
     swap_in(&state.db, ctx.job_id, name, version)
         .await
         .map_err(|e| failed(e.into()))?;
-    Ok(json!({ "model": name, "version": version, "scored": scored, "total": total }))
+    Ok(
+        json!({ "model": name, "version": version, "scored": scored - unscored, "unscored": unscored, "total": total }),
+    )
 }
 
 /// The model's columns taken from a product, by name.
@@ -226,15 +229,26 @@ fn row_for(sig: &Signature, product: &ProductOut) -> Json {
     Json::Object(row)
 }
 
+/// Writes the finite predictions of a chunk; how many were not finite (a model can
+/// answer NaN, e.g. for a missing input), which are left unscored.
 async fn write_run(
     db: &Db,
     job_id: i64,
     ids: &[i64],
     predictions: &[Json],
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
+    let finite: Vec<(i64, f64)> = ids
+        .iter()
+        .zip(predictions)
+        .filter_map(|(id, p)| p.as_f64().filter(|v| v.is_finite()).map(|v| (*id, v)))
+        .collect();
+    let skipped = (ids.len() - finite.len()) as u64;
+    if finite.is_empty() {
+        return Ok(skipped);
+    }
     let mut sql = Sql::new(db.backend());
     sql.push("INSERT INTO product_score_runs (job_id, product_id, score) VALUES ");
-    for (i, (id, p)) in ids.iter().zip(predictions).enumerate() {
+    for (i, (id, v)) in finite.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
         }
@@ -242,11 +256,12 @@ async fn write_run(
             .bind(Bind::Int(job_id))
             .push(", ")
             .bind(Bind::Int(*id))
-            .push(", ");
-        sql.bind(Bind::Float(p.as_f64().unwrap_or(f64::NAN)))
+            .push(", ")
+            .bind(Bind::Float(*v))
             .push(")");
     }
-    sql.query().execute(db.pool()).await.map(|_| ())
+    sql.query().execute(db.pool()).await?;
+    Ok(skipped)
 }
 
 /// Replaces the model's scores of the products this run scored, in one transaction.

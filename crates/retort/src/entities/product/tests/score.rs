@@ -137,3 +137,22 @@ db_test! {
         assert_eq!(get(&router, "/api/jobs").await.json["total"], 0);
     }
 }
+
+db_test! {
+    async fn products_the_model_cannot_score_are_left_unscored(db: TestDb) {
+        let state = db.state();
+        let router = crate::app::build_router(state.clone());
+        deploy_linear(&router).await;
+        seed(&router, 3).await;
+        let mut p = sample("NO-WARRANTY");
+        p["tread_warranty_miles"] = Value::Null;
+        create(&router, p).await;
+        let pool = worker::spawn(state.clone(), 1, fast());
+        let r = send_json(&router, Method::POST, "/api/products/score", &json!({"model": "price"})).await;
+        let job = wait(&router, r.header("location")).await;
+        pool.shutdown().await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        assert_eq!((job["result"]["scored"].as_i64(), job["result"]["unscored"].as_i64()), (Some(3), Some(1)), "{job}");
+        assert_eq!(scores(&state.db, "price").await.unwrap().len(), 3);
+    }
+}

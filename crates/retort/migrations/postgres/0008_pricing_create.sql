@@ -62,7 +62,9 @@ CREATE TABLE price_score_state (
     model        TEXT    PRIMARY KEY,
     version      BIGINT NOT NULL,
     scored_at    TEXT    NOT NULL,
-    products     BIGINT NOT NULL
+    products     BIGINT NOT NULL,
+    -- Value counts of the facets over all rows (JSON), for an explorer with no filters.
+    facets       TEXT
 );
 
 -- Price elasticity of demand per category and brand tier ('' = brands without a tier),

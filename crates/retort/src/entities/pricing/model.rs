@@ -126,6 +126,7 @@ pub async fn replace_scores(
     model: &str,
     rows: &[MispricedOut],
     scored: usize,
+    facets: &str,
 ) -> Result<(), sqlx::Error> {
     let backend = db.backend();
     let mut tx = db.pool().begin().await?;
@@ -192,7 +193,8 @@ pub async fn replace_scores(
         Sql::with(
             backend,
             &[
-                "INSERT INTO price_score_state (model, version, scored_at, products) VALUES (",
+                "INSERT INTO price_score_state (model, version, scored_at, products, facets) VALUES (",
+                ", ",
                 ", ",
                 ", ",
                 ", ",
@@ -203,6 +205,7 @@ pub async fn replace_scores(
                 Bind::Int(first.version),
                 Bind::Text(first.scored_at.clone()),
                 Bind::Int(scored as i64),
+                Bind::Text(facets.into()),
             ],
         )
         .query()
@@ -254,4 +257,17 @@ pub fn facet_sql(column: &'static str, mut sql: Sql) -> Sql {
         .push(column)
         .push(" LIMIT 200");
     sql
+}
+
+/// The facet counts over all of a model's rows, as stored at scoring.
+pub async fn stored_facets(db: &Db, model: &str) -> Result<Option<String>, sqlx::Error> {
+    let sql = Sql::with(
+        db.backend(),
+        &["SELECT facets FROM price_score_state WHERE model = ", ""],
+        vec![Bind::Text(model.into())],
+    );
+    match sql.query().fetch_optional(db.pool()).await? {
+        Some(row) => row.try_get(0),
+        None => Ok(None),
+    }
 }

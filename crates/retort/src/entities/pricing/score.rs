@@ -70,8 +70,14 @@ pub async fn score_fair_prices(ctx: &JobContext, params: Json) -> Result<Json, J
         .await
         .map_err(failed)?;
     let scored_count = rows.len();
-    let rows = ctx.cpu(move || analyse(rows)).await?;
-    model::replace_scores(&ctx.state.db, &name, &rows, scored_count)
+    let (rows, facets) = ctx
+        .cpu(move || {
+            let rows = analyse(rows);
+            let facets = facet_counts(&rows);
+            (rows, facets)
+        })
+        .await?;
+    model::replace_scores(&ctx.state.db, &name, &rows, scored_count, &facets)
         .await
         .map_err(failed)?;
     // Fresh statistics, so the planner picks the mispricing-ordered indexes.
@@ -134,6 +140,38 @@ pub fn analyse(rows: Vec<MispricedOut>) -> Vec<MispricedOut> {
             (n >= MIN_PEERS && var > 0.0).then(|| round((r.log_ratio - mean) / var.sqrt(), 4));
     }
     rows
+}
+
+/// Value counts of every facet over `rows`, most frequent first (ties by value), as JSON
+/// `{"total": n, "facets": {"brand": [{"value": "Kumho", "count": 7}, …], …}}`.
+pub fn facet_counts(rows: &[MispricedOut]) -> String {
+    let mut facets = serde_json::Map::new();
+    for facet in super::model::FACETS {
+        let mut counts: HashMap<String, (Json, i64)> = HashMap::new();
+        for r in rows {
+            let value = match facet {
+                "brand" => json!(r.brand),
+                "tier" => json!(r.tier),
+                "category" => json!(r.category),
+                "season" => json!(r.season),
+                "rim_in" => json!(r.rim_in),
+                _ => json!(r.speed_rating),
+            };
+            counts.entry(value.to_string()).or_insert((value, 0)).1 += 1;
+        }
+        let mut list: Vec<(Json, i64)> = counts.into_values().collect();
+        list.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then_with(|| a.0.to_string().cmp(&b.0.to_string()))
+        });
+        list.truncate(200);
+        let list: Vec<Json> = list
+            .into_iter()
+            .map(|(value, count)| json!({ "value": value, "count": count }))
+            .collect();
+        facets.insert(facet.to_owned(), Json::Array(list));
+    }
+    json!({ "total": rows.len(), "facets": facets }).to_string()
 }
 
 fn round(x: f64, digits: i32) -> f64 {

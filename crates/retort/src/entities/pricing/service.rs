@@ -150,6 +150,16 @@ pub async fn mispriced(state: &AppState, pairs: &[(String, String)]) -> AppResul
 pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<FacetsOut> {
     let (model, query) = parse(pairs)?;
     scoring(state, &model).await?;
+    let is_filter = |k: &str, v: &str| {
+        !["sort", "limit", "cursor", "model", "format"].contains(&k)
+            && !(k == "direction" && v == "both")
+    };
+    // Counts over all rows were stored at scoring: a facet whose other filters are
+    // none reads them; the rest run concurrently.
+    let stored: Option<Json> = model::stored_facets(&state.db, &model)
+        .await?
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let mut queries = Vec::new();
     let mut out = BTreeMap::new();
     for facet in FACETS {
         let own =
@@ -159,16 +169,34 @@ pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<F
             .filter(|(k, _)| !own(k) && !["sort", "limit", "cursor"].contains(&k.as_str()))
             .cloned()
             .collect();
+        if !others.iter().any(|(k, v)| is_filter(k, v)) {
+            if let Some(list) = stored.as_ref().and_then(|s| s["facets"][facet].as_array()) {
+                let counts = list
+                    .iter()
+                    .map(|c| FacetCount {
+                        value: c["value"].clone(),
+                        count: c["count"].as_i64().unwrap_or(0),
+                    })
+                    .collect();
+                out.insert(facet.to_owned(), counts);
+                continue;
+            }
+        }
         let (_, q) = parse(&others)?;
         let mut sql = Sql::new(state.db.backend());
         sql.push("SELECT ")
             .push(facet)
             .push(", COUNT(*) FROM price_scores");
         q.push_where(&mut sql);
-        let rows = model::facet_sql(facet, sql)
-            .query()
-            .fetch_all(state.db.pool())
-            .await?;
+        queries.push((facet, model::facet_sql(facet, sql)));
+    }
+    let results = futures_util::future::try_join_all(
+        queries
+            .iter()
+            .map(|(_, sql)| sql.query().fetch_all(state.db.pool())),
+    )
+    .await?;
+    for ((facet, _), rows) in queries.iter().zip(results) {
         let counts = rows
             .iter()
             .map(|r| {
@@ -182,12 +210,19 @@ pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<F
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        out.insert(facet.to_owned(), counts);
+        out.insert((*facet).to_owned(), counts);
     }
-    let mut count = Sql::new(state.db.backend());
-    count.push("SELECT COUNT(*) FROM price_scores");
-    query.push_where(&mut count);
-    let total: i64 = count.query().fetch_one(state.db.pool()).await?.try_get(0)?;
+    let total = if pairs.iter().any(|(k, v)| is_filter(k, v)) {
+        let mut count = Sql::new(state.db.backend());
+        count.push("SELECT COUNT(*) FROM price_scores");
+        query.push_where(&mut count);
+        count.query().fetch_one(state.db.pool()).await?.try_get(0)?
+    } else {
+        stored
+            .as_ref()
+            .and_then(|s| s["total"].as_i64())
+            .unwrap_or(0)
+    };
     Ok(FacetsOut { facets: out, total })
 }
 

@@ -141,6 +141,14 @@ db_test! {
         assert!(!rows.is_empty());
         assert!(rows.iter().all(|i| i["brand"] == "Kumho" && i["category"] == "suv" && i["tier"] == "economy"));
         assert!(rows.windows(2).all(|w| w[0]["gap_pct"].as_f64() >= w[1]["gap_pct"].as_f64()));
+        // Facets: with no filter, every facet's counts add up to the whole (stored at
+        // scoring); with one, each facet counts among the other filters.
+        let all = get(&router, "/api/pricing/mispriced/facets").await.json;
+        assert_eq!(all["total"], 1_500, "{all}");
+        for facet in ["brand", "tier", "category", "season", "rim_in", "speed_rating"] {
+            let sum: i64 = all["facets"][facet].as_array().unwrap().iter().map(|c| c["count"].as_i64().unwrap()).sum();
+            assert_eq!(sum, 1_500, "{facet}: {all}");
+        }
         // Facets: each facet counts among the other filters.
         let f = get(&router, "/api/pricing/mispriced/facets?brand=Kumho").await;
         assert_eq!(f.status, StatusCode::OK, "{}", f.text);

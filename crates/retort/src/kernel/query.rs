@@ -247,24 +247,6 @@ pub struct ListQuery {
 /// Query parameters every list understands besides its column filters.
 pub const COMMON_PARAMS: &[&str] = &["limit", "cursor", "sort", "q"];
 
-fn parse_value(col: &Column, raw: &str) -> Result<Bind, String> {
-    let cell = Cell::Text(raw);
-    match col.kind {
-        Kind::Int => cell.int().map(Bind::Int),
-        Kind::Float => cell.number().map(Bind::Float),
-        Kind::Bool => cell.boolean().map(Bind::Bool),
-        Kind::Text => {
-            let t = raw.trim();
-            match col.allowed {
-                Some(allowed) if !allowed.contains(&t) => {
-                    Err(format!("must be one of {}, got {t:?}", allowed.join(", ")))
-                }
-                _ => Ok(Bind::Text(t.to_owned())),
-            }
-        }
-    }
-}
-
 impl ListQuery {
     /// Parses query pairs against `spec`, reporting every bad or unknown parameter.
     /// `extra` names parameters the caller handles itself (they are skipped here).
@@ -494,33 +476,12 @@ impl ListQuery {
     }
 }
 
-fn check_ranges(conds: &[Cond], errors: &mut Vec<FieldError>) {
-    for cond in conds {
-        if let Cond::Min(col, lo) = cond {
-            for other in conds {
-                if let Cond::Max(c2, hi) = other {
-                    let bad = c2.name == col.name
-                        && match (lo, hi) {
-                            (Bind::Int(a), Bind::Int(b)) => a > b,
-                            (Bind::Float(a), Bind::Float(b)) => a > b,
-                            _ => false,
-                        };
-                    if bad {
-                        errors.push(FieldError::query(
-                            &format!("{}_min", col.name),
-                            format!("must not be greater than {}_max", col.name),
-                        ));
-                    }
-                }
-            }
-        }
-    }
-}
-
 mod fetch;
 mod keyset;
+mod values;
 
 use keyset::parse_sort;
+use values::{check_ranges, parse_value};
 
 #[cfg(test)]
 mod tests;

@@ -151,8 +151,8 @@ pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<F
     let (model, query) = parse(pairs)?;
     scoring(state, &model).await?;
     let is_filter = |k: &str, v: &str| {
-        !["sort", "limit", "cursor", "model", "format"].contains(&k)
-            && !(k == "direction" && v == "both")
+        !(["sort", "limit", "cursor", "model", "format"].contains(&k)
+            || (k == "direction" && v == "both"))
     };
     // Counts over all rows were stored at scoring: a facet whose other filters are
     // none reads them; the rest run concurrently.

@@ -55,6 +55,7 @@ CREATE INDEX price_scores_brand_idx      ON price_scores (model, brand, misprici
 CREATE INDEX price_scores_sku_idx        ON price_scores (model, sku);
 CREATE INDEX price_scores_gap_idx        ON price_scores (model, gap, id);
 CREATE INDEX price_scores_gap_pct_idx    ON price_scores (model, gap_pct, id);
+CREATE INDEX price_scores_peer_z_idx     ON price_scores (model, peer_z, id);
 
 -- The scoring behind each model's rows, so the state of the analysis (and the size of
 -- an unfiltered list) is one row away rather than a count over the table.

@@ -359,19 +359,6 @@ impl ListQuery {
         })
     }
 
-    /// Adds a fixed predicate from the code, e.g. `"log_ratio > 0"`, to the filters.
-    pub fn require(&mut self, predicate: &'static str) -> &mut Self {
-        self.conds.insert(0, Cond::Literal(predicate));
-        self
-    }
-
-    /// Adds `column = value` (a column name from the code) in front of the filters, so
-    /// an index led by that column serves the query.
-    pub fn require_equal(&mut self, column: &'static str, value: Bind) -> &mut Self {
-        self.conds.insert(0, Cond::Is(column, value));
-        self
-    }
-
     /// Appends ` WHERE …` for the filters and search (nothing if there are none).
     pub fn push_where(&self, sql: &mut Sql) {
         self.push_where_with(sql, false);
@@ -476,9 +463,12 @@ impl ListQuery {
     }
 }
 
+mod conditions;
 mod fetch;
 mod keyset;
 mod values;
+
+pub use conditions::Condition;
 
 use keyset::parse_sort;
 use values::{check_ranges, parse_value};

@@ -23,6 +23,9 @@ pub struct AppState {
     pub runtime: Option<Arc<Runtime>>,
     /// Short-lived memos of hot lookups.
     pub memo: Arc<Memo>,
+    /// Long-lived derived data kept in memory under keys that change when its source
+    /// does (e.g. the mispricing analysis' filter index, keyed by its scoring run).
+    pub cache: Arc<Memo>,
     /// Registered background job kinds.
     pub jobs: Arc<JobKinds>,
     /// Slots for CPU-heavy job steps: one fewer than the cores (at least one).
@@ -38,6 +41,7 @@ impl AppState {
             models: Arc::new(ModelCache::default()),
             runtime: None,
             memo: Arc::new(Memo::default()),
+            cache: Arc::new(Memo::new(std::time::Duration::from_secs(24 * 3600))),
             jobs: Arc::new(crate::entities::job_kinds()),
             cpu: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism()

@@ -37,11 +37,19 @@ pub async fn price_scatter(
     QueryPairs(pairs): QueryPairs,
 ) -> AppResult<Json<Json_>> {
     let (model, query) = service::parse(&pairs)?;
-    service::scoring(&state, &model).await?;
-    let mut count = Sql::new(state.db.backend());
-    count.push("SELECT COUNT(*) FROM price_scores");
-    query.push_where(&mut count);
-    let total: i64 = count.query().fetch_one(state.db.pool()).await?.try_get(0)?;
+    let scoring = service::scoring(&state, &model).await?;
+    let counted = service::index(&state, &scoring)
+        .await
+        .and_then(|ix| ix.count(&query));
+    let total: i64 = match counted {
+        Some(n) => n,
+        None => {
+            let mut count = Sql::new(state.db.backend());
+            count.push("SELECT COUNT(*) FROM price_scores");
+            query.push_where(&mut count);
+            count.query().fetch_one(state.db.pool()).await?.try_get(0)?
+        }
+    };
     let step = (total + MAX_POINTS - 1) / MAX_POINTS;
     let mut sql = Sql::new(state.db.backend());
     sql.push("SELECT sku, category, list_price, fair_price, gap_pct FROM price_scores");

@@ -4,6 +4,7 @@
 
 pub mod charts;
 pub mod controller;
+pub mod index;
 // Every entity keeps its SQL in model.rs.
 pub mod model;
 pub mod schema;

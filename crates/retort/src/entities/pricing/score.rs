@@ -83,6 +83,9 @@ pub async fn score_fair_prices(ctx: &JobContext, params: Json) -> Result<Json, J
     // Fresh statistics, so the planner picks the mispricing-ordered indexes.
     ctx.state.db.analyze("price_scores").await.map_err(failed)?;
     ctx.state.memo.forget_prefix(&memo_key(&name));
+    if let Some(first) = rows.first() {
+        super::service::warm_index(&ctx.state, &name, first.version, &first.scored_at).await;
+    }
     Ok(
         json!({ "model": name, "version": params["version"], "scored": scored["scored"], "analysed": rows.len() }),
     )

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::{Value as Json, json};
 use sqlx::Row;
 
+use super::index::ScoreIndex;
 use super::model::{self, COLUMNS, FACETS, LIST};
 use super::schema::{
     EvaluationOut, FacetCount, FacetsOut, MispricedOut, MispricedPage, ScoringOut,
@@ -109,6 +110,54 @@ pub async fn scoring(state: &AppState, model: &str) -> AppResult<ScoringOut> {
     Ok(out)
 }
 
+/// Products up to which a missing index is built on the request that needs it; a
+/// larger one is built in the background while SQL answers.
+const BUILD_INLINE: i64 = 100_000;
+
+/// The in-memory index of the scoring behind `scoring`, if it is built (or small enough
+/// to build now); otherwise its build is started and `None` returned.
+pub async fn index(state: &AppState, scoring: &ScoringOut) -> Option<Arc<ScoreIndex>> {
+    let key = format!(
+        "price-index:{}:{}:{}",
+        scoring.name, scoring.version, scoring.scored_at
+    );
+    if let Some(ix) = state.cache.get::<ScoreIndex>(&key) {
+        return Some(ix);
+    }
+    if scoring.products <= BUILD_INLINE {
+        return build_index(state, &scoring.name, key).await;
+    }
+    let building = format!("building:{key}");
+    if state.cache.get::<()>(&building).is_none() {
+        state.cache.put(building, Arc::new(()));
+        let (state, model) = (state.clone(), scoring.name.clone());
+        tokio::spawn(async move { build_index(&state, &model, key).await });
+    }
+    None
+}
+
+/// Builds the index of a scoring run that was just written (the scoring job calls it,
+/// so the first filtered list after a run is fast in this process).
+pub async fn warm_index(state: &AppState, model: &str, version: i64, scored_at: &str) {
+    let key = format!("price-index:{model}:{version}:{scored_at}");
+    build_index(state, model, key).await;
+}
+
+async fn build_index(state: &AppState, model: &str, key: String) -> Option<Arc<ScoreIndex>> {
+    match ScoreIndex::build(&state.db, model).await {
+        Ok(ix) => {
+            let ix = Arc::new(ix);
+            state.cache.forget_prefix(&format!("price-index:{model}:"));
+            state.cache.put(key, ix.clone());
+            Some(ix)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, model, "building the mispricing index failed; counting in SQL");
+            None
+        }
+    }
+}
+
 async fn rescore(state: &AppState, model: &str, version: i64) -> AppResult<i64> {
     crate::entities::job::service::ensure(
         state,
@@ -127,11 +176,16 @@ pub async fn mispriced(state: &AppState, pairs: &[(String, String)]) -> AppResul
         ["sort", "limit", "cursor", "model", "format"].contains(&k.as_str())
             || (k == "direction" && v == "both")
     });
-    let page: Page<MispricedOut> = if unfiltered {
+    let counted = if unfiltered {
+        Some(scoring.products)
+    } else {
+        index(state, &scoring).await.and_then(|ix| ix.count(&query))
+    };
+    let page: Page<MispricedOut> = if let Some(total) = counted {
         let mut page = query
             .fetch_page(&state.db, COLUMNS, MispricedOut::from_row)
             .await?;
-        page.total = scoring.products;
+        page.total = total;
         page
     } else {
         query
@@ -149,7 +203,13 @@ pub async fn mispriced(state: &AppState, pairs: &[(String, String)]) -> AppResul
 /// Facet counts: per facet, the value counts among rows matching every *other* filter.
 pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<FacetsOut> {
     let (model, query) = parse(pairs)?;
-    scoring(state, &model).await?;
+    let scoring = scoring(state, &model).await?;
+    if let Some((facets, total)) = index(state, &scoring)
+        .await
+        .and_then(|ix| ix.facets(&query))
+    {
+        return Ok(FacetsOut { facets, total });
+    }
     let is_filter = |k: &str, v: &str| {
         !(["sort", "limit", "cursor", "model", "format"].contains(&k)
             || (k == "direction" && v == "both"))

@@ -240,3 +240,53 @@ db_test! {
         assert_eq!(get(&router, "/api/pricing/mispriced").await.status, StatusCode::NOT_FOUND);
     }
 }
+
+db_test! {
+    async fn the_in_memory_index_counts_as_sql_does(db: TestDb) {
+        let state = db.state();
+        let (_router, pool, _) = trained(&state, 1_200).await;
+        pool.shutdown().await;
+        let ix = crate::entities::pricing::index::ScoreIndex::build(&state.db, "fair-price").await.unwrap();
+        assert_eq!(ix.len(), 1_200);
+        let queries = [
+            "", "direction=over", "direction=under&brand=Kumho", "brand=Kumho&brand=Toyo&season=winter",
+            "category=suv&rim_in_min=18&rim_in_max=20", "tier=premium", "tier=economy&direction=over",
+            "q=pil", "q=KUM-00", "runflat=true", "tread_warranty_miles_min=60000", "tread_warranty_miles_max=50000",
+            "peer_z_min=1.5", "peer_z_max=-2", "gap_pct_min=10&gap_pct_max=40", "mispricing_min=0.2",
+            "list_price_max=90.5&cost_min=40", "speed_rating=W&speed_rating=Y", "width_mm_min=205&width_mm_max=205", "brand=Nobody",
+            "sku=KUM-0000011", "line=Ecsta&season=summer", "load_index_min=100&aspect_ratio_max=45",
+        ];
+        for q in queries {
+            let pairs = crate::kernel::extract::QueryPairs::from_request(Some(q)).0;
+            let (_, query) = crate::entities::pricing::service::parse(&pairs).unwrap();
+            let sql = query.fetch(&state.db, "id, mispricing", |r| sqlx::Row::try_get::<i64, _>(r, 0)).await.unwrap();
+            assert_eq!(ix.count(&query), Some(sql.total), "{q}");
+            // Facets: every facet as the SQL path counts it.
+            let (facets, total) = ix.facets(&query).unwrap();
+            assert_eq!(total, sql.total, "{q}");
+            for (facet, counts) in &facets {
+                let own = |k: &str| k == facet || k == format!("{facet}_min") || k == format!("{facet}_max");
+                let others: Vec<(String, String)> = pairs.iter().filter(|(k, _)| !own(k)).cloned().collect();
+                let (_, q2) = crate::entities::pricing::service::parse(&others).unwrap();
+                let mut expected = std::collections::HashMap::new();
+                let mut sql = crate::kernel::query::Sql::new(state.db.backend());
+                sql.push("SELECT ").push(facet).push(", COUNT(*) FROM price_scores");
+                q2.push_where(&mut sql);
+                sql.push(" GROUP BY ").push(facet);
+                for r in sql.query().fetch_all(state.db.pool()).await.unwrap() {
+                    let v = sqlx::Row::try_get::<Option<String>, _>(&r, 0)
+                        .map(|v| v.map_or(Value::Null, Value::from))
+                        .or_else(|_| sqlx::Row::try_get::<i64, _>(&r, 0).map(Value::from))
+                        .unwrap();
+                    expected.insert(v.to_string(), sqlx::Row::try_get::<i64, _>(&r, 1).unwrap());
+                }
+                let got: std::collections::HashMap<String, i64> = counts.iter().map(|c| (c.value.to_string(), c.count)).collect();
+                assert_eq!(got, expected, "{q}: {facet}");
+            }
+        }
+        // A fixed SQL predicate is not evaluated in memory: the caller counts in SQL.
+        let (_, mut query) = crate::entities::pricing::service::parse(&[]).unwrap();
+        query.require("log_ratio > 0");
+        assert_eq!(ix.count(&query), None);
+    }
+}

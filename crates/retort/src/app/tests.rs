@@ -105,6 +105,20 @@ fn the_document_is_openapi_3_1_and_lists_exactly_the_known_operations() {
 }
 
 #[test]
+fn every_operation_id_is_unique() {
+    let doc = doc();
+    let mut seen = std::collections::HashMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or("").to_owned();
+            if let Some(other) = seen.insert(id.clone(), format!("{method} {path}")) {
+                panic!("operationId {id:?} of {method} {path} is also {other}'s");
+            }
+        }
+    }
+}
+
+#[test]
 fn every_documented_response_has_a_description() {
     let doc = doc();
     for (path, item) in doc["paths"].as_object().unwrap() {

@@ -24,7 +24,7 @@ type Bars = (Vec<String>, Vec<f64>, Vec<f64>);
         (status = 404, description = "No sales, or not estimated yet (a job is queued)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list(State(state): State<AppState>) -> AppResult<Json<ElasticitiesOut>> {
+pub async fn list_elasticities(State(state): State<AppState>) -> AppResult<Json<ElasticitiesOut>> {
     Ok(Json(service::list(&state).await?))
 }
 
@@ -36,7 +36,7 @@ pub async fn list(State(state): State<AppState>) -> AppResult<Json<ElasticitiesO
             headers(("location" = String, description = "URL of the job"))),
     )
 )]
-pub async fn estimate(State(state): State<AppState>) -> AppResult<Response> {
+pub async fn estimate_elasticities(State(state): State<AppState>) -> AppResult<Response> {
     crate::entities::job::service::start(&state, "estimate_elasticities", &json!({})).await
 }
 
@@ -48,7 +48,7 @@ pub async fn estimate(State(state): State<AppState>) -> AppResult<Response> {
         (status = 404, description = "Not estimated yet", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn chart(State(state): State<AppState>) -> AppResult<Json<Json_>> {
+pub async fn elasticity_chart(State(state): State<AppState>) -> AppResult<Json<Json_>> {
     let estimates = service::list(&state).await?;
     let mut by_tier: BTreeMap<String, Bars> = BTreeMap::new();
     for e in &estimates.items {

@@ -17,7 +17,7 @@ use crate::kernel::state::AppState;
 /// The elasticity routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(controller::list))
-        .routes(routes!(controller::estimate))
-        .routes(routes!(controller::chart))
+        .routes(routes!(controller::list_elasticities))
+        .routes(routes!(controller::estimate_elasticities))
+        .routes(routes!(controller::elasticity_chart))
 }

@@ -33,7 +33,10 @@ use crate::kernel::state::AppState;
         (status = 422, description = "Invalid fields, unknown skus, an empty or too large scope — every one listed", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn start(State(state): State<AppState>, request: Request) -> AppResult<Response> {
+pub async fn start_optimization(
+    State(state): State<AppState>,
+    request: Request,
+) -> AppResult<Response> {
     let body = json_body(request, &state).await?;
     service::start(&state, &body).await
 }
@@ -49,7 +52,7 @@ pub async fn start(State(state): State<AppState>, request: Request) -> AppResult
         (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list(
+pub async fn list_optimizations(
     State(state): State<AppState>,
     QueryPairs(mut pairs): QueryPairs,
 ) -> AppResult<Json<OptimizationPage>> {
@@ -75,7 +78,10 @@ pub async fn list(
         (status = 404, description = "No such optimization", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<OptimizationOut>> {
+pub async fn get_optimization(
+    State(state): State<AppState>,
+    Id(id): Id,
+) -> AppResult<Json<OptimizationOut>> {
     Ok(Json(service::get(&state, id).await?))
 }
 
@@ -91,7 +97,7 @@ pub async fn get(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<Op
         (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn items(
+pub async fn optimization_items(
     State(state): State<AppState>,
     Id(id): Id,
     QueryPairs(pairs): QueryPairs,
@@ -172,7 +178,7 @@ async fn body_or_empty(state: &AppState, request: Request) -> AppResult<Json_> {
         (status = 422, description = "Skus not in the proposal, a bad actor", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn accept(
+pub async fn accept_optimization(
     State(state): State<AppState>,
     Id(id): Id,
     request: Request,
@@ -193,7 +199,7 @@ pub async fn accept(
         (status = 422, description = "Skus not in the proposal, a bad actor", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn reject(
+pub async fn reject_optimization(
     State(state): State<AppState>,
     Id(id): Id,
     request: Request,
@@ -211,7 +217,10 @@ pub async fn reject(
         (status = 404, description = "No such optimization", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn chart(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<Json_>> {
+pub async fn optimization_chart(
+    State(state): State<AppState>,
+    Id(id): Id,
+) -> AppResult<Json<Json_>> {
     let opt = service::get(&state, id).await?;
     let sql = Sql::with(
         state.db.backend(),

@@ -21,10 +21,13 @@ use crate::kernel::state::AppState;
 /// The optimisation routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(controller::start, controller::list))
-        .routes(routes!(controller::get))
-        .routes(routes!(controller::items))
-        .routes(routes!(controller::accept))
-        .routes(routes!(controller::reject))
-        .routes(routes!(controller::chart))
+        .routes(routes!(
+            controller::start_optimization,
+            controller::list_optimizations
+        ))
+        .routes(routes!(controller::get_optimization))
+        .routes(routes!(controller::optimization_items))
+        .routes(routes!(controller::accept_optimization))
+        .routes(routes!(controller::reject_optimization))
+        .routes(routes!(controller::optimization_chart))
 }

@@ -34,7 +34,7 @@ async fn page(
         (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list(
+pub async fn list_price_changes(
     State(state): State<AppState>,
     QueryPairs(pairs): QueryPairs,
 ) -> AppResult<Json<PriceChangePage>> {
@@ -51,7 +51,7 @@ pub async fn list(
         (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn for_product(
+pub async fn product_price_changes(
     State(state): State<AppState>,
     Id(id): Id,
     QueryPairs(pairs): QueryPairs,

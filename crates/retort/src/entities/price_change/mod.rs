@@ -14,6 +14,6 @@ use crate::kernel::state::AppState;
 /// The price-change routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(controller::list))
-        .routes(routes!(controller::for_product))
+        .routes(routes!(controller::list_price_changes))
+        .routes(routes!(controller::product_price_changes))
 }

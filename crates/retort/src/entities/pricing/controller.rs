@@ -29,7 +29,10 @@ use crate::kernel::state::AppState;
         (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn train(State(state): State<AppState>, request: Request) -> AppResult<Response> {
+pub async fn train_fair_price(
+    State(state): State<AppState>,
+    request: Request,
+) -> AppResult<Response> {
     let empty = request.headers().get(header::CONTENT_TYPE).is_none()
         && request
             .headers()
@@ -63,7 +66,7 @@ fn wants_csv(pairs: &[(String, String)], headers: &HeaderMap) -> bool {
         (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn mispriced(
+pub async fn list_mispriced(
     State(state): State<AppState>,
     headers: HeaderMap,
     QueryPairs(pairs): QueryPairs,
@@ -121,7 +124,7 @@ pub async fn mispriced(
         (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn facets(
+pub async fn mispriced_facets(
     State(state): State<AppState>,
     QueryPairs(pairs): QueryPairs,
 ) -> AppResult<Json<FacetsOut>> {
@@ -138,7 +141,7 @@ pub async fn facets(
         (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn evaluation(
+pub async fn pricing_evaluation(
     State(state): State<AppState>,
     QueryPairs(pairs): QueryPairs,
 ) -> AppResult<Json<EvaluationOut>> {

@@ -22,10 +22,10 @@ use crate::kernel::state::AppState;
 /// The pricing analysis routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(controller::train))
-        .routes(routes!(controller::mispriced))
-        .routes(routes!(controller::facets))
-        .routes(routes!(controller::evaluation))
+        .routes(routes!(controller::train_fair_price))
+        .routes(routes!(controller::list_mispriced))
+        .routes(routes!(controller::mispriced_facets))
+        .routes(routes!(controller::pricing_evaluation))
         .routes(routes!(charts::price_scatter))
         .routes(routes!(charts::gap_distribution))
 }

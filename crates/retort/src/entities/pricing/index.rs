@@ -283,25 +283,45 @@ impl ScoreIndex {
     /// rows matching every filter; `None` if a filter is not evaluated here.
     pub fn facets(&self, query: &ListQuery) -> Option<(BTreeMap<String, Vec<FacetCount>>, i64)> {
         let tests = self.tests(query)?;
-        let own = |facet: &str, column: &str| column == facet;
+        if tests.len() > 63 {
+            return None;
+        }
+        // Per facet, the tests on its own column (which its counts ignore), as a mask.
+        let own: Vec<u64> = FACETS
+            .iter()
+            .map(|facet| {
+                tests
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (c, _))| c == facet)
+                    .fold(0u64, |m, (k, _)| m | (1 << k))
+            })
+            .collect();
+        // The key of each facet's value per row: a text code or a number.
+        let keys: Vec<Box<dyn Fn(usize) -> i64 + '_>> = FACETS
+            .iter()
+            .map(|facet| -> Box<dyn Fn(usize) -> i64 + '_> {
+                match (self.text.get(facet), self.ints.get(facet)) {
+                    (Some(col), _) => Box::new(move |i| i64::from(col.codes[i])),
+                    (None, Some(col)) => Box::new(move |i| col[i]),
+                    (None, None) => Box::new(|_| NULL_INT),
+                }
+            })
+            .collect();
         let mut counts: Vec<HashMap<i64, i64>> = vec![HashMap::new(); FACETS.len()];
         let mut total = 0;
         for i in 0..self.rows {
-            let failing: Vec<&str> = tests
+            let failing = tests
                 .iter()
-                .filter(|(_, t)| !t(i))
-                .map(|(c, _)| *c)
-                .collect();
-            if failing.is_empty() {
+                .enumerate()
+                .filter(|(_, (_, t))| !t(i))
+                .fold(0u64, |m, (k, _)| m | (1 << k));
+            if failing == 0 {
                 total += 1;
             }
-            for (f, facet) in FACETS.iter().enumerate() {
-                if failing.iter().all(|c| own(facet, c)) {
-                    let key = match self.text.get(facet) {
-                        Some(col) => i64::from(col.codes[i]),
-                        None => self.ints.get(facet).map_or(NULL_INT, |col| col[i]),
-                    };
-                    *counts[f].entry(key).or_insert(0) += 1;
+            for (f, key) in keys.iter().enumerate() {
+                if failing & !own[f] == 0 {
+                    *counts[f].entry(key(i)).or_insert(0) += 1;
                 }
             }
         }

@@ -204,16 +204,19 @@ pub async fn mispriced(state: &AppState, pairs: &[(String, String)]) -> AppResul
 pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<FacetsOut> {
     let (model, query) = parse(pairs)?;
     let scoring = scoring(state, &model).await?;
-    if let Some((facets, total)) = index(state, &scoring)
-        .await
-        .and_then(|ix| ix.facets(&query))
-    {
-        return Ok(FacetsOut { facets, total });
-    }
     let is_filter = |k: &str, v: &str| {
         !(["sort", "limit", "cursor", "model", "format"].contains(&k)
             || (k == "direction" && v == "both"))
     };
+    // With filters, the in-memory index counts; without, the counts stored at scoring.
+    if pairs.iter().any(|(k, v)| is_filter(k, v)) {
+        if let Some((facets, total)) = index(state, &scoring)
+            .await
+            .and_then(|ix| ix.facets(&query))
+        {
+            return Ok(FacetsOut { facets, total });
+        }
+    }
     // Counts over all rows were stored at scoring: a facet whose other filters are
     // none reads them; the rest run concurrently.
     let stored: Option<Json> = model::stored_facets(&state.db, &model)

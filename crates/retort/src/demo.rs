@@ -373,6 +373,25 @@ mod tests {
                 planted: report.as_ref().map_or(0, |r| r.planted),
             })
         );
+        // About 2 % of 300, each recorded with a direction that matches its move.
+        let planted = report.map_or(0, |r| r.planted);
+        assert!((1..=20).contains(&planted), "{planted}");
+        let rows = sqlx::query(
+            "SELECT m.direction, m.formula_price, m.list_price, p.list_price FROM planted_mispricings m JOIN products p ON p.sku = m.sku",
+        )
+        .fetch_all(db.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(rows.len() as u64, planted);
+        for r in &rows {
+            use sqlx::Row;
+            let (direction, formula, listed, product): (String, f64, f64, f64) =
+                (r.get(0), r.get(1), r.get(2), r.get(3));
+            assert_eq!(listed, product);
+            let shift = (listed / formula).ln();
+            assert!((0.2..0.47).contains(&shift.abs()), "{shift}");
+            assert_eq!(direction == "over", shift > 0.0);
+        }
         assert_eq!(load_if_empty(&db.db, 300, 1).await.ok().flatten(), None);
     }
 

@@ -179,6 +179,25 @@ where
     parse_json(&bytes)
 }
 
+/// Like [`json_body`], but a request with no body (no content type, no length) reads
+/// as `{}`: for actions whose parameters are all optional.
+pub async fn json_body_or_empty<S>(request: Request, state: &S) -> Result<Value, AppError>
+where
+    S: Send + Sync,
+    Arc<Limits>: FromRef<S>,
+{
+    let headers = request.headers();
+    let empty = !headers.contains_key(axum::http::header::CONTENT_TYPE)
+        && headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .is_none_or(|v| v.as_bytes() == b"0");
+    if empty {
+        Ok(Value::Object(serde_json::Map::new()))
+    } else {
+        json_body(request, state).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

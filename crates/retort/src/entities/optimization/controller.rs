@@ -14,7 +14,7 @@ use super::schema::{
 };
 use super::service;
 use crate::kernel::error::{AppError, AppResult, FieldError, Problem};
-use crate::kernel::extract::{Id, QueryPairs, json_body};
+use crate::kernel::extract::{Id, QueryPairs, json_body, json_body_or_empty};
 use crate::kernel::plotly::figure;
 use crate::kernel::query::{Bind, ListQuery, Sql};
 use crate::kernel::state::AppState;
@@ -147,21 +147,6 @@ pub async fn optimization_items(
     }))
 }
 
-async fn body_or_empty(state: &AppState, request: Request) -> AppResult<Json_> {
-    let has_body = request
-        .headers()
-        .contains_key(axum::http::header::CONTENT_TYPE)
-        || request
-            .headers()
-            .get(axum::http::header::CONTENT_LENGTH)
-            .is_some_and(|v| v.as_bytes() != b"0");
-    if has_body {
-        json_body(request, state).await
-    } else {
-        Ok(json!({}))
-    }
-}
-
 /// Accepts the proposal, all of it or `{"skus": [...]}`: the prices change and each
 /// change is recorded in the audit trail (`actor` from the body, default `api`), in one
 /// transaction. Products already accepted or rejected are left as they are, so
@@ -183,7 +168,7 @@ pub async fn accept_optimization(
     Id(id): Id,
     request: Request,
 ) -> AppResult<Json<DecisionOut>> {
-    let body = body_or_empty(&state, request).await?;
+    let body = json_body_or_empty(request, &state).await?;
     Ok(Json(super::review::accept(&state, id, &body).await?))
 }
 
@@ -204,7 +189,7 @@ pub async fn reject_optimization(
     Id(id): Id,
     request: Request,
 ) -> AppResult<Json<DecisionOut>> {
-    let body = body_or_empty(&state, request).await?;
+    let body = json_body_or_empty(request, &state).await?;
     Ok(Json(super::review::reject(&state, id, &body).await?))
 }
 

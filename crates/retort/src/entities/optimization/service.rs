@@ -193,20 +193,9 @@ fn elasticity_of(
 
 /// A solver message naming items by index, with skus instead.
 fn name_items(message: &str, products: &[ScopeProduct]) -> String {
-    let mut out = String::new();
-    let mut rest = message;
-    while let Some(pos) = rest.find("item ") {
-        out.push_str(&rest[..pos]);
-        let after = &rest[pos + 5..];
-        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-        match digits.parse::<usize>().ok().and_then(|i| products.get(i)) {
-            Some(p) => out.push_str(&format!("product {}", p.sku)),
-            None => out.push_str(&format!("item {digits}")),
-        }
-        rest = &after[digits.len()..];
-    }
-    out.push_str(rest);
-    out
+    super::solve::rename_items(message, |i| {
+        products.get(i).map(|p| format!("product {}", p.sku))
+    })
 }
 
 fn round2(x: f64) -> f64 {

@@ -144,22 +144,28 @@ pub fn solve_all(
     Ok((items, out))
 }
 
-/// A solver message about the sub-problem's `item k`, renumbered to the full list.
-fn renumber(message: &str, idx: &[usize]) -> String {
+/// A solver message with each `item k` replaced by `name(k)` (left as it was when that
+/// is `None`): renumbering a sub-problem's items, naming items by sku.
+pub fn rename_items(message: &str, name: impl Fn(usize) -> Option<String>) -> String {
     let mut out = String::new();
     let mut rest = message;
     while let Some(pos) = rest.find("item ") {
-        out.push_str(&rest[..pos + 5]);
+        out.push_str(&rest[..pos]);
         let after = &rest[pos + 5..];
         let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-        match digits.parse::<usize>().ok().and_then(|k| idx.get(k)) {
-            Some(i) => out.push_str(&i.to_string()),
-            None => out.push_str(&digits),
+        match digits.parse::<usize>().ok().and_then(&name) {
+            Some(n) => out.push_str(&n),
+            None => out.push_str(&format!("item {digits}")),
         }
         rest = &after[digits.len()..];
     }
     out.push_str(rest);
     out
+}
+
+/// A solver message about the sub-problem's `item k`, renumbered to the full list.
+fn renumber(message: &str, idx: &[usize]) -> String {
+    rename_items(message, |k| idx.get(k).map(|i| format!("item {i}")))
 }
 
 #[cfg(test)]

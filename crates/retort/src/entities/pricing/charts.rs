@@ -38,18 +38,7 @@ pub async fn price_scatter(
 ) -> AppResult<Json<Json_>> {
     let (model, query) = service::parse(&pairs)?;
     let scoring = service::scoring(&state, &model).await?;
-    let counted = service::index(&state, &scoring)
-        .await
-        .and_then(|ix| ix.count(&query));
-    let total: i64 = match counted {
-        Some(n) => n,
-        None => {
-            let mut count = Sql::new(state.db.backend());
-            count.push("SELECT COUNT(*) FROM price_scores");
-            query.push_where(&mut count);
-            count.query().fetch_one(state.db.pool()).await?.try_get(0)?
-        }
-    };
+    let total = service::total(&state, &scoring, &query, &pairs).await?;
     let step = (total + MAX_POINTS - 1) / MAX_POINTS;
     let mut sql = Sql::new(state.db.backend());
     sql.push("SELECT sku, category, list_price, fair_price, gap_pct FROM price_scores");

@@ -11,7 +11,7 @@ use super::schema::{EvaluationOut, EvaluationParams, FacetsOut, MispricedPage, M
 use super::service;
 use super::train::DEFAULT_MODEL;
 use crate::kernel::error::{AppError, AppResult, FieldError, Problem};
-use crate::kernel::extract::{QueryPairs, json_body};
+use crate::kernel::extract::{QueryPairs, json_body_or_empty};
 use crate::kernel::state::AppState;
 
 /// Trains the fair-price model as a background job (`train_fair_price`): gradient-boosted
@@ -33,16 +33,7 @@ pub async fn train_fair_price(
     State(state): State<AppState>,
     request: Request,
 ) -> AppResult<Response> {
-    let empty = request.headers().get(header::CONTENT_TYPE).is_none()
-        && request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .is_none_or(|v| v.as_bytes() == b"0");
-    let body = if empty {
-        serde_json::json!({})
-    } else {
-        json_body(request, &state).await?
-    };
+    let body = json_body_or_empty(request, &state).await?;
     crate::entities::job::service::start(&state, "train_fair_price", &body).await
 }
 

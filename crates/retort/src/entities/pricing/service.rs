@@ -167,20 +167,50 @@ async fn rescore(state: &AppState, model: &str, version: i64) -> AppResult<i64> 
     .await
 }
 
+/// Whether `pairs` filter the list (anything besides paging, sort, model, format and
+/// `direction=both`).
+pub fn has_filters(pairs: &[(String, String)]) -> bool {
+    pairs.iter().any(|(k, v)| {
+        !(["sort", "limit", "cursor", "model", "format"].contains(&k.as_str())
+            || (k == "direction" && v == "both"))
+    })
+}
+
+/// The rows `query` matches without counting in SQL: the number scored when nothing
+/// filters, else the in-memory index's count; `None` when neither can answer yet.
+pub async fn quick_total(
+    state: &AppState,
+    scoring: &ScoringOut,
+    query: &ListQuery,
+    pairs: &[(String, String)],
+) -> Option<i64> {
+    if !has_filters(pairs) {
+        return Some(scoring.products);
+    }
+    index(state, scoring).await.and_then(|ix| ix.count(query))
+}
+
+/// The rows `query` matches: [`quick_total`], else a count in SQL.
+pub async fn total(
+    state: &AppState,
+    scoring: &ScoringOut,
+    query: &ListQuery,
+    pairs: &[(String, String)],
+) -> AppResult<i64> {
+    if let Some(n) = quick_total(state, scoring, query, pairs).await {
+        return Ok(n);
+    }
+    let mut count = Sql::new(state.db.backend());
+    count.push("SELECT COUNT(*) FROM price_scores");
+    query.push_where(&mut count);
+    Ok(count.query().fetch_one(state.db.pool()).await?.try_get(0)?)
+}
+
 /// One page of mispriced products for the query parameters.
 pub async fn mispriced(state: &AppState, pairs: &[(String, String)]) -> AppResult<MispricedPage> {
     let (model, query) = parse(pairs)?;
     let scoring = scoring(state, &model).await?;
-    // Unfiltered, the total is the number scored: no count over the table.
-    let unfiltered = pairs.iter().all(|(k, v)| {
-        ["sort", "limit", "cursor", "model", "format"].contains(&k.as_str())
-            || (k == "direction" && v == "both")
-    });
-    let counted = if unfiltered {
-        Some(scoring.products)
-    } else {
-        index(state, &scoring).await.and_then(|ix| ix.count(&query))
-    };
+    let counted = quick_total(state, &scoring, &query, pairs).await;
     let page: Page<MispricedOut> = if let Some(total) = counted {
         let mut page = query
             .fetch_page(&state.db, COLUMNS, MispricedOut::from_row)
@@ -204,12 +234,8 @@ pub async fn mispriced(state: &AppState, pairs: &[(String, String)]) -> AppResul
 pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<FacetsOut> {
     let (model, query) = parse(pairs)?;
     let scoring = scoring(state, &model).await?;
-    let is_filter = |k: &str, v: &str| {
-        !(["sort", "limit", "cursor", "model", "format"].contains(&k)
-            || (k == "direction" && v == "both"))
-    };
     // With filters, the in-memory index counts; without, the counts stored at scoring.
-    if pairs.iter().any(|(k, v)| is_filter(k, v)) {
+    if has_filters(pairs) {
         if let Some((facets, total)) = index(state, &scoring)
             .await
             .and_then(|ix| ix.facets(&query))
@@ -232,7 +258,7 @@ pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<F
             .filter(|(k, _)| !own(k) && !["sort", "limit", "cursor"].contains(&k.as_str()))
             .cloned()
             .collect();
-        if !others.iter().any(|(k, v)| is_filter(k, v)) {
+        if !has_filters(&others) {
             if let Some(list) = stored.as_ref().and_then(|s| s["facets"][facet].as_array()) {
                 let counts = list
                     .iter()
@@ -275,17 +301,7 @@ pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<F
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         out.insert((*facet).to_owned(), counts);
     }
-    let total = if pairs.iter().any(|(k, v)| is_filter(k, v)) {
-        let mut count = Sql::new(state.db.backend());
-        count.push("SELECT COUNT(*) FROM price_scores");
-        query.push_where(&mut count);
-        count.query().fetch_one(state.db.pool()).await?.try_get(0)?
-    } else {
-        stored
-            .as_ref()
-            .and_then(|s| s["total"].as_i64())
-            .unwrap_or(0)
-    };
+    let total = total(state, &scoring, &query, pairs).await?;
     Ok(FacetsOut { facets: out, total })
 }
 

@@ -10,7 +10,8 @@ use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router, middleware};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::PropagateRequestIdLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa_axum::router::OpenApiRouter;
@@ -18,6 +19,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::entities;
 use crate::kernel::error::AppError;
+use crate::kernel::guard;
 use crate::kernel::openapi;
 use crate::kernel::security::security_headers;
 use crate::kernel::state::AppState;
@@ -54,6 +56,9 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::admit))
+        // Inside the headers and the request id, so a panic's 500 carries both.
+        .layer(CatchPanicLayer::custom(guard::panic_response))
         .layer(middleware::from_fn(security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -64,7 +69,7 @@ pub fn build_router(state: AppState) -> Router {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::from_fn(guard::request_id))
         .with_state(state)
 }
 
@@ -100,17 +105,20 @@ async fn healthz() -> impl IntoResponse {
         content_type = "application/problem+json"),
 ))]
 async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
+    // The cause goes to the log only: a probe's answer is public.
     match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
         Ok(Ok(())) => Ok((
             StatusCode::OK,
             Json(serde_json::json!({ "status": "ready" })),
         )),
-        Ok(Err(e)) => Err(AppError::Unavailable(format!(
-            "the database is not reachable: {e}"
-        ))),
-        Err(_) => Err(AppError::Unavailable(
-            "the database did not answer within 2 s".into(),
-        )),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the database did not answer");
+            Err(AppError::Unavailable("database unreachable".into()))
+        }
+        Err(_) => {
+            tracing::warn!("readiness: the database did not answer within 2 s");
+            Err(AppError::Unavailable("database unreachable".into()))
+        }
     }
 }
 

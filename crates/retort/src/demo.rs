@@ -277,7 +277,7 @@ async fn record_planted(db: &Db, csv: &str) -> Result<u64, AppError> {
         .skip(1)
         .map(|l| l.split(',').collect())
         .collect();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     for chunk in rows.chunks(200) {
         let mut sql = Sql::new(db.backend());
         sql.push(

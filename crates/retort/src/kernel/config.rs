@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
@@ -89,7 +90,8 @@ pub struct ServeArgs {
     pub shutdown_grace_secs: u64,
 }
 
-/// Request limits; the app reads them from its state.
+/// Request limits; the app reads them from its state. docs/SECURITY.md lists each, its
+/// default, and what a client sees when it hits it.
 #[derive(Debug, Clone, Args)]
 pub struct Limits {
     /// Largest JSON request body, in bytes (larger ones get 413).
@@ -101,9 +103,38 @@ pub struct Limits {
     /// Largest model upload (an ONNX file), in bytes (larger ones get 413).
     #[arg(long, env = "RETORT_MODEL_LIMIT", default_value_t = 256 * 1024 * 1024)]
     pub model_limit: usize,
-    /// Largest predict request body, in bytes (larger ones get 413).
+    /// Largest predict request body, in bytes, after decompression (larger ones get 413).
     #[arg(long, env = "RETORT_PREDICT_LIMIT", default_value_t = 64 * 1024 * 1024)]
     pub predict_limit: usize,
+    /// Most tensor elements one predict or inference request may carry, all inputs
+    /// together (more get 413).
+    #[arg(long, env = "RETORT_MAX_TENSOR_ELEMENTS", default_value_t = 16 * 1024 * 1024)]
+    pub max_tensor_elements: usize,
+    /// Most rows one predict or inference request may carry (more get 413).
+    #[arg(long, env = "RETORT_MAX_ROWS", default_value_t = 100_000)]
+    pub max_rows: usize,
+    /// Longest a prediction may wait for an inference slot and run (e.g. `10s`,
+    /// `500ms`); past it the request gets 503 and its result is dropped.
+    #[arg(long, env = "RETORT_PREDICT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub predict_timeout: Duration,
+    /// Predictions evaluated at once, each on its own thread (0: one per core).
+    #[arg(long, env = "RETORT_INFERENCE_SLOTS", default_value_t = 0)]
+    pub inference_slots: usize,
+    /// Longest a request may take, uploads and streams aside (503 past it).
+    #[arg(long, env = "RETORT_REQUEST_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// Longest an upload (a CSV import or a model file) may take, reading and writing.
+    #[arg(long, env = "RETORT_UPLOAD_TIMEOUT", default_value = "15m", value_parser = parse_duration)]
+    pub upload_timeout: Duration,
+    /// Longest a request body may go without sending a byte (408 past it).
+    #[arg(long, env = "RETORT_BODY_READ_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub body_read_timeout: Duration,
+    /// Requests handled at once; more get 503 with `Retry-After` (probes never count).
+    #[arg(long, env = "RETORT_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
+    pub max_concurrent_requests: usize,
+    /// Server-Sent Event streams open at once; more get 503 with `Retry-After`.
+    #[arg(long, env = "RETORT_MAX_SSE_STREAMS", default_value_t = 128)]
+    pub max_sse_streams: usize,
 }
 
 impl Default for Limits {
@@ -113,6 +144,68 @@ impl Default for Limits {
             import_limit: 512 * 1024 * 1024,
             model_limit: 256 * 1024 * 1024,
             predict_limit: 64 * 1024 * 1024,
+            max_tensor_elements: 16 * 1024 * 1024,
+            max_rows: 100_000,
+            predict_timeout: Duration::from_secs(10),
+            inference_slots: 0,
+            request_timeout: Duration::from_secs(60),
+            upload_timeout: Duration::from_secs(15 * 60),
+            body_read_timeout: Duration::from_secs(30),
+            max_concurrent_requests: 512,
+            max_sse_streams: 128,
         }
+    }
+}
+
+impl Limits {
+    /// Inference slots: the configured number, or one per core.
+    pub fn inference_threads(&self) -> usize {
+        if self.inference_slots > 0 {
+            self.inference_slots
+        } else {
+            std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+        }
+    }
+}
+
+/// Reads a duration: a number of seconds (`10`, `2.5`) or a number with a unit (`500ms`,
+/// `10s`, `5m`, `1h`); at least 1 ms, at most a day.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 10s, 500ms or 5m"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        other => return Err(format!("unknown unit {other:?}: use ms, s, m or h")),
+    };
+    if !(0.001..=86_400.0).contains(&seconds) {
+        return Err(format!("{text:?} must be between 1ms and 24h"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_seconds_and_units_and_refuse_the_rest() {
+        assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("2.5s"), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("-1").is_err());
+        assert!(parse_duration("3d").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("1e9").is_err());
     }
 }

@@ -122,21 +122,61 @@ pub enum AppError {
     /// The body is larger than the configured limit (413).
     #[error("payload too large")]
     PayloadTooLarge(usize),
+    /// The request asks for more than a limit allows (rows, tensor elements, values),
+    /// said in numbers (413).
+    #[error("too large: {0}")]
+    TooLarge(String),
     /// The body's content type is not one this endpoint reads (415).
     #[error("unsupported media type")]
     UnsupportedMediaType(&'static str),
+    /// The client stopped sending the body before it was complete (408).
+    #[error("request timeout: {0}")]
+    RequestTimeout(String),
+    /// The resource changed since the client read it: `If-Match` did not match (412).
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
     /// A dependency such as the database is not reachable (503).
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The server is busy right now (the database is locked by another writer, every
+    /// connection or inference slot is taken, too many requests are in flight, or the
+    /// request ran past its deadline); the same request may succeed later (503 with
+    /// `Retry-After`).
+    #[error("busy: {0}")]
+    Busy(String),
     /// A bug or an unexpected failure; logged, never described to the client (500).
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
+/// Seconds a client is asked to wait before retrying a 503.
+pub const RETRY_AFTER_SECS: u64 = 1;
+
+/// Whether a database error means "busy, try again": SQLite's BUSY and LOCKED codes
+/// (5, 6 and their extended forms 261, 262, 517, 773), PostgreSQL's serialization
+/// failure, deadlock, lock timeout and too-many-connections states.
+pub fn is_busy(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(d) => match d.code().as_deref() {
+            Some("5" | "6" | "261" | "262" | "517" | "773") => true,
+            Some("40001" | "40P01" | "55P03" | "53300" | "57014") => true,
+            _ => d.message().contains("database is locked"),
+        },
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
+        if is_busy(&err) {
+            // The cause goes to the log; the client learns only that it may retry.
+            tracing::warn!(error = %err, "database busy");
+            return Self::Busy("the database is busy; retry shortly".into());
+        }
         match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::warn!(error = %err, "database unreachable");
                 Self::Unavailable("the database is not reachable".into())
             }
             other => Self::Internal(other.into()),
@@ -153,9 +193,11 @@ impl AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge(_) | Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::Unavailable(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -183,16 +225,22 @@ impl AppError {
                 "Payload too large",
                 format!("the body is larger than the limit of {limit} bytes"),
             ),
+            Self::TooLarge(d) => ("payload-too-large", "Payload too large", d.clone()),
             Self::UnsupportedMediaType(expected) => (
                 "unsupported-media-type",
                 "Unsupported media type",
                 format!("the body must be sent as Content-Type: {expected}"),
             ),
+            Self::PreconditionFailed(d) => {
+                ("precondition-failed", "Precondition failed", d.clone())
+            }
+            Self::RequestTimeout(d) => ("request-timeout", "Request timeout", d.clone()),
             Self::Unavailable(d) => ("unavailable", "Service unavailable", d.clone()),
+            Self::Busy(d) => ("busy", "Busy, retry later", d.clone()),
             Self::Internal(_) => (
                 "internal",
                 "Internal server error",
-                "an unexpected error occurred; it has been logged".into(),
+                "an unexpected error occurred; it has been logged with this request's id".into(),
             ),
         };
         Problem {
@@ -223,14 +271,22 @@ impl IntoResponse for AppError {
             Self::Unavailable(detail) => tracing::warn!(%detail, "dependency unavailable"),
             _ => {}
         }
-        let status = self.status();
-        let body = serde_json::to_vec(&self.to_problem()).unwrap_or_default();
-        let mut response = (status, body).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        response
+        problem_response(&self.to_problem())
     }
+}
+
+/// Renders a problem document as a response: its status, `application/problem+json`,
+/// and `Retry-After` on a 503.
+pub fn problem_response(problem: &Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(problem).unwrap_or_default();
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    }
+    response
 }
 
 /// Shorthand for handler and service results.

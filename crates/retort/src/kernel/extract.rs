@@ -51,12 +51,48 @@ where
     S: Send + Sync,
     Arc<Limits>: FromRef<S>,
 {
-    let limit = Arc::<Limits>::from_ref(state).body_limit;
+    let limits = Arc::<Limits>::from_ref(state);
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(limits.body_limit)
+        } else {
+            body_error(&rejection, limits.body_read_timeout)
+        }
+    })
+}
+
+/// Maps a failed body read that is not about size: the client went quiet past the body
+/// read timeout (408), or the body was cut off or malformed, e.g. bad gzip (400).
+pub fn body_error(err: &(dyn std::error::Error + 'static), idle: std::time::Duration) -> AppError {
+    if super::guard::is_body_timeout(err) || err.to_string().contains(BODY_TIMEOUT_TEXT) {
+        AppError::RequestTimeout(format!(
+            "the body stopped arriving: no byte for {}",
+            super::guard::seconds(idle)
+        ))
+    } else {
+        AppError::BadRequest(format!("could not read the request body: {err}"))
+    }
+}
+
+/// How the idle body timeout's error reads once wrapped by other errors.
+const BODY_TIMEOUT_TEXT: &str = "data was not received within the designated timeout";
+
+/// Reads a whole body of at most `limit` bytes, counted after any decompression: 413
+/// past it, 408 when the client stops sending for `idle`, 400 when the body is cut off
+/// or its compression is corrupt.
+pub async fn read_limited(
+    body: axum::body::Body,
+    limit: usize,
+    idle: std::time::Duration,
+) -> Result<Bytes, AppError> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.to_string().contains("length limit"))
+            || e.to_string().contains("length limit");
+        if too_large {
             AppError::PayloadTooLarge(limit)
         } else {
-            AppError::BadRequest(format!("could not read the request body: {rejection}"))
+            body_error(&e, idle)
         }
     })
 }

@@ -6,7 +6,8 @@ use axum::extract::FromRef;
 
 use super::config::Limits;
 use super::db::Db;
-use super::inference::{ModelCache, Runtime};
+use super::guard::Guards;
+use super::inference::{InferencePool, ModelCache, Runtime};
 use super::jobs::JobKinds;
 use super::memo::Memo;
 
@@ -30,6 +31,10 @@ pub struct AppState {
     pub jobs: Arc<JobKinds>,
     /// Slots for CPU-heavy job steps: one fewer than the cores (at least one).
     pub cpu: Arc<tokio::sync::Semaphore>,
+    /// Where predictions run: a bounded set of threads with a deadline per request.
+    pub inference: Arc<InferencePool>,
+    /// Caps on requests and streams in flight, and the shutdown signal.
+    pub guards: Arc<Guards>,
 }
 
 impl AppState {
@@ -37,6 +42,11 @@ impl AppState {
     pub fn new(db: Db, limits: Limits) -> Self {
         Self {
             db,
+            inference: Arc::new(InferencePool::new(
+                limits.inference_threads(),
+                limits.predict_timeout,
+            )),
+            guards: Arc::new(Guards::new(&limits)),
             limits: Arc::new(limits),
             models: Arc::new(ModelCache::default()),
             runtime: None,

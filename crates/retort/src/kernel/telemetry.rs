@@ -4,7 +4,8 @@ use tracing_subscriber::EnvFilter;
 
 use super::config::LogFormat;
 
-/// Installs the global subscriber; `RUST_LOG` overrides the default level (`info`).
+/// Installs the global subscriber and the panic hook that logs through it; `RUST_LOG`
+/// overrides the default level (`info`).
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
@@ -14,6 +15,7 @@ pub fn init(format: LogFormat) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(ansi);
+    super::guard::install_panic_hook();
     // A second init (tests, embedding) is harmless; keep the first subscriber.
     let _ = match format {
         LogFormat::Text => builder.try_init(),

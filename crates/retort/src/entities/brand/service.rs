@@ -81,7 +81,7 @@ where
 {
     let mut csv: CsvBatches<BrandIn> = read_csv(input, io_error);
     let now = time::now();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     while let Some(batch) = csv.batches.recv().await {
         // Existing names are checked even after other errors, so the report names every
         // bad row; nothing more is written once there is one.

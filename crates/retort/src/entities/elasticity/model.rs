@@ -59,7 +59,7 @@ pub async fn replace(
     sales_rows: i64,
     now: &str,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM elasticities")
         .execute(&mut *tx)
         .await?;

@@ -13,7 +13,10 @@ use super::schema::{
 };
 use super::service::{self, Selector};
 use crate::kernel::error::{AppError, AppResult, FieldError, Problem};
-use crate::kernel::extract::{Parse, QueryPairs, ValidJson, field_errors, parse_json};
+use crate::kernel::extract::{
+    Parse, QueryPairs, ValidJson, field_errors, parse_json, read_limited,
+};
+use crate::kernel::json::parse_json_bounded;
 use crate::kernel::state::AppState;
 
 fn version_number(raw: &str) -> AppResult<i64> {
@@ -23,20 +26,10 @@ fn version_number(raw: &str) -> AppResult<i64> {
 }
 
 /// Reads a whole body up to `limit` bytes (413 past it).
-async fn body_bytes(body: Body, limit: usize) -> AppResult<Vec<u8>> {
-    axum::body::to_bytes(body, limit)
-        .await
-        .map(|b| b.to_vec())
-        .map_err(|e| {
-            let too_large = std::error::Error::source(&e)
-                .is_some_and(|s| s.to_string().contains("length limit"))
-                || e.to_string().contains("length limit");
-            if too_large {
-                AppError::PayloadTooLarge(limit)
-            } else {
-                AppError::BadRequest(format!("could not read the body: {e}"))
-            }
-        })
+async fn body_bytes(state: &AppState, body: Body, limit: usize) -> AppResult<Vec<u8>> {
+    Ok(read_limited(body, limit, state.limits.body_read_timeout)
+        .await?
+        .to_vec())
 }
 
 fn content_type(request: &Request) -> String {
@@ -110,12 +103,13 @@ pub async fn deploy_version(
                 .collect();
             let meta =
                 DeployMeta::parse(&record).map_err(|e| AppError::Validation(query_errors(e)))?;
-            (meta, body_bytes(request.into_body(), limit).await?)
+            (meta, body_bytes(&state, request.into_body(), limit).await?)
         }
         "multipart/form-data" => read_multipart(request, &state, limit).await?,
         "application/json" => {
-            let body =
-                parse_json(&body_bytes(request.into_body(), state.limits.body_limit).await?)?;
+            let body = parse_json(
+                &body_bytes(&state, request.into_body(), state.limits.body_limit).await?,
+            )?;
             let input = super::schema::parse_ensemble(&body).map_err(AppError::Validation)?;
             let out = service::deploy_ensemble(&state, &name, input).await?;
             let location = format!("/api/models/{}/versions/{}", out.model, out.version);
@@ -149,40 +143,64 @@ fn query_errors(errors: Vec<(String, String)>) -> Vec<FieldError> {
         .collect()
 }
 
+/// The most metadata fields (description, metrics, …) a multipart deploy may carry.
+const MAX_META_FIELDS: usize = 32;
+/// The largest metadata field of a multipart deploy, in bytes.
+const MAX_META_FIELD_BYTES: usize = 64 * 1024;
+
 async fn read_multipart(
     request: Request,
     state: &AppState,
     limit: usize,
 ) -> AppResult<(DeployMeta, Vec<u8>)> {
+    // The whole body is bounded (after decompression): the file's limit and room for
+    // the metadata fields; every field other than the file is bounded on its own.
+    let whole = limit.saturating_add(MAX_META_FIELDS * MAX_META_FIELD_BYTES);
+    let request = request.map(|b| Body::new(http_body_util::Limited::new(b, whole)));
+    let malformed = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(whole)
+        } else {
+            AppError::BadRequest(format!("malformed multipart body: {}", e.body_text()))
+        }
+    };
     let mut multipart = Multipart::from_request(request, state)
         .await
         .map_err(|e| AppError::BadRequest(format!("malformed multipart body: {e}")))?;
     let mut fields = Map::new();
     let mut file = None;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("malformed multipart body: {e}")))?
-    {
+    let mut count = 0usize;
+    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
         let name = field.name().unwrap_or("").to_owned();
-        if name == "file" {
-            let mut bytes = Vec::new();
-            while let Some(chunk) = field
-                .chunk()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("reading the file part: {e}")))?
-            {
-                if bytes.len() + chunk.len() > limit {
-                    return Err(AppError::PayloadTooLarge(limit));
-                }
-                bytes.extend_from_slice(&chunk);
+        let cap = if name == "file" {
+            limit
+        } else {
+            count += 1;
+            if count > MAX_META_FIELDS {
+                return Err(AppError::TooLarge(format!(
+                    "more than {MAX_META_FIELDS} metadata fields in the multipart body"
+                )));
             }
+            MAX_META_FIELD_BYTES
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+            if bytes.len() + chunk.len() > cap {
+                return Err(AppError::TooLarge(format!(
+                    "the multipart field {name:?} is larger than {cap} bytes"
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if name == "file" {
             file = Some(bytes);
         } else {
-            let text = field
-                .text()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("reading field {name:?}: {e}")))?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                AppError::Validation(vec![FieldError::new(
+                    format!("/{name}"),
+                    "is not UTF-8 text",
+                )])
+            })?;
             fields.insert(name, Json_::String(text));
         }
     }
@@ -308,8 +326,8 @@ async fn predict_with(
     if !content_type(&request).ends_with("json") {
         return Err(AppError::UnsupportedMediaType("application/json"));
     }
-    let bytes = body_bytes(request.into_body(), state.limits.predict_limit).await?;
-    let body = parse_json(&bytes)?;
+    let bytes = body_bytes(&state, request.into_body(), state.limits.predict_limit).await?;
+    let body = parse_json_bounded(&bytes, super::predict::max_json_values(&state.limits))?;
     Ok(Json(
         service::predict(&state, name, &selector, &body).await?,
     ))

@@ -78,7 +78,7 @@ pub async fn deploy_ensemble(
     let signature = serde_json::to_string(&sig).map_err(|e| AppError::Internal(e.into()))?;
     let sha = sha256_hex(spec.as_bytes());
     let now = time::now();
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let m = model::upsert_model(&mut tx, &name, &now).await?;
     let version = model::next_version(&mut tx, m.id).await?;
     let new = NewVersion {

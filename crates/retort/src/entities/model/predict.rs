@@ -7,11 +7,10 @@ use retort_onnx::{Data, Keys, Tensor, Value};
 use serde_json::{Map, Value as Json};
 
 use super::interface::{Signature, Task};
-use crate::kernel::error::FieldError;
+use crate::kernel::config::Limits;
+use crate::kernel::error::{AppError, FieldError};
 use crate::kernel::validation::pointer_segment;
 
-/// The most rows one request may carry.
-pub const MAX_ROWS: usize = 100_000;
 /// At most this many cell errors are listed.
 const MAX_ERRORS: usize = 200;
 
@@ -32,6 +31,39 @@ enum Buffer {
     I64(Vec<i64>),
     Str(Vec<String>),
     Bool(Vec<bool>),
+}
+
+/// The most JSON values a predict body may hold: every cell, one object per row, and a
+/// little for the envelope.
+pub fn max_json_values(limits: &Limits) -> usize {
+    limits
+        .max_tensor_elements
+        .saturating_add(limits.max_rows)
+        .saturating_add(1024)
+}
+
+/// Checks a predict body's size against the limits before anything is sized from it:
+/// rows (`--max-rows`) and rows × columns (`--max-tensor-elements`); its row count.
+pub fn check_size(body: &Json, sig: &Signature, limits: &Limits) -> Result<usize, AppError> {
+    let rows = body
+        .get("rows")
+        .and_then(Json::as_array)
+        .map_or(0, Vec::len);
+    if rows > limits.max_rows {
+        return Err(AppError::TooLarge(format!(
+            "/rows has {rows} rows; at most {} are taken per request (--max-rows)",
+            limits.max_rows
+        )));
+    }
+    let elements = rows.saturating_mul(sig.columns.len().max(1));
+    if elements > limits.max_tensor_elements {
+        return Err(AppError::TooLarge(format!(
+            "{rows} rows of {} columns are {elements} values; at most {} are taken per request (--max-tensor-elements)",
+            sig.columns.len(),
+            limits.max_tensor_elements
+        )));
+    }
+    Ok(rows)
 }
 
 /// Turns `{"rows": [{column: value, …}, …]}` into one tensor per graph input, in graph
@@ -57,13 +89,6 @@ pub fn rows_to_inputs(
     let rows = match obj.get("rows") {
         Some(Json::Array(rows)) if rows.is_empty() => {
             errors.push(FieldError::new("/rows", "must contain at least one row"));
-            return Err(errors);
-        }
-        Some(Json::Array(rows)) if rows.len() > MAX_ROWS => {
-            errors.push(FieldError::new(
-                "/rows",
-                format!("at most {MAX_ROWS} rows per request, got {}", rows.len()),
-            ));
             return Err(errors);
         }
         Some(Json::Array(rows)) => rows,

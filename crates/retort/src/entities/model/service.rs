@@ -32,9 +32,6 @@ pub enum Selector {
 /// The alias the default selector prefers.
 pub const PRODUCTION: &str = "production";
 
-/// Rows above which a prediction runs on the blocking pool instead of the request's task.
-const INLINE_ROWS: usize = 64;
-
 pub(super) fn model_name(raw: &str) -> AppResult<String> {
     parse_name("model", raw)
         .map_err(|m| AppError::Validation(vec![FieldError::path_param("name", m)]))
@@ -118,7 +115,7 @@ pub async fn deploy(
     let sha = sha256_hex(&bytes);
     let now = time::now();
 
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let m = model::upsert_model(&mut tx, &name, &now).await?;
     let version = model::next_version(&mut tx, m.id).await?;
     let new = NewVersion {
@@ -413,20 +410,13 @@ pub async fn predict_one(state: &AppState, row: &VersionRow, body: &Json) -> App
     let model = compiled(state, row).await?;
     let sig = signature_of(state, row)?;
     let input_names: Vec<String> = model.inputs().iter().map(|i| i.name.clone()).collect();
+    let rows = predict::check_size(body, &sig, &state.limits)?;
     let inputs = predict::rows_to_inputs(body, &sig, &input_names).map_err(AppError::Validation)?;
-    let rows = body["rows"].as_array().map_or(0, Vec::len);
     let run = {
         let model = model.clone();
         move || model.run(inputs)
     };
-    let outputs = if rows > INLINE_ROWS {
-        tokio::task::spawn_blocking(run)
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("prediction panicked: {e}")))?
-    } else {
-        run()
-    }
-    .map_err(|e| {
+    let outputs = state.inference.run(run).await?.map_err(|e| {
         AppError::Validation(vec![FieldError::new(
             "/rows",
             format!("the model rejected these rows: {e}"),

@@ -105,7 +105,7 @@ async fn decide(state: &AppState, id: i64, body: &Json, accept: bool) -> AppResu
     let skus = selected_skus(state, id, body).await?;
     let backend = state.db.backend();
     let now = time::now();
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let pending = model::pending_items(&mut tx, backend, id, skus.as_deref()).await?;
     let selected = skus.as_ref().map_or(pending.len(), Vec::len) as i64;
     let mut changed = 0i64;

@@ -332,7 +332,7 @@ async fn run(ctx: &JobContext, id: i64) -> Result<Json, JobError> {
     totals.profit_delta = totals.profit_after - totals.profit_before;
     let totals_json =
         serde_json::to_string(&totals).map_err(|e| JobError::Failed(e.to_string()))?;
-    let mut tx = db.pool().begin().await.map_err(db_failed)?;
+    let mut tx = db.begin_write().await.map_err(db_failed)?;
     model::insert_items(&mut tx, db.backend(), id, &out)
         .await
         .map_err(db_failed)?;

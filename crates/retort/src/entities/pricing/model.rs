@@ -129,7 +129,7 @@ pub async fn replace_scores(
     facets: &str,
 ) -> Result<(), sqlx::Error> {
     let backend = db.backend();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     Sql::with(
         backend,
         &["DELETE FROM price_scores WHERE model = ", ""],

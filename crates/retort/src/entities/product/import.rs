@@ -33,7 +33,7 @@ where
 {
     let mut csv: CsvBatches<ProductIn> = read_csv(input, io_error);
     let now = crate::kernel::time::now();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let (mut inserted, mut updated) = (0u64, 0u64);
     while let Some(batch) = csv.batches.recv().await {
         let skus: Vec<&str> = batch.iter().map(|(_, p)| p.sku.as_str()).collect();

@@ -266,7 +266,7 @@ async fn write_run(
 
 /// Replaces the model's scores of the products this run scored, in one transaction.
 async fn swap_in(db: &Db, job_id: i64, model: &str, version: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let backend = db.backend();
     Sql::with(
         backend,

@@ -20,7 +20,7 @@ fn not_found(id: i64) -> AppError {
 
 /// Records a sale; 422 for an unknown sku, 409 if the product has a sale that week.
 pub async fn create_sale(db: &Db, input: &SaleIn) -> AppResult<SaleRow> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let ids = model::product_ids(&mut tx, &[input.sku.as_str()]).await?;
     let Some(&pid) = ids.get(&input.sku) else {
         return Err(AppError::Validation(vec![FieldError::new(
@@ -92,7 +92,7 @@ where
 {
     let mut csv: CsvBatches<SaleIn> = read_csv(input, io_error);
     let now = time::now();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     while let Some(batch) = csv.batches.recv().await {
         let mut skus: Vec<&str> = batch.iter().map(|(_, s)| s.sku.as_str()).collect();
         skus.sort_unstable();

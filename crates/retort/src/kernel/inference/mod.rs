@@ -5,6 +5,7 @@
 //! A model runs on the native engine (`retort-onnx`) when it can; a graph with operators
 //! the native engine lacks runs on ONNX Runtime, when a `libonnxruntime` is configured.
 
+mod pool;
 mod runtime;
 
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use retort_onnx::{IoInfo, Keys, Model, RunError, Value};
 
+pub use pool::InferencePool;
 pub use runtime::{Runtime, RuntimeModel, find_in_python_packages, find_installed};
 
 /// A compiled model on one of the two backends.

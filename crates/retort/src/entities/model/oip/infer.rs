@@ -9,10 +9,13 @@ use retort_onnx::Value;
 use serde_json::{Map, Value as Json};
 
 use super::tensors::{
-    as_tensor, check_type, decode_binary, decode_json, encode, names, output_names,
+    Budget, as_tensor, check_type, decode_binary, decode_json, encode, names, output_names,
 };
 use super::{HEADER_LENGTH, InferOutput, InferRequest, InferResponse, OipError, bad, selector};
+use crate::entities::model::predict::max_json_values;
 use crate::entities::model::service;
+use crate::kernel::extract::read_limited;
+use crate::kernel::json::parse_json_bounded;
 use crate::kernel::state::AppState;
 
 fn header_length(headers: &HeaderMap) -> Result<Option<usize>, OipError> {
@@ -34,15 +37,13 @@ pub(super) async fn infer_with(
     request: Request,
 ) -> Result<Response, OipError> {
     let json_len = header_length(request.headers())?;
-    let limit = state.limits.predict_limit;
-    let body = axum::body::to_bytes(request.into_body(), limit)
-        .await
-        .map_err(|_| {
-            OipError(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the request is larger than {limit} bytes"),
-            )
-        })?;
+    let limits = state.limits.clone();
+    let body = read_limited(
+        request.into_body(),
+        limits.predict_limit,
+        limits.body_read_timeout,
+    )
+    .await?;
     let (head, mut binary) = match json_len {
         Some(n) if n <= body.len() => (&body[..n], &body[n..]),
         Some(n) => {
@@ -53,8 +54,14 @@ pub(super) async fn infer_with(
         }
         None => (&body[..], &body[body.len()..]),
     };
-    let req: InferRequest = serde_json::from_slice(head)
+    let head = parse_json_bounded(head, max_json_values(&limits))?;
+    let req: InferRequest = serde_json::from_value(head)
         .map_err(|e| bad(format!("malformed inference request: {e}")))?;
+    let mut budget = Budget {
+        elements: limits.max_tensor_elements,
+        max_elements: limits.max_tensor_elements,
+        max_rows: limits.max_rows,
+    };
 
     let row = service::resolve_memo(&state, name, &selector(version)?).await?;
     let model = service::compiled(&state, &row).await?;
@@ -87,9 +94,9 @@ pub(super) async fn infer_with(
                 }
                 let (chunk, rest) = binary.split_at(n);
                 binary = rest;
-                decode_binary(input, chunk)?
+                decode_binary(input, chunk, &mut budget)?
             }
-            None => decode_json(input)?,
+            None => decode_json(input, &mut budget)?,
         };
         check_type(&model, slot, &tensor)?;
         values[slot] = Some(Value::Tensor(tensor));
@@ -106,14 +113,10 @@ pub(super) async fn infer_with(
     }
     let inputs: Vec<Value> = values.into_iter().flatten().collect();
     let m = model.clone();
-    let outputs = tokio::task::spawn_blocking(move || m.run(inputs))
-        .await
-        .map_err(|e| {
-            OipError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("inference failed: {e}"),
-            )
-        })?
+    let outputs = state
+        .inference
+        .run(move || m.run(inputs))
+        .await?
         .map_err(|e| bad(format!("inference failed: {e}")))?;
 
     let binary_default = req

@@ -28,14 +28,24 @@ pub struct OipError(StatusCode, String);
 
 impl IntoResponse for OipError {
     fn into_response(self) -> Response {
-        (self.0, axum::Json(serde_json::json!({ "error": self.1 }))).into_response()
+        let mut response =
+            (self.0, axum::Json(serde_json::json!({ "error": self.1 }))).into_response();
+        if self.0 == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(crate::kernel::error::RETRY_AFTER_SECS),
+            );
+        }
+        response
     }
 }
 
 impl From<AppError> for OipError {
     fn from(e: AppError) -> Self {
         let status = match e.status() {
-            StatusCode::NOT_FOUND => StatusCode::NOT_FOUND,
+            s @ (StatusCode::NOT_FOUND
+            | StatusCode::PAYLOAD_TOO_LARGE
+            | StatusCode::REQUEST_TIMEOUT) => s,
             s if s.is_server_error() => s,
             _ => StatusCode::BAD_REQUEST,
         };

@@ -4,6 +4,8 @@
 use retort_onnx::{Data, Tensor, Value, ValueType};
 use serde_json::Value as Json;
 
+use axum::http::StatusCode;
+
 use super::{InferInput, OipError, bad, datatype};
 use crate::kernel::inference::Engine;
 
@@ -25,40 +27,104 @@ pub(super) fn output_names(model: &Engine) -> String {
         .join(", ")
 }
 
-pub(super) fn shape_of(input: &InferInput) -> Result<Vec<usize>, OipError> {
-    input
-        .shape
-        .iter()
-        .map(|&d| {
-            usize::try_from(d).map_err(|_| {
-                bad(format!(
-                    "input {:?} has a negative dimension {d}",
-                    input.name
-                ))
-            })
-        })
-        .collect()
+/// What one request may still carry: elements across its inputs, and rows.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Budget {
+    /// Elements left for the request's remaining inputs.
+    pub elements: usize,
+    /// The configured element cap, for messages.
+    pub max_elements: usize,
+    /// Rows (the first dimension) one input may have.
+    pub max_rows: usize,
 }
 
-pub(super) fn flatten(v: &Json, out: &mut Vec<Json>) {
+fn too_large(message: String) -> OipError {
+    OipError(StatusCode::PAYLOAD_TOO_LARGE, message)
+}
+
+/// The input's shape and element count, every product checked: no negative or
+/// overflowing dimension, rows and elements within the request's budget (which it
+/// consumes).
+pub(super) fn shape_of(
+    input: &InferInput,
+    budget: &mut Budget,
+) -> Result<(Vec<usize>, usize), OipError> {
+    let name = &input.name;
+    if input.shape.len() > MAX_RANK {
+        return Err(bad(format!(
+            "input {name:?} has {} dimensions; at most {MAX_RANK} are taken",
+            input.shape.len()
+        )));
+    }
+    let mut shape = Vec::with_capacity(input.shape.len());
+    let mut count: usize = 1;
+    for &d in &input.shape {
+        let d = usize::try_from(d)
+            .map_err(|_| bad(format!("input {name:?} has a negative dimension {d}")))?;
+        count = count.checked_mul(d).ok_or_else(|| {
+            too_large(format!(
+                "input {name:?}: shape {:?} has more elements than can be counted",
+                input.shape
+            ))
+        })?;
+        shape.push(d);
+    }
+    if let Some(&rows) = shape.first()
+        && rows > budget.max_rows
+    {
+        return Err(too_large(format!(
+            "input {name:?} has {rows} rows; at most {} are taken per request (--max-rows)",
+            budget.max_rows
+        )));
+    }
+    if count > budget.elements {
+        return Err(too_large(format!(
+            "input {name:?}: shape {:?} is {count} elements; at most {} are taken per request, all inputs together (--max-tensor-elements)",
+            input.shape, budget.max_elements
+        )));
+    }
+    budget.elements -= count;
+    Ok((shape, count))
+}
+
+/// The most dimensions an input may have.
+const MAX_RANK: usize = 8;
+
+/// Visits the leaves of nested arrays in order, without copying them.
+fn leaves<'a>(v: &'a Json, out: &mut Vec<&'a Json>, cap: usize) -> bool {
     match v {
-        Json::Array(items) => items.iter().for_each(|i| flatten(i, out)),
-        other => out.push(other.clone()),
+        Json::Array(items) => items.iter().all(|i| leaves(i, out, cap)),
+        other => {
+            if out.len() == cap {
+                return false;
+            }
+            out.push(other);
+            true
+        }
     }
 }
 
-pub(super) fn decode_json(input: &InferInput) -> Result<Tensor, OipError> {
-    let shape = shape_of(input)?;
-    let mut flat = Vec::new();
-    flatten(
-        input.data.as_ref().ok_or_else(|| {
-            bad(format!(
-                "input {:?} has neither data nor binary_data_size",
-                input.name
-            ))
-        })?,
-        &mut flat,
-    );
+pub(super) fn decode_json(input: &InferInput, budget: &mut Budget) -> Result<Tensor, OipError> {
+    let (shape, n) = shape_of(input, budget)?;
+    let data = input.data.as_ref().ok_or_else(|| {
+        bad(format!(
+            "input {:?} has neither data nor binary_data_size",
+            input.name
+        ))
+    })?;
+    let mut flat = Vec::with_capacity(n.min(1 << 16));
+    if !leaves(data, &mut flat, n) || flat.len() != n {
+        return Err(bad(format!(
+            "input {:?}: shape {:?} is {n} elements but data holds {}",
+            input.name,
+            input.shape,
+            if flat.len() == n {
+                format!("more than {n}")
+            } else {
+                flat.len().to_string()
+            }
+        )));
+    }
     let wrong = |what: &str| {
         bad(format!(
             "input {:?}: every element must be {what}",
@@ -74,21 +140,21 @@ pub(super) fn decode_json(input: &InferInput) -> Result<Tensor, OipError> {
         ),
         "FP64" => Data::F64(
             flat.iter()
-                .map(Json::as_f64)
+                .map(|v| v.as_f64())
                 .collect::<Option<_>>()
                 .ok_or_else(|| wrong("a number"))?,
         ),
         "INT64" | "INT32" | "INT16" | "INT8" | "UINT8" | "UINT16" | "UINT32" | "UINT64" => {
             Data::I64(
                 flat.iter()
-                    .map(Json::as_i64)
+                    .map(|v| v.as_i64())
                     .collect::<Option<_>>()
                     .ok_or_else(|| wrong("an integer"))?,
             )
         }
         "BOOL" => Data::Bool(
             flat.iter()
-                .map(Json::as_bool)
+                .map(|v| v.as_bool())
                 .collect::<Option<_>>()
                 .ok_or_else(|| wrong("a boolean"))?,
         ),
@@ -108,11 +174,14 @@ pub(super) fn decode_json(input: &InferInput) -> Result<Tensor, OipError> {
     Tensor::new(shape, data).map_err(|e| bad(format!("input {:?}: {e}", input.name)))
 }
 
-pub(super) fn decode_binary(input: &InferInput, bytes: &[u8]) -> Result<Tensor, OipError> {
-    let shape = shape_of(input)?;
-    let n: usize = shape.iter().product();
+pub(super) fn decode_binary(
+    input: &InferInput,
+    bytes: &[u8],
+    budget: &mut Budget,
+) -> Result<Tensor, OipError> {
+    let (shape, n) = shape_of(input, budget)?;
     let need = |size: usize| -> Result<(), OipError> {
-        if bytes.len() == n * size {
+        if n.checked_mul(size) == Some(bytes.len()) {
             Ok(())
         } else {
             Err(bad(format!(
@@ -153,18 +222,21 @@ pub(super) fn decode_binary(input: &InferInput, bytes: &[u8]) -> Result<Tensor, 
             Data::Bool(bytes.iter().map(|&b| b != 0).collect())
         }
         "BYTES" => {
-            let mut out = Vec::with_capacity(n);
+            // Each element takes at least its 4-byte length: the data, not the declared
+            // shape, bounds what is allocated.
+            let mut out = Vec::with_capacity(n.min(bytes.len() / 4));
             let mut rest = bytes;
-            while rest.len() >= 4 {
-                let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-                if rest.len() < 4 + len {
+            while let Some((head, tail)) = rest.split_first_chunk::<4>() {
+                let len = u32::from_le_bytes(*head) as usize;
+                if tail.len() < len || out.len() == n {
                     return Err(bad(format!(
-                        "input {:?}: a BYTES element runs past the data",
+                        "input {:?}: the BYTES data does not hold {n} elements of the lengths it gives",
                         input.name
                     )));
                 }
-                out.push(String::from_utf8_lossy(&rest[4..4 + len]).into_owned());
-                rest = &rest[4 + len..];
+                let (text, after) = tail.split_at(len);
+                out.push(String::from_utf8_lossy(text).into_owned());
+                rest = after;
             }
             if !rest.is_empty() || out.len() != n {
                 return Err(bad(format!(

@@ -48,7 +48,7 @@ impl JobKind for EstimateElasticities {
 
 /// Reads the sales panel, estimates every category and tier, replaces the estimates.
 pub async fn run(ctx: &JobContext) -> Result<Json, JobError> {
-    let failed = |e: sqlx::Error| JobError::Failed(AppError::from(e).to_problem().detail);
+    let failed = JobError::from;
     ctx.progress(0.0, "reading the sales history").await?;
     let sales_rows = model::sales_rows(&ctx.state.db).await.map_err(failed)?;
     let (groups, observations) = model::panel(&ctx.state.db).await.map_err(failed)?;

@@ -136,6 +136,61 @@ pub async fn enqueue(
     sql.query().fetch_one(db.pool()).await?.try_get(0)
 }
 
+/// Adds a queued job unless one with the same `key` is queued: the job's id, and whether
+/// it is new. The unique index on queued keys decides between concurrent starts.
+pub async fn enqueue_once(
+    db: &Db,
+    kind: &str,
+    params: &str,
+    key: &str,
+    max_attempts: i64,
+) -> Result<(i64, bool), sqlx::Error> {
+    // A queued job found by its key can be claimed before it is read back; then there
+    // is no queued twin any more and the next insert goes through.
+    for _ in 0..3 {
+        let now = time::now();
+        let sql = Sql::with(
+            db.backend(),
+            &[
+                "INSERT INTO jobs (kind, params, status, max_attempts, run_after, created_at, updated_at, dedupe_key) VALUES (",
+                ", ",
+                ", 'queued', ",
+                ", ",
+                ", ",
+                ", ",
+                ", ",
+                ") ON CONFLICT DO NOTHING RETURNING id",
+            ],
+            vec![
+                text(kind),
+                text(params),
+                Bind::Int(max_attempts),
+                text(&now),
+                text(&now),
+                text(&now),
+                text(key),
+            ],
+        );
+        if let Some(row) = sql.query().fetch_optional(db.pool()).await? {
+            return Ok((row.try_get(0)?, true));
+        }
+        let sql = Sql::with(
+            db.backend(),
+            &[
+                "SELECT id FROM jobs WHERE dedupe_key = ",
+                " AND status = 'queued' ORDER BY id LIMIT 1",
+            ],
+            vec![text(key)],
+        );
+        if let Some(row) = sql.query().fetch_optional(db.pool()).await? {
+            return Ok((row.try_get(0)?, false));
+        }
+    }
+    Err(sqlx::Error::Protocol(
+        "a queued twin of this job kept appearing and disappearing".into(),
+    ))
+}
+
 /// A queued or running job of `kind` with exactly `params`.
 pub async fn pending(db: &Db, kind: &str, params: &str) -> Result<Option<i64>, sqlx::Error> {
     let sql = Sql::with(

@@ -15,9 +15,10 @@ use crate::kernel::state::AppState;
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 3;
 
 /// Queues a job of `kind` after checking `params` (422 with every bad field); answers
-/// 202 with `Location: /api/jobs/{id}` and the job.
+/// 202 with `Location: /api/jobs/{id}` and the job. A job of the same kind with the same
+/// checked parameters that is still queued is answered instead of queueing a twin.
 pub async fn start(state: &AppState, kind: &str, params: &Json) -> AppResult<Response> {
-    let id = enqueue(state, kind, params).await?;
+    let id = enqueue_once(state, kind, params).await?;
     let job = get(state, id).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -29,6 +30,13 @@ pub async fn start(state: &AppState, kind: &str, params: &Json) -> AppResult<Res
 
 /// Queues a job of `kind` after checking `params` (422 with every bad field); its id.
 pub async fn enqueue(state: &AppState, kind: &str, params: &Json) -> AppResult<i64> {
+    let params = checked(state, kind, params)?;
+    Ok(model::enqueue(&state.db, kind, &params, DEFAULT_MAX_ATTEMPTS).await?)
+}
+
+/// The parameters as `kind` normalises them, as stored; 422 for an unknown kind or bad
+/// parameters.
+fn checked(state: &AppState, kind: &str, params: &Json) -> AppResult<String> {
     let job_kind = state.jobs.get(kind).ok_or_else(|| {
         AppError::Validation(vec![FieldError::new(
             "/kind",
@@ -38,8 +46,31 @@ pub async fn enqueue(state: &AppState, kind: &str, params: &Json) -> AppResult<i
             ),
         )])
     })?;
-    let params = job_kind.check(params).map_err(AppError::Validation)?;
-    Ok(model::enqueue(&state.db, kind, &params.to_string(), DEFAULT_MAX_ATTEMPTS).await?)
+    Ok(job_kind
+        .check(params)
+        .map_err(AppError::Validation)?
+        .to_string())
+}
+
+/// Queues a job of `kind` after checking `params`, unless the same is already queued:
+/// the id of the job that will do the work.
+pub async fn enqueue_once(state: &AppState, kind: &str, params: &Json) -> AppResult<i64> {
+    let params = checked(state, kind, params)?;
+    let key = dedupe_key(kind, &params);
+    let (id, _new) =
+        model::enqueue_once(&state.db, kind, &params, &key, DEFAULT_MAX_ATTEMPTS).await?;
+    Ok(id)
+}
+
+/// The key that makes two starts the same job: the kind and its checked parameters.
+fn dedupe_key(kind: &str, params: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(kind.as_bytes())
+        .chain_update([0u8])
+        .chain_update(params.as_bytes())
+        .finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A queued or running job of `kind` with exactly these (checked) parameters, else a new

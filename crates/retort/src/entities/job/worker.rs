@@ -5,8 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use super::model::{self, JobRow, Outcome};
 use crate::kernel::db::Db;
@@ -64,6 +68,15 @@ impl WorkerPool {
         for h in self.handles {
             let _ = h.await;
         }
+    }
+}
+
+/// A task that is aborted when this handle is dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -171,24 +184,37 @@ async fn run_one(
                 let renew = {
                     let (db, id, owner, lease) =
                         (state.db.clone(), job.id, owner.to_owned(), config.lease);
-                    tokio::spawn(async move {
+                    // Dropped, it stops: whatever way the run ends, a panic included.
+                    AbortOnDrop(tokio::spawn(async move {
                         loop {
                             tokio::time::sleep(lease / 3).await;
                             if let Ok(None) = model::heartbeat(&db, id, &owner, lease, None).await {
                                 return;
                             }
                         }
-                    })
+                    }))
                 };
                 let grace = async {
                     let _ = stop.wait_for(|s| *s).await;
                     tokio::time::sleep(config.grace).await;
                 };
+                // A panicking kind fails this attempt like any failure (and is retried);
+                // the panic hook logs it inside the job's span, with the job's id.
+                let run = AssertUnwindSafe(kind.run(&ctx, params))
+                    .catch_unwind()
+                    .map(|r| {
+                        r.unwrap_or_else(|_| {
+                            Err(JobError::Failed(
+                                "the job stopped on an internal error; it is logged with the job's id".into(),
+                            ))
+                        })
+                    })
+                    .instrument(tracing::info_span!("job", job = job.id, kind = %job.kind));
                 let result = tokio::select! {
-                    r = kind.run(&ctx, params) => Some(r),
+                    r = run => Some(r),
                     () = grace => None,
                 };
-                renew.abort();
+                drop(renew);
                 match result {
                     None => Outcome::Released,
                     Some(Ok(value)) => Outcome::Succeeded(value.to_string()),
@@ -210,6 +236,9 @@ async fn run_one(
     } else {
         give_up(format!("no job kind {:?} in this build", job.kind))
     };
+    if let Outcome::Failed { error, retry_in } = &outcome {
+        tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, %error, will_retry = retry_in.is_some(), "job attempt failed");
+    }
     match model::finish(&state.db, job.id, owner, &outcome).await {
         Ok(true) => {
             tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, outcome = outcome_name(&outcome), "job ended")

@@ -204,8 +204,8 @@ fn round2(x: f64) -> f64 {
 
 /// Solves optimisation `id` and stores its proposal.
 async fn run(ctx: &JobContext, id: i64) -> Result<Json, JobError> {
-    let failed = |e: AppError| JobError::Failed(e.to_problem().detail);
-    let db_failed = |e: sqlx::Error| JobError::Failed(AppError::from(e).to_problem().detail);
+    let failed = |e: AppError| JobError::from(e);
+    let db_failed = |e: sqlx::Error| JobError::from(e);
     let state = &ctx.state;
     let db = &state.db;
     let opt = get(state, id).await.map_err(failed)?;

@@ -9,7 +9,7 @@ use serde_json::{Value as Json, json};
 use super::model;
 use super::schema::MispricedOut;
 use crate::entities::product::score::score_all;
-use crate::kernel::error::{AppError, FieldError};
+use crate::kernel::error::FieldError;
 use crate::kernel::jobs::{BoxFuture, JobContext, JobError, JobKind};
 
 /// Fewer peers than this and the z-score is null.
@@ -57,7 +57,7 @@ impl JobKind for ScoreFairPrices {
 
 /// Scores the catalogue with `params` (`model`, `version`) and writes the analysis.
 pub async fn score_fair_prices(ctx: &JobContext, params: Json) -> Result<Json, JobError> {
-    let failed = |e: sqlx::Error| JobError::Failed(AppError::from(e).to_problem().detail);
+    let failed = JobError::from;
     let name = params["model"].as_str().unwrap_or_default().to_owned();
     let scored = score_all(
         ctx,

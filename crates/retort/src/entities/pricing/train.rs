@@ -57,7 +57,7 @@ impl JobKind for TrainFairPrice {
                 &json!({ "model": trained["model"], "version": trained["version"] }),
             )
             .await
-            .map_err(|e| JobError::Failed(e.to_problem().detail))?;
+            .map_err(JobError::from)?;
             let mut out = trained;
             out["score_job"] = json!(job);
             Ok(out)
@@ -240,7 +240,7 @@ async fn read_products(
 /// Trains, evaluates on the holdout and deploys; the new version's name, number and
 /// metrics.
 pub async fn train(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
-    let failed = |e: AppError| JobError::Failed(e.to_problem().detail);
+    let failed = |e: AppError| JobError::from(e);
     let params = check(params).map_err(|e| JobError::Failed(format!("{e:?}")))?;
     let name = params["model"].as_str().unwrap_or(DEFAULT_MODEL).to_owned();
     let number = |k: &str| params[k].as_f64().unwrap_or(0.0);

@@ -118,11 +118,8 @@ impl JobKind for ScoreProducts {
 /// Scores the products `params` select (`model`, `version`, `filters`) into
 /// `product_scores`; a cancelled or failed run leaves the previous scores as they were.
 pub async fn score_all(ctx: &JobContext, params: Json) -> Result<Json, JobError> {
-    let failed = |e: AppError| JobError::Failed(e.to_problem().detail);
     let db = &ctx.state.db;
-    clear_run(db, ctx.job_id)
-        .await
-        .map_err(|e| failed(e.into()))?;
+    clear_run(db, ctx.job_id).await.map_err(JobError::from)?;
     let result = score(ctx, &params).await;
     if result.is_err() {
         let _ = clear_run(db, ctx.job_id).await;
@@ -143,7 +140,7 @@ async fn clear_run(db: &Db, job_id: i64) -> Result<(), sqlx::Error> {
 }
 
 async fn score(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
-    let failed = |e: AppError| JobError::Failed(e.to_problem().detail);
+    let failed = |e: AppError| JobError::from(e);
     let state = &ctx.state;
     let name = params["model"].as_str().unwrap_or_default();
     let version = params["version"].as_i64().unwrap_or(0);
@@ -162,7 +159,7 @@ async fn score(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
             .map_err(|e| JobError::Failed(format!("{e:?}")))?;
         super::model::count(&state.db, &query)
             .await
-            .map_err(|e| failed(e.into()))?
+            .map_err(JobError::from)?
     };
     loop {
         let mut pairs = filters.clone();
@@ -174,7 +171,7 @@ async fn score(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
             ListQuery::parse(&LIST, &pairs, &[]).map_err(|e| JobError::Failed(format!("{e:?}")))?;
         let page = super::model::page(&state.db, &query)
             .await
-            .map_err(|e| failed(e.into()))?;
+            .map_err(JobError::from)?;
         if page.items.is_empty() {
             break;
         }
@@ -193,7 +190,7 @@ async fn score(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
         drop(slot);
         unscored += write_run(&state.db, ctx.job_id, &ids, &predictions)
             .await
-            .map_err(|e| failed(e.into()))?;
+            .map_err(JobError::from)?;
         scored += ids.len() as u64;
         ctx.progress(
             scored as f64 / total.max(1) as f64,
@@ -207,7 +204,7 @@ async fn score(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
     }
     swap_in(&state.db, ctx.job_id, name, version)
         .await
-        .map_err(|e| failed(e.into()))?;
+        .map_err(JobError::from)?;
     Ok(
         json!({ "model": name, "version": version, "scored": scored - unscored, "unscored": unscored, "total": total }),
     )

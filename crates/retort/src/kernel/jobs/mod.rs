@@ -28,6 +28,26 @@ pub enum JobError {
     Failed(String),
 }
 
+impl From<super::error::AppError> for JobError {
+    /// A client-facing error keeps its words; an internal one is logged here (inside the
+    /// job's span, so with its id) and stored as a sentence that leaks nothing.
+    fn from(err: super::error::AppError) -> Self {
+        if let super::error::AppError::Internal(cause) = &err {
+            tracing::error!(error = ?cause, "internal error in a job");
+            return Self::Failed(
+                "the job stopped on an internal error; it is logged with the job's id".into(),
+            );
+        }
+        Self::Failed(err.to_problem().detail)
+    }
+}
+
+impl From<sqlx::Error> for JobError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::from(super::error::AppError::from(err))
+    }
+}
+
 /// Where a running job reports progress; answers whether it should stop.
 pub trait Progress: Send + Sync {
     /// Records progress (0..1) and a message; `Err` tells the job to stop now.

@@ -129,8 +129,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let streams = state.guards.shutdown();
     axum::serve(listener, build_router(state))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Event streams end now; other requests get the grace period.
+            streams.cancel();
+        })
         .await
 }
 

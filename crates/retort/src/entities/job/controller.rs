@@ -1,12 +1,13 @@
 //! HTTP handlers for jobs, including the Server-Sent Events stream of a job's changes.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 
 use super::schema::{JobOut, JobPage};
 use super::service;
@@ -76,6 +77,9 @@ pub async fn job_events(
     Id(id): Id,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let first = service::row(&state, id).await?;
+    // The stream holds its place among the open streams until it ends.
+    let slot = Arc::new(state.guards.stream_slot()?);
+    let shutdown = state.guards.shutdown();
     // (state, last seen, done)
     let stream = futures_util::stream::unfold(
         (state, None::<(String, String)>, false, Some(first)),
@@ -108,5 +112,12 @@ pub async fn job_events(
             }
         },
     );
+    // Streams end when the server shuts down, so they never hold up a graceful stop.
+    let stream = stream
+        .take_until(async move { shutdown.cancelled_owned().await })
+        .map(move |event| {
+            let _slot = &slot;
+            event
+        });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

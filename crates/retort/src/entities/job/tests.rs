@@ -61,6 +61,9 @@ impl JobKind for Counted {
                 *n += 1;
                 *n
             };
+            if params["panic"] == json!(true) {
+                panic!("a planned panic in attempt {attempt}");
+            }
             if u64::from(attempt) <= params["fail_times"].as_u64().unwrap_or(0) {
                 return Err(JobError::Failed(format!("planned failure {attempt}")));
             }
@@ -274,8 +277,8 @@ db_test! {
         let kind = Counted::default();
         let state = state(&db, &kind);
         let router = crate::app::build_router(state.clone());
-        for _ in 0..3 {
-            start(&state, json!({})).await;
+        for steps in 1..=3 {
+            start(&state, json!({ "steps": steps })).await;
         }
         let r = get(&router, "/api/jobs?kind=counted&status=queued&sort=-id&limit=2").await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -284,5 +287,38 @@ db_test! {
         assert!(r.json["next_cursor"].is_string());
         assert_eq!(get(&router, "/api/jobs?status=sleeping").await.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(get(&router, "/api/jobs/999").await.status, StatusCode::NOT_FOUND);
+    }
+
+}
+
+db_test! {
+    async fn starting_a_job_already_queued_with_the_same_parameters_answers_that_job(db: TestDb) {
+        let kind = Counted::default();
+        let state = state(&db, &kind);
+        let first = start(&state, json!({ "steps": 2 })).await;
+        assert_eq!(start(&state, json!({ "steps": 2 })).await, first);
+        let other = start(&state, json!({ "steps": 3 })).await;
+        assert_ne!(other, first);
+        // Once the first has run, the same parameters queue a new job.
+        let pool = worker::spawn(state.clone(), 1, fast());
+        wait_until(&state, first, |r| r.status == "succeeded").await;
+        pool.shutdown().await;
+        assert_ne!(start(&state, json!({ "steps": 2 })).await, first);
+    }
+
+}
+
+db_test! {
+    async fn a_panicking_kind_fails_its_attempts_and_releases_the_job(db: TestDb) {
+        let kind = Counted::default();
+        let state = state(&db, &kind);
+        let id = start(&state, json!({ "panic": true })).await;
+        let pool = worker::spawn(state.clone(), 1, fast());
+        let row = wait_until(&state, id, model::JobRow::is_finished).await;
+        pool.shutdown().await;
+        assert_eq!(row.status, "failed");
+        assert_eq!(row.attempts, 3, "retried like any failure");
+        let error = row.error.unwrap_or_default();
+        assert!(error.contains("internal error") && !error.contains("planned panic"), "{error}");
     }
 }

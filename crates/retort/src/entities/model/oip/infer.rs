@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use retort_onnx::Value;
+use retort_onnx::{Tensor, Value};
 use serde_json::{Map, Value as Json};
 
 use super::tensors::{
@@ -14,6 +14,7 @@ use super::tensors::{
 use super::{HEADER_LENGTH, InferOutput, InferRequest, InferResponse, OipError, bad, selector};
 use crate::entities::model::predict::max_json_values;
 use crate::entities::model::service;
+use crate::kernel::config::Limits;
 use crate::kernel::extract::read_limited;
 use crate::kernel::json::parse_json_bounded;
 use crate::kernel::state::AppState;
@@ -30,59 +31,53 @@ fn header_length(headers: &HeaderMap) -> Result<Option<usize>, OipError> {
     }
 }
 
-pub(super) async fn infer_with(
-    state: AppState,
-    name: &str,
-    version: Option<&str>,
-    request: Request,
-) -> Result<Response, OipError> {
-    let json_len = header_length(request.headers())?;
-    let limits = state.limits.clone();
-    let body = read_limited(
-        request.into_body(),
-        limits.predict_limit,
-        limits.body_read_timeout,
-    )
-    .await?;
+/// An inference request read and decoded, before any model is consulted: its JSON part
+/// and each input's tensor, in request order.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The JSON part.
+    pub request: InferRequest,
+    /// One tensor per entry of `request.inputs`.
+    pub tensors: Vec<Tensor>,
+}
+
+/// Decodes a request body (`json_len` from `Inference-Header-Content-Length` splits the
+/// JSON part from the binary tensors): every shape checked, every size within `limits`,
+/// nothing sized from a declared shape alone.
+pub fn decode(json_len: Option<usize>, body: &[u8], limits: &Limits) -> Result<Decoded, OipError> {
     let (head, mut binary) = match json_len {
-        Some(n) if n <= body.len() => (&body[..n], &body[n..]),
+        Some(n) if n <= body.len() => body.split_at(n),
         Some(n) => {
             return Err(bad(format!(
                 "{HEADER_LENGTH} is {n} but the body has {} bytes",
                 body.len()
             )));
         }
-        None => (&body[..], &body[body.len()..]),
+        None => (body, &body[body.len()..]),
     };
-    let head = parse_json_bounded(head, max_json_values(&limits))?;
-    let req: InferRequest = serde_json::from_value(head)
+    let head = parse_json_bounded(head, max_json_values(limits))?;
+    let request: InferRequest = serde_json::from_value(head)
         .map_err(|e| bad(format!("malformed inference request: {e}")))?;
     let mut budget = Budget {
         elements: limits.max_tensor_elements,
         max_elements: limits.max_tensor_elements,
         max_rows: limits.max_rows,
     };
-
-    let row = service::resolve_memo(&state, name, &selector(version)?).await?;
-    let model = service::compiled(&state, &row).await?;
-    let mut values: Vec<Option<Value>> = vec![None; model.inputs().len()];
-    for input in &req.inputs {
-        let slot = model
-            .inputs()
-            .iter()
-            .position(|i| i.name == input.name)
-            .ok_or_else(|| {
-                bad(format!(
-                    "unexpected input {:?}; the model takes {}",
-                    input.name,
-                    names(&model)
-                ))
-            })?;
-        let size = input
-            .parameters
-            .get("binary_data_size")
-            .and_then(Json::as_u64)
-            .map(|n| n as usize);
+    let mut tensors = Vec::with_capacity(request.inputs.len());
+    for input in &request.inputs {
+        let size = match input.parameters.get("binary_data_size") {
+            None => None,
+            Some(v) => Some(
+                v.as_u64()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "input {:?}: binary_data_size must be a byte count",
+                            input.name
+                        ))
+                    })?,
+            ),
+        };
         let tensor = match size {
             Some(n) => {
                 if binary.len() < n {
@@ -98,7 +93,55 @@ pub(super) async fn infer_with(
             }
             None => decode_json(input, &mut budget)?,
         };
+        tensors.push(tensor);
+    }
+    if !binary.is_empty() {
+        return Err(bad(format!(
+            "{} binary bytes follow the last input's data",
+            binary.len()
+        )));
+    }
+    Ok(Decoded { request, tensors })
+}
+
+pub(super) async fn infer_with(
+    state: AppState,
+    name: &str,
+    version: Option<&str>,
+    request: Request,
+) -> Result<Response, OipError> {
+    let json_len = header_length(request.headers())?;
+    let limits = state.limits.clone();
+    let body = read_limited(
+        request.into_body(),
+        limits.predict_limit,
+        limits.body_read_timeout,
+    )
+    .await?;
+    let Decoded {
+        request: req,
+        tensors,
+    } = decode(json_len, &body, &limits)?;
+
+    let row = service::resolve_memo(&state, name, &selector(version)?).await?;
+    let model = service::compiled(&state, &row).await?;
+    let mut values: Vec<Option<Value>> = vec![None; model.inputs().len()];
+    for (input, tensor) in req.inputs.iter().zip(tensors) {
+        let slot = model
+            .inputs()
+            .iter()
+            .position(|i| i.name == input.name)
+            .ok_or_else(|| {
+                bad(format!(
+                    "unexpected input {:?}; the model takes {}",
+                    input.name,
+                    names(&model)
+                ))
+            })?;
         check_type(&model, slot, &tensor)?;
+        if values[slot].is_some() {
+            return Err(bad(format!("input {:?} is given twice", input.name)));
+        }
         values[slot] = Some(Value::Tensor(tensor));
     }
     let missing: Vec<&str> = model

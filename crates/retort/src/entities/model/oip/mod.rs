@@ -14,10 +14,11 @@ use super::service::{self, Selector};
 use crate::kernel::error::AppError;
 use crate::kernel::state::AppState;
 
-mod infer;
+pub mod infer;
 mod tensors;
 
 use infer::infer_with;
+pub use infer::{Decoded, decode};
 
 /// The header carrying the length of the JSON part of a binary request or response.
 pub const HEADER_LENGTH: &str = "inference-header-content-length";

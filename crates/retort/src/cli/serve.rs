@@ -44,6 +44,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         ..WorkerConfig::default()
     };
     let workers = worker::spawn(state.clone(), args.workers, config);
+    let background = crate::entities::spawn_background(&state);
+    let shutdown = state.guards.shutdown();
     tracing::info!(workers = args.workers, kinds = ?state.jobs.names(), "job workers started");
     let server = app::serve(listener, state, signal);
     let grace = Duration::from_secs(args.shutdown_grace_secs);
@@ -54,6 +56,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tokio::select! {
         result = server => result.context("server error")?,
         () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "grace period over: dropping unfinished requests"),
+    }
+    shutdown.cancel();
+    for task in background {
+        let _ = task.await;
     }
     workers.shutdown().await;
     db.close().await;

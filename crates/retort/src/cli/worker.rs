@@ -38,8 +38,13 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
         ..WorkerConfig::default()
     };
     let pool = worker::spawn(state.clone(), args.workers.max(1), config);
+    let background = crate::entities::spawn_background(&state);
     tracing::info!(workers = args.workers.max(1), kinds = ?state.jobs.names(), "retort worker running");
     crate::app::shutdown_signal().await;
+    state.guards.shutdown().cancel();
+    for task in background {
+        let _ = task.await;
+    }
     pool.shutdown().await;
     db.close().await;
     Ok(ExitCode::SUCCESS)

@@ -40,3 +40,13 @@ pub fn job_kinds() -> crate::kernel::jobs::JobKinds {
         .with(elasticity::service::EstimateElasticities)
         .with(optimization::service::OptimizePrices)
 }
+
+/// Starts the entities' background loops (re-scoring stale analyses); they end when the
+/// state's shutdown signal fires. Every process that runs jobs runs them: what they
+/// queue is de-duplicated.
+pub fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    vec![tokio::spawn(pricing::service::refresh_loop(
+        state.clone(),
+        state.guards.shutdown(),
+    ))]
+}

@@ -86,6 +86,13 @@ pub async fn ensure(state: &AppState, kind: &str, params: &Json) -> AppResult<i6
     enqueue(state, kind, &normalized).await
 }
 
+/// The queued or running job of `kind` with these (checked) parameters, if any; reads
+/// only.
+pub async fn pending(state: &AppState, kind: &str, params: &Json) -> AppResult<Option<i64>> {
+    let params = checked(state, kind, params)?;
+    Ok(model::pending(&state.db, kind, &params).await?)
+}
+
 /// The job with `id`; 404 if none.
 pub async fn get(state: &AppState, id: i64) -> AppResult<JobOut> {
     Ok(row(state, id).await?.into())

@@ -37,6 +37,32 @@ pub async fn train_fair_price(
     crate::entities::job::service::start(&state, "train_fair_price", &body).await
 }
 
+/// Scores the catalogue with a model's current version for the mispricing analysis, as a
+/// background job (`score_fair_prices`). Stale analyses are re-scored on their own; this
+/// starts one for a model that never scored, or at once.
+#[utoipa::path(
+    post, path = "/api/pricing/mispriced/score", tag = "pricing",
+    request_body(content = Object, content_type = "application/json", description =
+        "Optional: {\"model\": name (default fair-price)}", example = json!({"model": "fair-price"})),
+    responses(
+        (status = 202, description = "Queued (or the same job already queued); `Location` names the job",
+            body = crate::entities::job::schema::JobOut,
+            headers(("location" = String, description = "URL of the job"))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such model, or one that cannot score the catalogue", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+pub async fn score_mispriced(
+    State(state): State<AppState>,
+    request: Request,
+) -> AppResult<Response> {
+    let body = json_body_or_empty(request, &state).await?;
+    let model = service::model_param(&body)?;
+    service::start_scoring(&state, &model).await
+}
+
 fn wants_csv(pairs: &[(String, String)], headers: &HeaderMap) -> bool {
     pairs.iter().any(|(k, v)| k == "format" && v == "csv")
         || headers

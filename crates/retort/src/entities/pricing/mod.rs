@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(controller::train_fair_price))
         .routes(routes!(controller::list_mispriced))
+        .routes(routes!(controller::score_mispriced))
         .routes(routes!(controller::mispriced_facets))
         .routes(routes!(controller::pricing_evaluation))
         .routes(routes!(charts::price_scatter))

@@ -231,6 +231,16 @@ pub async fn score_state(db: &Db, model: &str) -> Result<Option<(i64, String, i6
     }
 }
 
+/// Every model's scoring state: name, version, when scored, products scored.
+pub async fn score_states(db: &Db) -> Result<Vec<(String, i64, String, i64)>, sqlx::Error> {
+    sqlx::query("SELECT model, version, scored_at, products FROM price_score_state ORDER BY model")
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect()
+}
+
 /// When the catalogue last changed (the newest product `updated_at`), and its size.
 pub async fn catalogue_state(db: &Db) -> Result<(Option<String>, i64), sqlx::Error> {
     let row = sqlx::query("SELECT MAX(updated_at), COUNT(*) FROM products")

@@ -67,16 +67,18 @@ pub fn parse(pairs: &[(String, String)]) -> AppResult<(String, ListQuery)> {
     Ok((model, query))
 }
 
-/// Where a model's analysis stands; queues a re-scoring when the model's current version
-/// or the catalogue changed since. 404 when the model does not exist or was never
-/// scored (a scoring job is queued then, if the model exists).
+/// Where a model's analysis stands: which version scored the catalogue, whether that is
+/// stale (the model's current version or the catalogue changed since), and the job
+/// re-scoring it, if one is queued or running. A read: it never queues work — stale
+/// analyses are re-scored by [`refresh_stale`], which runs in the background. 404 when
+/// the model does not exist or never scored the catalogue; 422 when it cannot score it.
 pub async fn scoring(state: &AppState, model: &str) -> AppResult<ScoringOut> {
     let key = format!("{}state", memo_key(model));
     if let Some(s) = state.memo.get::<ScoringOut>(&key) {
         return Ok((*s).clone());
     }
-    let current = match models::resolve_memo(state, model, &Selector::Default).await {
-        Ok(row) => row.version,
+    let row = match models::resolve_memo(state, model, &Selector::Default).await {
+        Ok(row) => row,
         Err(AppError::NotFound(_)) => {
             return Err(AppError::NotFound(format!(
                 "no model named {model:?}; train one with POST /api/pricing/fair-price-model/train"
@@ -84,19 +86,30 @@ pub async fn scoring(state: &AppState, model: &str) -> AppResult<ScoringOut> {
         }
         Err(e) => return Err(e),
     };
+    let problems = crate::entities::product::score::scoring_problems(&row)?;
+    if !problems.is_empty() {
+        return Err(AppError::Validation(
+            problems
+                .into_iter()
+                .map(|p| FieldError::query("model", p))
+                .collect(),
+        ));
+    }
+    let current = row.version;
+    let pending = rescore_pending(state, model, current).await?;
     let Some((version, scored_at, count)) = model::score_state(&state.db, model).await? else {
-        let job = rescore(state, model, current).await?;
-        return Err(AppError::NotFound(format!(
-            "model {model:?} has not scored the catalogue yet; job {job} is scoring it"
-        )));
+        return Err(AppError::NotFound(match pending {
+            Some(job) => {
+                format!("model {model:?} has not scored the catalogue yet; job {job} is scoring it")
+            }
+            None => format!(
+                "model {model:?} has not scored the catalogue yet; POST /api/pricing/mispriced/score to score it"
+            ),
+        }));
     };
     let (changed, products) = model::catalogue_state(&state.db).await?;
     let stale = version != current || changed.is_some_and(|c| c > scored_at) || products != count;
-    let rescore_job = if stale {
-        Some(rescore(state, model, current).await?)
-    } else {
-        None
-    };
+    let rescore_job = if stale { pending } else { None };
     let out = ScoringOut {
         name: model.to_owned(),
         version,
@@ -158,13 +171,120 @@ async fn build_index(state: &AppState, model: &str, key: String) -> Option<Arc<S
     }
 }
 
-async fn rescore(state: &AppState, model: &str, version: i64) -> AppResult<i64> {
-    crate::entities::job::service::ensure(
+/// The scoring job of `model` at `version` that is queued or running, if any.
+async fn rescore_pending(state: &AppState, model: &str, version: i64) -> AppResult<Option<i64>> {
+    crate::entities::job::service::pending(
         state,
         "score_fair_prices",
         &json!({ "model": model, "version": version }),
     )
     .await
+}
+
+/// The optional `model` of a request body (default: the fair-price model); 422 for
+/// anything else in it.
+pub fn model_param(body: &Json) -> AppResult<String> {
+    let mut errors = Vec::new();
+    let mut model = DEFAULT_MODEL.to_owned();
+    match body {
+        Json::Null => {}
+        Json::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("model", Json::String(m)) if !m.trim().is_empty() && !m.contains('\0') => {
+                        model = m.trim().to_owned();
+                    }
+                    ("model", _) => errors.push(FieldError::new("/model", "must be a model name")),
+                    (other, _) => errors.push(FieldError::new(
+                        format!("/{}", crate::kernel::validation::pointer_segment(other)),
+                        "is not a known field",
+                    )),
+                }
+            }
+        }
+        _ => errors.push(FieldError::new(
+            "",
+            "expected an object such as {\"model\": \"fair-price\"}",
+        )),
+    }
+    if errors.is_empty() {
+        Ok(model)
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// Starts scoring the catalogue with `model`'s current version (the mispricing
+/// analysis): 202 with the job, the queued one if the same is already queued; 404 for
+/// an unknown model, 422 for one that cannot score.
+pub async fn start_scoring(state: &AppState, model: &str) -> AppResult<axum::response::Response> {
+    let row = models::resolve(state, model, &Selector::Default)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound(d) => AppError::Validation(vec![FieldError::new("/model", d)]),
+            other => other,
+        })?;
+    let problems = crate::entities::product::score::scoring_problems(&row)?;
+    if !problems.is_empty() {
+        return Err(AppError::Validation(
+            problems
+                .into_iter()
+                .map(|p| FieldError::new("/model", p))
+                .collect(),
+        ));
+    }
+    crate::entities::job::service::start(
+        state,
+        "score_fair_prices",
+        &json!({ "model": row.model, "version": row.version }),
+    )
+    .await
+}
+
+/// Queues a re-scoring for every analysis that is stale (its model's current version or
+/// the catalogue changed since it was scored), once: a job already queued or running for
+/// the same version is left to finish. The ids of the jobs that will do it.
+pub async fn refresh_stale(state: &AppState) -> AppResult<Vec<i64>> {
+    let mut jobs = Vec::new();
+    let (changed, products) = model::catalogue_state(&state.db).await?;
+    for (name, version, scored_at, count) in model::score_states(&state.db).await? {
+        let Ok(row) = models::resolve(state, &name, &Selector::Default).await else {
+            continue; // the model was deleted: nothing to re-score with
+        };
+        if !crate::entities::product::score::scoring_problems(&row)?.is_empty() {
+            continue;
+        }
+        let stale = version != row.version
+            || changed.as_ref().is_some_and(|c| *c > scored_at)
+            || products != count;
+        if stale {
+            jobs.push(
+                crate::entities::job::service::ensure(
+                    state,
+                    "score_fair_prices",
+                    &json!({ "model": row.model, "version": row.version }),
+                )
+                .await?,
+            );
+        }
+    }
+    Ok(jobs)
+}
+
+/// How often stale analyses are looked for.
+pub const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Looks for stale analyses every [`REFRESH_EVERY`] until `stop` is cancelled.
+pub async fn refresh_loop(state: AppState, stop: tokio_util::sync::CancellationToken) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(REFRESH_EVERY) => {}
+        }
+        if let Err(e) = refresh_stale(&state).await {
+            tracing::warn!(error = ?e.to_problem().detail, "looking for stale mispricing analyses failed");
+        }
+    }
 }
 
 /// Whether `pairs` filter the list (anything besides paging, sort, model, format and

@@ -8,6 +8,7 @@ use sqlx::Row;
 use super::model::LIST;
 use super::schema::ProductOut;
 use crate::entities::model::interface::{Signature, Task};
+use crate::entities::model::model::VersionRow;
 use crate::entities::model::service::{self as models, Selector};
 use crate::kernel::db::Db;
 use crate::kernel::error::{AppError, AppResult, FieldError};
@@ -284,6 +285,37 @@ async fn swap_in(db: &Db, job_id: i64, model: &str, version: i64) -> Result<(), 
     tx.commit().await
 }
 
+/// Why a model version cannot score the catalogue, if it cannot: an ensemble (scoring
+/// runs one graph), a model that is not a regressor, or one that reads columns products
+/// do not have. Empty when it can.
+pub fn scoring_problems(row: &VersionRow) -> AppResult<Vec<String>> {
+    let name = &row.model;
+    if row.ensemble.is_some() {
+        return Ok(vec![format!(
+            "{name} version {} is an ensemble; scoring the catalogue needs a single regression model",
+            row.version
+        )]);
+    }
+    let sig: Signature =
+        serde_json::from_str(&row.signature).map_err(|e| AppError::Internal(e.into()))?;
+    let mut problems = Vec::new();
+    if sig.task != Task::Regression {
+        problems.push(format!(
+            "{name} version {} is not a regression model",
+            row.version
+        ));
+    }
+    for c in &sig.columns {
+        if !LIST.columns.iter().any(|f| f.name == c.name) {
+            problems.push(format!(
+                "the model reads column {:?}, which is not a product field",
+                c.name
+            ));
+        }
+    }
+    Ok(problems)
+}
+
 /// Checks a scoring request against the registry (the model exists, is a regressor and
 /// reads only product fields), pins the version, and starts the job: 202.
 pub async fn start_scoring(state: &AppState, body: &Json) -> AppResult<axum::response::Response> {
@@ -339,24 +371,8 @@ pub async fn start_scoring(state: &AppState, body: &Json) -> AppResult<axum::res
     } else if errors.is_empty() {
         match models::resolve(state, &name, &selector).await {
             Ok(row) => {
-                let sig: Signature = serde_json::from_str(&row.signature)
-                    .map_err(|e| AppError::Internal(e.into()))?;
-                if sig.task != Task::Regression {
-                    errors.push(FieldError::new(
-                        "/model",
-                        format!("{name} version {} is not a regression model", row.version),
-                    ));
-                }
-                for c in &sig.columns {
-                    if !LIST.columns.iter().any(|f| f.name == c.name) {
-                        errors.push(FieldError::new(
-                            "/model",
-                            format!(
-                                "the model reads column {:?}, which is not a product field",
-                                c.name
-                            ),
-                        ));
-                    }
+                for problem in scoring_problems(&row)? {
+                    errors.push(FieldError::new("/model", problem));
                 }
                 if errors.is_empty() {
                     let params = json!({ "model": row.model, "version": row.version, "filters": obj.get("filters").cloned().unwrap_or(json!({})) });

@@ -51,6 +51,7 @@ const OPERATIONS: &[&str] = &[
     "GET /api/pricing/evaluation",
     "GET /api/pricing/mispriced",
     "GET /api/pricing/mispriced/facets",
+    "POST /api/pricing/mispriced/score",
     "GET /api/pricing/optimizations",
     "GET /api/pricing/optimizations/{id}",
     "GET /api/pricing/optimizations/{id}/chart",

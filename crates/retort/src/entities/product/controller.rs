@@ -154,9 +154,11 @@ pub async fn import_products(
     request: Request,
 ) -> AppResult<Json<ImportReport>> {
     let upsert = csv_upload::import_upsert(&pairs)?;
-    let body = csv_upload::csv_body(request, state.limits.import_limit)?;
+    let body = csv_upload::receive_csv(request, &state.limits)
+        .await?
+        .reader()?;
     Ok(Json(
-        service::import_products(&state.db, body, upsert, csv_upload::limit_error).await?,
+        service::import_products(&state.db, body, upsert, csv_upload::local_error).await?,
     ))
 }
 

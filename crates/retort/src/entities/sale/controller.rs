@@ -114,7 +114,9 @@ pub async fn import_sales(
     request: Request,
 ) -> AppResult<Json<SaleImportReport>> {
     let upsert = csv_upload::import_upsert(&pairs)?;
-    let body = csv_upload::csv_body(request, state.limits.import_limit)?;
-    let rows = service::import_sales(&state.db, body, upsert, csv_upload::limit_error).await?;
+    let body = csv_upload::receive_csv(request, &state.limits)
+        .await?
+        .reader()?;
+    let rows = service::import_sales(&state.db, body, upsert, csv_upload::local_error).await?;
     Ok(Json(SaleImportReport { rows }))
 }

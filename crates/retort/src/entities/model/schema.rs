@@ -247,6 +247,9 @@ pub struct MemberIn {
     pub weight: Option<f64>,
 }
 
+/// The most members an ensemble may have: each prediction runs every member.
+pub const MAX_MEMBERS: usize = 16;
+
 /// A new ensemble version (send as `application/json` to the versions endpoint).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[schema(example = json!({"method": "weighted_mean", "members": [
@@ -254,7 +257,8 @@ pub struct MemberIn {
 pub struct EnsembleIn {
     /// `mean` (default) or `weighted_mean`.
     pub method: super::interface::Combine,
-    /// Two or more members with the same columns and task.
+    /// Two to 16 members with the same columns and task.
+    #[schema(min_items = 2, max_items = 16)]
     pub members: Vec<MemberIn>,
     /// Free text.
     pub description: String,
@@ -291,6 +295,10 @@ pub fn parse_ensemble(body: &Json) -> Result<EnsembleIn, Vec<crate::kernel::erro
         .unwrap_or_default();
     let alias = f.optional("alias", |c| super::interface::parse_alias(c.text()?));
     let members_raw = f.required("members", |c| match c {
+        Cell::Json(Json::Array(a)) if a.len() > MAX_MEMBERS => Err(format!(
+            "an ensemble has at most {MAX_MEMBERS} members, got {}",
+            a.len()
+        )),
         Cell::Json(Json::Array(a)) if a.len() >= 2 => Ok(a.clone()),
         Cell::Json(Json::Array(_)) => Err("an ensemble needs at least two members".to_owned()),
         _ => Err("expected an array of members".to_owned()),

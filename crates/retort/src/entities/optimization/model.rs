@@ -164,7 +164,9 @@ pub async fn insert(db: &Db, params: &str, now: &str) -> Result<i64, sqlx::Error
     .try_get(0)
 }
 
-/// Sets a proposal's status and, when given, its job, totals and error.
+/// Sets a proposal's status and, when given, its job, totals and error — only while it
+/// is queued, running or failed: a ready or decided proposal never goes back (a job run
+/// again after its worker died finds it done). Whether it changed.
 pub async fn set_state(
     conn: &mut AnyConnection,
     backend: crate::kernel::db::Backend,
@@ -172,7 +174,7 @@ pub async fn set_state(
     status: &str,
     extra: (Option<i64>, Option<&str>, Option<&str>),
     now: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     let (job, totals, error) = extra;
     let mut sql = Sql::new(backend);
     sql.push("UPDATE price_proposals SET status = ")
@@ -187,8 +189,10 @@ pub async fn set_state(
     if let Some(e) = error {
         sql.push(", error = ").bind(Bind::Text(e.into()));
     }
-    sql.push(" WHERE id = ").bind(Bind::Int(id));
-    sql.query().execute(conn).await.map(|_| ())
+    sql.push(" WHERE id = ")
+        .bind(Bind::Int(id))
+        .push(" AND status IN ('queued', 'running', 'failed')");
+    Ok(sql.query().execute(conn).await?.rows_affected() == 1)
 }
 
 /// The proposal with `id`.
@@ -428,4 +432,24 @@ pub async fn decide_item(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Puts a decided item back to pending (its product's price moved since the proposal).
+pub async fn undecide_item(
+    conn: &mut AnyConnection,
+    backend: crate::kernel::db::Backend,
+    item: i64,
+) -> Result<(), sqlx::Error> {
+    Sql::with(
+        backend,
+        &[
+            "UPDATE price_proposal_items SET status = 'pending' WHERE id = ",
+            "",
+        ],
+        vec![Bind::Int(item)],
+    )
+    .query()
+    .execute(conn)
+    .await
+    .map(|_| ())
 }

@@ -4,9 +4,9 @@
 use serde_json::Value as Json;
 
 use super::model;
-use super::schema::DecisionOut;
+use super::schema::{ConflictOut, DecisionOut};
 use super::service::get;
-use crate::entities::price_change::model as changes;
+use crate::entities::price_change::model::{self as changes, PriceSet};
 use crate::kernel::error::{AppError, AppResult, FieldError};
 use crate::kernel::state::AppState;
 use crate::kernel::time;
@@ -80,7 +80,8 @@ async fn selected_skus(state: &AppState, id: i64, body: &Json) -> AppResult<Opti
 
 /// Accepts all or the selected pending products of a ready proposal: their prices
 /// change and an audit row is written for each, in one transaction. Products already
-/// decided are left alone, so accepting twice changes nothing the second time.
+/// decided are left alone, so accepting twice changes nothing the second time; products
+/// whose price changed since the proposal are not applied and are reported as conflicts.
 pub async fn accept(state: &AppState, id: i64, body: &Json) -> AppResult<DecisionOut> {
     decide(state, id, body, true).await
 }
@@ -109,35 +110,51 @@ async fn decide(state: &AppState, id: i64, body: &Json, accept: bool) -> AppResu
     let pending = model::pending_items(&mut tx, backend, id, skus.as_deref()).await?;
     let selected = skus.as_ref().map_or(pending.len(), Vec::len) as i64;
     let mut changed = 0i64;
-    for (item, product, sku, _old, new) in &pending {
-        if !model::decide_item(
-            &mut tx,
-            backend,
-            *item,
-            if accept { "accepted" } else { "rejected" },
-        )
-        .await?
-        {
+    let mut conflicts = Vec::new();
+    let decision = if accept { "accepted" } else { "rejected" };
+    for (item, product, sku, old, new) in &pending {
+        // Deciding first takes the item's lock: of two concurrent accepts, one decides
+        // it and the other finds it decided.
+        if !model::decide_item(&mut tx, backend, *item, decision).await? {
             continue;
         }
-        changed += 1;
         if accept {
-            let current = changes::set_price(&mut tx, backend, *product, *new, &now).await?;
-            if let Some(old) = current {
-                changes::insert(
-                    &mut tx,
-                    backend,
-                    *product,
-                    sku,
-                    old,
-                    *new,
-                    Some(id),
-                    &actor,
-                    &now,
-                )
-                .await?;
+            match changes::set_price_if(&mut tx, backend, *product, *old, *new, &now).await? {
+                PriceSet::Changed => {
+                    changes::insert(
+                        &mut tx,
+                        backend,
+                        *product,
+                        sku,
+                        *old,
+                        *new,
+                        Some(id),
+                        &actor,
+                        &now,
+                    )
+                    .await?;
+                }
+                PriceSet::Moved(current) => {
+                    model::undecide_item(&mut tx, backend, *item).await?;
+                    conflicts.push(ConflictOut {
+                        sku: sku.clone(),
+                        old_price: *old,
+                        current_price: Some(current),
+                    });
+                    continue;
+                }
+                PriceSet::Gone => {
+                    model::undecide_item(&mut tx, backend, *item).await?;
+                    conflicts.push(ConflictOut {
+                        sku: sku.clone(),
+                        old_price: *old,
+                        current_price: None,
+                    });
+                    continue;
+                }
             }
         }
+        changed += 1;
     }
     let counts = model::status_counts(&mut tx, backend, id).await?;
     let count = |s: &str| counts.get(s).copied().unwrap_or(0);
@@ -166,9 +183,11 @@ async fn decide(state: &AppState, id: i64, body: &Json, accept: bool) -> AppResu
     if accept && changed > 0 {
         crate::entities::pricing::score::catalogue_changed(state);
     }
+    let unchanged = selected - changed - conflicts.len() as i64;
     Ok(DecisionOut {
         changed,
-        unchanged: selected - changed,
+        unchanged,
+        conflicts,
         optimization: get(state, id).await?,
     })
 }

@@ -154,8 +154,22 @@ pub struct DecisionOut {
     pub changed: i64,
     /// Selected products already decided before (nothing done to them).
     pub unchanged: i64,
+    /// Products whose price changed since the proposal (or that are gone): not applied,
+    /// still pending.
+    pub conflicts: Vec<ConflictOut>,
     /// The optimisation after the decision.
     pub optimization: OptimizationOut,
+}
+
+/// A product an accept left alone because its price is no longer the proposal's.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConflictOut {
+    /// The product's sku.
+    pub sku: String,
+    /// The price the proposal started from.
+    pub old_price: f64,
+    /// The price now; null when the product was deleted.
+    pub current_price: Option<f64>,
 }
 
 /// Query parameters of a proposal's products (documentation; parsed by `ListQuery`).

@@ -210,7 +210,7 @@ async fn run(ctx: &JobContext, id: i64) -> Result<Json, JobError> {
     let db = &state.db;
     let opt = get(state, id).await.map_err(failed)?;
     let mut conn = db.pool().acquire().await.map_err(db_failed)?;
-    model::set_state(
+    let started = model::set_state(
         &mut conn,
         db.backend(),
         id,
@@ -221,6 +221,10 @@ async fn run(ctx: &JobContext, id: i64) -> Result<Json, JobError> {
     .await
     .map_err(db_failed)?;
     drop(conn);
+    if !started {
+        // Run again after its proposal was stored or decided: nothing to do.
+        return Ok(json!({ "optimization": id, "status": opt.status, "unchanged": true }));
+    }
     let params = opt.params;
     ctx.progress(0.05, "reading the products in scope").await?;
     let ids = scope_ids(state, &params.scope).await.map_err(failed)?;
@@ -333,10 +337,7 @@ async fn run(ctx: &JobContext, id: i64) -> Result<Json, JobError> {
     let totals_json =
         serde_json::to_string(&totals).map_err(|e| JobError::Failed(e.to_string()))?;
     let mut tx = db.begin_write().await.map_err(db_failed)?;
-    model::insert_items(&mut tx, db.backend(), id, &out)
-        .await
-        .map_err(db_failed)?;
-    model::set_state(
+    let stored = model::set_state(
         &mut tx,
         db.backend(),
         id,
@@ -346,6 +347,13 @@ async fn run(ctx: &JobContext, id: i64) -> Result<Json, JobError> {
     )
     .await
     .map_err(db_failed)?;
+    if !stored {
+        // Another run of this job stored the proposal first; keep that one.
+        return Ok(json!({ "optimization": id, "unchanged": true }));
+    }
+    model::insert_items(&mut tx, db.backend(), id, &out)
+        .await
+        .map_err(db_failed)?;
     tx.commit().await.map_err(db_failed)?;
     Ok(
         json!({ "optimization": id, "products": out.len(), "changed": totals.changed, "profit_delta": totals.profit_delta }),

@@ -40,15 +40,50 @@ impl PriceChangeOut {
     }
 }
 
-/// Sets a product's list price; its price before, or `None` if the product is gone.
-pub async fn set_price(
+/// What a conditional price change found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PriceSet {
+    /// The price was as expected and is now the new one.
+    Changed,
+    /// The price is no longer the expected one (this is it); nothing changed.
+    Moved(f64),
+    /// The product is gone.
+    Gone,
+}
+
+/// Sets a product's list price to `price` only if it is still `expected` (to the cent):
+/// a decision never overwrites a change it did not see.
+pub async fn set_price_if(
     conn: &mut AnyConnection,
     backend: Backend,
     product: i64,
+    expected: f64,
     price: f64,
     now: &str,
-) -> Result<Option<f64>, sqlx::Error> {
-    let before = Sql::with(
+) -> Result<PriceSet, sqlx::Error> {
+    let done = Sql::with(
+        backend,
+        &[
+            "UPDATE products SET list_price = ",
+            ", updated_at = ",
+            " WHERE id = ",
+            " AND ABS(list_price - ",
+            ") < 0.005",
+        ],
+        vec![
+            Bind::Float(price),
+            Bind::Text(now.into()),
+            Bind::Int(product),
+            Bind::Float(expected),
+        ],
+    )
+    .query()
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(PriceSet::Changed);
+    }
+    let current = Sql::with(
         backend,
         &["SELECT list_price FROM products WHERE id = ", ""],
         vec![Bind::Int(product)],
@@ -56,27 +91,10 @@ pub async fn set_price(
     .query()
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(before) = before else {
-        return Ok(None);
-    };
-    Sql::with(
-        backend,
-        &[
-            "UPDATE products SET list_price = ",
-            ", updated_at = ",
-            " WHERE id = ",
-            "",
-        ],
-        vec![
-            Bind::Float(price),
-            Bind::Text(now.into()),
-            Bind::Int(product),
-        ],
-    )
-    .query()
-    .execute(&mut *conn)
-    .await?;
-    Ok(Some(before.try_get(0)?))
+    Ok(match current {
+        Some(row) => PriceSet::Moved(row.try_get(0)?),
+        None => PriceSet::Gone,
+    })
 }
 
 /// Records a change.

@@ -2,15 +2,16 @@
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
+use super::model::ProductRow;
 use super::schema::{
     ImportParams, ImportReport, ProductIn, ProductListParams, ProductOut, ProductPage, ProductPatch,
 };
 use super::service;
 use crate::kernel::csv_upload;
-use crate::kernel::error::{AppResult, Problem};
+use crate::kernel::error::{AppError, AppResult, Problem};
 use crate::kernel::extract::{Id, QueryPairs, ValidJson};
 use crate::kernel::state::AppState;
 
@@ -66,23 +67,49 @@ pub async fn list_products(
 #[utoipa::path(
     get, path = "/api/products/{id}", tag = "products", params(("id" = i64, Path, description = "Product id")),
     responses(
-        (status = 200, description = "The product", body = ProductOut),
+        (status = 200, description = "The product; `ETag` identifies this state of it (send it as `If-Match` to change it safely)",
+            body = ProductOut, headers(("etag" = String, description = "The product's entity tag"))),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get_product(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<ProductOut>> {
-    Ok(Json(service::get_product(&state.db, id).await?.into()))
+pub async fn get_product(State(state): State<AppState>, Id(id): Id) -> AppResult<Response> {
+    Ok(with_etag(service::get_product(&state.db, id).await?))
+}
+
+/// A product as JSON with its `ETag`.
+fn with_etag(row: ProductRow) -> Response {
+    let tag = service::etag(&row);
+    let mut response = Json(ProductOut::from(row)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// The `If-Match` header, if any.
+fn if_match(headers: &HeaderMap) -> AppResult<Option<&str>> {
+    headers
+        .get(header::IF_MATCH)
+        .map(|v| {
+            v.to_str().map_err(|_| {
+                AppError::BadRequest("If-Match must be entity tags in plain text".into())
+            })
+        })
+        .transpose()
 }
 
 /// Replaces every field of a product.
 #[utoipa::path(
     put, path = "/api/products/{id}", tag = "products", request_body = ProductIn,
-    params(("id" = i64, Path, description = "Product id")),
+    params(("id" = i64, Path, description = "Product id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read with the product: the write happens only if it is still current")),
     responses(
-        (status = 200, description = "The product as replaced", body = ProductOut),
+        (status = 200, description = "The product as replaced, with its new `ETag`", body = ProductOut,
+            headers(("etag" = String, description = "The product's entity tag"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The new sku belongs to another product", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` was sent and the product changed since", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, every one listed", body = Problem, content_type = "application/problem+json"),
     )
@@ -90,24 +117,25 @@ pub async fn get_product(State(state): State<AppState>, Id(id): Id) -> AppResult
 pub async fn replace_product(
     State(state): State<AppState>,
     Id(id): Id,
+    headers: HeaderMap,
     ValidJson(input): ValidJson<ProductIn>,
-) -> AppResult<Json<ProductOut>> {
-    Ok(Json(
-        service::replace_product(&state.db, id, &input)
-            .await?
-            .into(),
-    ))
+) -> AppResult<Response> {
+    let row = service::replace_product(&state.db, id, &input, if_match(&headers)?).await?;
+    Ok(with_etag(row))
 }
 
 /// Changes some fields of a product.
 #[utoipa::path(
     patch, path = "/api/products/{id}", tag = "products", request_body = ProductPatch,
-    params(("id" = i64, Path, description = "Product id")),
+    params(("id" = i64, Path, description = "Product id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read with the product: the write happens only if it is still current")),
     responses(
-        (status = 200, description = "The product as changed", body = ProductOut),
+        (status = 200, description = "The product as changed, with its new `ETag`", body = ProductOut,
+            headers(("etag" = String, description = "The product's entity tag"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The new sku belongs to another product", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` was sent and the product changed since", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, every one listed", body = Problem, content_type = "application/problem+json"),
     )
@@ -115,11 +143,11 @@ pub async fn replace_product(
 pub async fn patch_product(
     State(state): State<AppState>,
     Id(id): Id,
+    headers: HeaderMap,
     ValidJson(patch): ValidJson<ProductPatch>,
-) -> AppResult<Json<ProductOut>> {
-    Ok(Json(
-        service::patch_product(&state.db, id, &patch).await?.into(),
-    ))
+) -> AppResult<Response> {
+    let row = service::patch_product(&state.db, id, &patch, if_match(&headers)?).await?;
+    Ok(with_etag(row))
 }
 
 /// Deletes a product.

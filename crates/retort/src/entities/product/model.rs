@@ -280,23 +280,27 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<ProductRow>, sqlx::Error> {
         .transpose()
 }
 
-/// Replaces every writable field of product `id`; `None` if it does not exist.
+/// Replaces every writable field of product `id`; `None` if it does not exist (or, with
+/// `unchanged_since`, if it changed since that `updated_at`).
 pub async fn replace(
     db: &Db,
     id: i64,
     p: &ProductIn,
     now: &str,
+    unchanged_since: Option<&str>,
 ) -> Result<Option<ProductRow>, sqlx::Error> {
     let changes: Vec<(&str, Option<Bind>)> = WRITABLE.iter().copied().zip(values(p)).collect();
-    update(db, id, &changes, now).await
+    update(db, id, &changes, now, unchanged_since).await
 }
 
-/// Changes the fields present in `patch`; `None` if product `id` does not exist.
+/// Changes the fields present in `patch`; `None` if product `id` does not exist (or,
+/// with `unchanged_since`, if it changed since that `updated_at`).
 pub async fn patch(
     db: &Db,
     id: i64,
     patch: &ProductPatch,
     now: &str,
+    unchanged_since: Option<&str>,
 ) -> Result<Option<ProductRow>, sqlx::Error> {
     let mut changes: Vec<(&str, Option<Bind>)> = Vec::new();
     let mut set = |name, value: Option<Bind>| {
@@ -329,9 +333,11 @@ pub async fn patch(
         changes.push(("tread_warranty_miles", warranty.map(Bind::Int)));
     }
     if changes.is_empty() {
-        return find(db, id).await;
+        return Ok(find(db, id)
+            .await?
+            .filter(|row| unchanged_since.is_none_or(|t| row.updated_at == t)));
     }
-    update(db, id, &changes, now).await
+    update(db, id, &changes, now, unchanged_since).await
 }
 
 async fn update(
@@ -339,6 +345,7 @@ async fn update(
     id: i64,
     changes: &[(&str, Option<Bind>)],
     now: &str,
+    unchanged_since: Option<&str>,
 ) -> Result<Option<ProductRow>, sqlx::Error> {
     let mut sql = Sql::new(db.backend());
     sql.push("UPDATE products SET ");
@@ -351,10 +358,12 @@ async fn update(
         sql.push(", ");
     }
     sql.push("updated_at = ").bind(Bind::Text(now.to_owned()));
-    sql.push(" WHERE id = ")
-        .bind(Bind::Int(id))
-        .push(" RETURNING ")
-        .push(COLUMNS);
+    sql.push(" WHERE id = ").bind(Bind::Int(id));
+    if let Some(at) = unchanged_since {
+        sql.push(" AND updated_at = ")
+            .bind(Bind::Text(at.to_owned()));
+    }
+    sql.push(" RETURNING ").push(COLUMNS);
     sql.query()
         .fetch_optional(db.pool())
         .await?

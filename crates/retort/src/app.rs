@@ -41,23 +41,37 @@ fn routes() -> OpenApiRouter<AppState> {
 
 /// Builds the whole app for `state`.
 pub fn build_router(state: AppState) -> Router {
-    let body_limit = state.limits.body_limit;
     let (router, doc) = routes().split_for_parts();
     let base = Arc::new(serde_json::to_value(&doc).unwrap_or_default());
-    router
-        .route("/openapi.json", get(move |state: State<AppState>| openapi_document(state, base.clone())))
+    let router = router
+        .route(
+            "/openapi.json",
+            get(move |state: State<AppState>| openapi_document(state, base.clone())),
+        )
         .merge(crate::web::router())
         .merge(
             // The validator badge would call an outside host; the document is validated
             // in CI instead.
-            SwaggerUi::new("/docs")
-                .config(Config::new(["/openapi.json"]).validator_url("none").try_it_out_enabled(true)),
+            SwaggerUi::new("/docs").config(
+                Config::new(["/openapi.json"])
+                    .validator_url("none")
+                    .try_it_out_enabled(true),
+            ),
         )
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(method_not_allowed);
+    layered(router, state)
+}
+
+/// Wraps routes in what every request passes through, outermost first: the request id,
+/// the request's log span, the id on the response, the security headers, the panic
+/// catcher (inside the two before, so a panic's 500 carries both), the admission guard
+/// (in-flight cap, deadlines, body read timeout) and the JSON body limit.
+pub fn layered(router: Router<AppState>, state: AppState) -> Router {
+    let body_limit = state.limits.body_limit;
+    router
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), guard::admit))
-        // Inside the headers and the request id, so a panic's 500 carries both.
         .layer(CatchPanicLayer::custom(guard::panic_response))
         .layer(middleware::from_fn(security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

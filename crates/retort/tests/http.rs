@@ -11,6 +11,7 @@ use std::time::Duration;
 use retort::testing::TestDb;
 use serde_json::{Value, json};
 
+mod hardening;
 mod support;
 
 use support::{Server, free_port, product, request, retort, spawn_app, wait_until_up};

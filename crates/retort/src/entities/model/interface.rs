@@ -93,6 +93,10 @@ fn type_name(t: &ValueType) -> String {
     }
 }
 
+/// The most columns a model's rows may have (every input's width together): a model
+/// declaring more is refused at deploy, before anything is sized from the declaration.
+pub const MAX_COLUMNS: usize = 10_000;
+
 /// Reads the row signature of a compiled model. `feature_names`, when given, name the
 /// columns in graph order (needed for inputs wider than one column to get real names).
 pub fn signature(model: &Engine, feature_names: Option<&[String]>) -> Result<Signature, String> {
@@ -116,6 +120,12 @@ pub fn signature(model: &Engine, feature_names: Option<&[String]>) -> Result<Sig
                 ));
             }
         };
+        if width > MAX_COLUMNS.saturating_sub(columns.len()) {
+            return Err(format!(
+                "input {:?} declares {width} columns; the row API takes at most {MAX_COLUMNS} columns in all",
+                input.name
+            ));
+        }
         for index in 0..width {
             let name = if width == 1 {
                 input.name.clone()

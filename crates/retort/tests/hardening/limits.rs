@@ -1,0 +1,537 @@
+//! Sizes, counts and time: every one bounded before anything is allocated or computed.
+
+use std::io::Write;
+use std::time::Duration;
+
+use axum::routing::get;
+use retort::testing::TestDb;
+use serde_json::json;
+
+use super::{App, detail, fixture, limits, send};
+
+/// The README's pipeline model deployed as `price`, on an app with `limits`.
+async fn with_price_model(db: &TestDb, l: retort::kernel::config::Limits) -> App {
+    let app = App::start(db, l).await;
+    let r = app.deploy("price", fixture("pipeline_regressor")).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    app
+}
+
+fn infer_binary(json: &str, binary: &[u8]) -> (Vec<u8>, String) {
+    let mut body = json.as_bytes().to_vec();
+    body.extend_from_slice(binary);
+    (body, json.len().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bytes_input_declaring_a_trillion_rows_is_refused_before_allocating() {
+    let db = TestDb::sqlite().await;
+    let app = with_price_model(&db, limits(|_| {})).await;
+    let head = r#"{"inputs":[{"name":"brand","shape":[1099511627776,1],"datatype":"BYTES","parameters":{"binary_data_size":0}}]}"#;
+    let (body, len) = infer_binary(head, b"");
+    let r = app
+        .send(
+            "POST",
+            "/v2/models/price/infer",
+            &[
+                ("content-type", "application/octet-stream"),
+                ("inference-header-content-length", &len),
+            ],
+            body,
+        )
+        .await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    let e = r.json["error"].as_str().unwrap();
+    assert!(e.contains("brand") && e.contains("1099511627776"), "{e}");
+    app.assert_healthy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shape_whose_product_overflows_is_refused() {
+    let db = TestDb::sqlite().await;
+    let app = with_price_model(&db, limits(|_| {})).await;
+    for shape in ["[1099511627776,16777216]", "[4294967296,4294967296,16]"] {
+        let head = format!(
+            r#"{{"inputs":[{{"name":"width_mm","shape":{shape},"datatype":"FP32","parameters":{{"binary_data_size":8}}}}]}}"#
+        );
+        let (body, len) = infer_binary(&head, &[0; 8]);
+        let r = app
+            .send(
+                "POST",
+                "/v2/models/price/infer",
+                &[("inference-header-content-length", &len)],
+                body,
+            )
+            .await;
+        assert!(
+            matches!(r.status, 400 | 413),
+            "{shape}: {} {}",
+            r.status,
+            r.text
+        );
+        assert!(
+            r.json["error"].as_str().unwrap().contains("width_mm"),
+            "{}",
+            r.text
+        );
+    }
+    app.assert_healthy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tensor_data_must_match_its_shape() {
+    let db = TestDb::sqlite().await;
+    let app = with_price_model(&db, limits(|_| {})).await;
+    let body = json!({"inputs": [{"name": "width_mm", "shape": [2, 1], "datatype": "FP32", "data": [1, 2, 3]}]});
+    let r = app.post_json("/v2/models/price/infer", &body).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        r.json["error"].as_str().unwrap().contains("2 elements"),
+        "{}",
+        r.text
+    );
+    // Binary data shorter than the shape says.
+    let head = r#"{"inputs":[{"name":"width_mm","shape":[4,1],"datatype":"FP32","parameters":{"binary_data_size":8}}]}"#;
+    let (body, len) = infer_binary(head, &[0; 8]);
+    let r = app
+        .send(
+            "POST",
+            "/v2/models/price/infer",
+            &[("inference-header-content-length", &len)],
+            body,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    app.assert_healthy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_and_elements_are_capped_the_same_on_both_predict_apis() {
+    let db = TestDb::sqlite().await;
+    let app = with_price_model(
+        &db,
+        limits(|l| {
+            l.max_rows = 10;
+            l.max_tensor_elements = 40;
+        }),
+    )
+    .await;
+    let row = json!({"width_mm": 225, "aspect_ratio": 45, "rim_in": 17, "load_index": 94,
+        "tread_warranty_miles": null, "tier": "premium", "season": "summer"});
+    let r = app
+        .post_json(
+            "/api/models/price/predict",
+            &json!({"rows": vec![row.clone(); 11]}),
+        )
+        .await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    assert!(
+        detail(&r).contains("11 rows") && detail(&r).contains("--max-rows"),
+        "{}",
+        r.text
+    );
+    // Seven columns: six rows are 42 values, past 40.
+    let r = app
+        .post_json(
+            "/api/models/price/predict",
+            &json!({"rows": vec![row.clone(); 6]}),
+        )
+        .await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    assert!(detail(&r).contains("--max-tensor-elements"), "{}", r.text);
+    let r = app
+        .post_json("/api/models/price/predict", &json!({"rows": vec![row; 5]}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let body = json!({"inputs": [{"name": "width_mm", "shape": [11, 1], "datatype": "FP32", "data": vec![1.0; 11]}]});
+    let r = app.post_json("/v2/models/price/infer", &body).await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    assert!(
+        r.json["error"].as_str().unwrap().contains("11 rows"),
+        "{}",
+        r.text
+    );
+    app.assert_healthy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_of_tiny_values_is_refused_before_it_is_parsed_whole() {
+    let db = TestDb::sqlite().await;
+    let app = with_price_model(
+        &db,
+        limits(|l| {
+            l.max_rows = 1000;
+            l.max_tensor_elements = 1000;
+        }),
+    )
+    .await;
+    let body = format!("{{\"rows\": [{}{{}}]}}", "{},".repeat(200_000));
+    let r = app
+        .send(
+            "POST",
+            "/api/models/price/predict",
+            &[("content-type", "application/json")],
+            body,
+        )
+        .await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    assert!(detail(&r).contains("JSON values"), "{}", r.text);
+    app.assert_healthy().await;
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    // A stored (uncompressed) deflate stream in a gzip frame is enough to test limits on
+    // what comes out; a real compressor is not a dependency.
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    let mut crc = Crc::new();
+    crc.update(bytes);
+    let mut rest = bytes;
+    loop {
+        let take = rest.len().min(65_535);
+        let last = take == rest.len();
+        out.push(u8::from(last));
+        let len = take as u16;
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(&rest[..take]);
+        rest = &rest[take..];
+        if last {
+            break;
+        }
+    }
+    out.extend_from_slice(&crc.0.to_le_bytes());
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out
+}
+
+struct Crc(u32);
+
+impl Crc {
+    fn new() -> Self {
+        Self(0)
+    }
+    fn update(&mut self, bytes: &[u8]) {
+        let mut c = !self.0;
+        for &b in bytes {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 == 1 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        self.0 = !c;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compressed_bodies_are_limited_after_inflating_and_a_corrupt_one_is_a_400() {
+    let db = TestDb::sqlite().await;
+    let app = with_price_model(&db, limits(|l| l.predict_limit = 10_000)).await;
+    let big = json!({"inputs": [{"name": "width_mm", "shape": [4000, 1], "datatype": "FP32", "data": vec![1.0; 4000]}]}).to_string();
+    let small = gzip(big.as_bytes());
+    let r = app
+        .send(
+            "POST",
+            "/v2/models/price/infer",
+            &[
+                ("content-type", "application/json"),
+                ("content-encoding", "gzip"),
+            ],
+            small,
+        )
+        .await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    let r = app
+        .send(
+            "POST",
+            "/v2/models/price/infer",
+            &[
+                ("content-type", "application/json"),
+                ("content-encoding", "gzip"),
+            ],
+            b"\x1f\x8b\x08\x00this is not deflate".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    app.assert_healthy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multipart_metadata_fields_are_bounded() {
+    let db = TestDb::sqlite().await;
+    let app = App::start(&db, limits(|_| {})).await;
+    let boundary = "XyZ";
+    let mut body = Vec::new();
+    write!(
+        body,
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\n{}\r\n--{boundary}--\r\n",
+        "d".repeat(100_000)
+    )
+    .unwrap();
+    let r = app
+        .send(
+            "POST",
+            "/api/models/m/versions",
+            &[(
+                "content-type",
+                &format!("multipart/form-data; boundary={boundary}"),
+            )],
+            body,
+        )
+        .await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    assert!(detail(&r).contains("description"), "{}", r.text);
+    app.assert_healthy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn predictions_past_their_deadline_are_a_503_while_other_routes_answer() {
+    let db = TestDb::sqlite().await;
+    let app = App::start(
+        &db,
+        limits(|l| {
+            l.inference_slots = 1;
+            l.predict_timeout = Duration::from_millis(1);
+        }),
+    )
+    .await;
+    let r = app.deploy("bench", fixture("gb_pipeline_bench")).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let signature = app.get("/api/models/bench/versions/1").await.json["signature"].clone();
+    let mut row = serde_json::Map::new();
+    for c in signature["columns"].as_array().unwrap() {
+        let v = match c["dtype"].as_str().unwrap() {
+            "string" => json!("x"),
+            _ => json!(1),
+        };
+        row.insert(c["name"].as_str().unwrap().to_owned(), v);
+    }
+    let rows = vec![serde_json::Value::Object(row); 50_000];
+    let addr = app.addr;
+    let slow = tokio::spawn(async move {
+        send(
+            addr,
+            "POST",
+            "/api/models/bench/predict",
+            &[("content-type", "application/json")],
+            json!({ "rows": rows }).to_string().into_bytes(),
+        )
+        .await
+    });
+    app.assert_healthy().await;
+    let r = slow.await.unwrap();
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(r.headers["retry-after"], "1");
+    assert!(
+        detail(&r).contains("--predict-timeout") || detail(&r).contains("slots"),
+        "{}",
+        r.text
+    );
+    app.assert_healthy().await;
+}
+
+/// The app with one extra route under the same middleware.
+async fn app_with_route(
+    db: &TestDb,
+    l: retort::kernel::config::Limits,
+    router: axum::Router<retort::kernel::state::AppState>,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let state = db.state_with(l);
+    let app = retort::app::layered(router.route("/healthz", get(|| async { "ok" })), state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_is_a_500_problem_with_the_request_id_and_headers() {
+    let db = TestDb::sqlite().await;
+    let router = axum::Router::new().route(
+        "/api/boom",
+        get(|| async {
+            if std::env::var_os("NEVER_SET_IN_TESTS").is_none() {
+                panic!("a secret detail that must not reach the client");
+            }
+            "unreachable"
+        }),
+    );
+    let (addr, server) = app_with_route(&db, limits(|_| {}), router).await;
+    let r = send(
+        addr,
+        "GET",
+        "/api/boom",
+        &[("x-request-id", "req-123")],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(r.status, 500);
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+    assert_eq!(r.headers["x-request-id"], "req-123");
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
+    assert!(!r.text.contains("secret"), "{}", r.text);
+    assert_eq!(
+        send(addr, "GET", "/healthz", &[], Vec::new()).await.status,
+        200
+    );
+    server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_past_the_request_timeout_is_a_503() {
+    let db = TestDb::sqlite().await;
+    let router = axum::Router::new().route(
+        "/api/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            "late"
+        }),
+    );
+    let (addr, server) = app_with_route(
+        &db,
+        limits(|l| l.request_timeout = Duration::from_millis(100)),
+        router,
+    )
+    .await;
+    let r = send(addr, "GET", "/api/slow", &[], Vec::new()).await;
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(r.headers["retry-after"], "1");
+    assert_eq!(
+        send(addr, "GET", "/healthz", &[], Vec::new()).await.status,
+        200
+    );
+    server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_sending_its_body_gets_a_408() {
+    let db = TestDb::sqlite().await;
+    let app = App::start(
+        &db,
+        limits(|l| l.body_read_timeout = Duration::from_millis(200)),
+    )
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(b"POST /api/products/import HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\nsku,brand\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    app.assert_healthy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_past_the_in_flight_cap_are_a_503_and_probes_still_answer() {
+    let db = TestDb::sqlite().await;
+    let app = App::start(&db, limits(|l| l.max_concurrent_requests = 1)).await;
+    // Hold the one place with an upload that has not finished. Under load another request
+    // can take the place first and the upload is refused; then hold it again.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut held = None;
+    for _ in 0..50 {
+        let mut upload = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        upload
+            .write_all(b"POST /api/products/import HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\nsku")
+            .await
+            .unwrap();
+        if app.get("/api/products").await.status == 503 {
+            held = Some(upload);
+            break;
+        }
+        let mut answer = [0u8; 64];
+        if let Ok(Ok(n)) =
+            tokio::time::timeout(Duration::from_millis(200), upload.read(&mut answer)).await
+        {
+            assert!(
+                n == 0 || answer.starts_with(b"HTTP/1.1 503"),
+                "{}",
+                String::from_utf8_lossy(&answer)
+            );
+        }
+    }
+    let held = held.expect("the upload never held the one place");
+    let r = app.get("/api/products").await;
+    assert_eq!(r.headers["retry-after"], "1");
+    assert!(detail(&r).contains("in flight"), "{}", r.text);
+    app.assert_healthy().await;
+    assert_eq!(app.get("/readyz").await.status, 200);
+    drop(held);
+    super::eventually("a 200 once the place is free", || async {
+        app.get("/api/products").await.status == 200
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_streams_are_capped_and_end_when_the_server_stops() {
+    let db = TestDb::sqlite().await;
+    let app = App::start(&db, limits(|l| l.max_sse_streams = 1)).await;
+    let job = retort::entities::job::service::enqueue(
+        &app.state,
+        "score_products",
+        &json!({"model": "m", "version": 1, "filters": {}}),
+    )
+    .await
+    .unwrap();
+    let mut first = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    first
+        .write_all(format!("GET /api/jobs/{job}/events HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = first.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let second = app.get(&format!("/api/jobs/{job}/events")).await;
+    assert_eq!(second.status, 503, "{}", second.text);
+    app.assert_healthy().await;
+    // Shutting down ends the open stream at once instead of waiting for the job.
+    let stopped = tokio::time::timeout(Duration::from_secs(10), app.stop()).await;
+    assert!(stopped.is_ok(), "the server waited for the event stream");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_short_plain_request_id_is_kept() {
+    let db = TestDb::sqlite().await;
+    let app = App::start(&db, limits(|_| {})).await;
+    let kept = app
+        .send(
+            "GET",
+            "/healthz",
+            &[("x-request-id", "abc-123")],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(kept.headers["x-request-id"], "abc-123");
+    let long = "a".repeat(200);
+    for bad in [long.as_str(), "<script>alert(1)</script>", "two words"] {
+        let r = app
+            .send("GET", "/healthz", &[("x-request-id", bad)], Vec::new())
+            .await;
+        let id = r.headers["x-request-id"].to_str().unwrap();
+        assert_ne!(id, bad);
+        assert_eq!(id.len(), 36, "a fresh UUID: {id}");
+    }
+    app.assert_healthy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_says_only_that_the_database_is_unreachable() {
+    let db = TestDb::sqlite().await;
+    let app = App::start(&db, limits(|_| {})).await;
+    assert_eq!(app.get("/readyz").await.status, 200);
+    app.state.db.close().await;
+    let r = app.get("/readyz").await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.json["detail"], "database unreachable");
+    app.assert_healthy().await;
+}

@@ -213,3 +213,69 @@ db_test! {
         pool.shutdown().await;
     }
 }
+
+db_test! {
+    async fn accepting_leaves_a_product_whose_price_changed_since_and_reports_it(db: TestDb) {
+        let state = db.state();
+        let (router, pool) = ready(&state, 400).await;
+        let opt = optimize(&router, json!({
+            "scope": {"filters": {"category": ["suv"]}}, "objective": "profit", "max_change_pct": 10,
+        })).await;
+        let changed: Vec<Value> = items(&router, &opt["id"], "").await.into_iter()
+            .filter(|it| it["old_price"] != it["new_price"]).collect();
+        assert!(changed.len() >= 2, "{opt}");
+        let (moved, kept) = (&changed[0], &changed[1]);
+        // Someone changes one product's price after the proposal was made.
+        let r = send_json(&router, Method::PATCH, &format!("/api/products/{}", moved["product_id"]), &json!({"list_price": 1.23})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let skus = json!({"skus": [moved["sku"], kept["sku"]], "actor": "ana"});
+        let r = send_json(&router, Method::POST, &format!("/api/pricing/optimizations/{}/accept", opt["id"]), &skus).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.json["changed"], 1, "{}", r.json);
+        assert_eq!(r.json["conflicts"], json!([{"sku": moved["sku"], "old_price": moved["old_price"], "current_price": 1.23}]));
+        let moved_now = get(&router, &format!("/api/products/{}", moved["product_id"])).await;
+        assert_eq!(moved_now.json["list_price"], 1.23, "the newer change stays");
+        let kept_now = get(&router, &format!("/api/products/{}", kept["product_id"])).await;
+        assert_eq!(kept_now.json["list_price"], kept["new_price"]);
+        let pending = items(&router, &opt["id"], &format!("&sku={}", moved["sku"].as_str().unwrap())).await;
+        assert_eq!(pending[0]["status"], "pending", "a conflict stays to be decided");
+        pool.shutdown().await;
+    }
+}
+
+/// Runs optimisation `opt`'s job again, as after a lost lease; its status must stay.
+async fn rerun(state: &AppState, router: &Router, opt: &Value, status: &str) {
+    let id = &opt["id"];
+    let job = crate::entities::job::service::enqueue(
+        state,
+        "optimize_prices",
+        &json!({"optimization": id}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        wait(router, &format!("/api/jobs/{job}")).await["status"],
+        "succeeded"
+    );
+    let now = get(router, &format!("/api/pricing/optimizations/{id}"))
+        .await
+        .json;
+    assert_eq!(now["status"], status, "{now}");
+    assert_eq!(now["totals"], opt["totals"]);
+}
+
+db_test! {
+    async fn a_rerun_optimisation_job_never_takes_a_ready_or_decided_proposal_back(db: TestDb) {
+        let state = db.state();
+        let (router, pool) = ready(&state, 300).await;
+        let opt = optimize(&router, json!({"scope": {"filters": {"category": ["suv"]}}, "objective": "profit"})).await;
+        assert_eq!(opt["status"], "ready");
+        rerun(&state, &router, &opt, "ready").await;
+        let r = send_json(&router, Method::POST, &format!("/api/pricing/optimizations/{}/reject", opt["id"]), &json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        rerun(&state, &router, &opt, "rejected").await;
+        let items_after = items(&router, &opt["id"], "").await;
+        assert_eq!(items_after.len() as i64, opt["totals"]["products"].as_i64().unwrap(), "no items added twice");
+        pool.shutdown().await;
+    }
+}

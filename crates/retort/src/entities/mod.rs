@@ -41,12 +41,31 @@ pub fn job_kinds() -> crate::kernel::jobs::JobKinds {
         .with(optimization::service::OptimizePrices)
 }
 
-/// Starts the entities' background loops (re-scoring stale analyses); they end when the
-/// state's shutdown signal fires. Every process that runs jobs runs them: what they
-/// queue is de-duplicated.
+/// How often derived data is checked for staleness.
+pub const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Queues the work that keeps derived data current: a re-scoring of every stale
+/// mispricing analysis and a re-estimation of stale elasticities. Reads never queue work;
+/// this does, once per stale item (what is queued is de-duplicated).
+pub async fn refresh_stale(state: &AppState) {
+    if let Err(e) = pricing::service::refresh_stale(state).await {
+        tracing::warn!(error = %e.to_problem().detail, "looking for stale mispricing analyses failed");
+    }
+    if let Err(e) = elasticity::service::refresh_stale(state).await {
+        tracing::warn!(error = %e.to_problem().detail, "looking for stale elasticities failed");
+    }
+}
+
+/// Starts the background loop of [`refresh_stale`]; it ends when the state's shutdown
+/// signal fires. Every process that runs jobs runs it.
 pub fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
-    vec![tokio::spawn(pricing::service::refresh_loop(
-        state.clone(),
-        state.guards.shutdown(),
-    ))]
+    let (state, stop) = (state.clone(), state.guards.shutdown());
+    vec![tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(REFRESH_EVERY) => refresh_stale(&state).await,
+            }
+        }
+    })]
 }

@@ -87,8 +87,10 @@ pub async fn run(ctx: &JobContext) -> Result<Json, JobError> {
     Ok(json!({ "groups": items.len(), "sales_rows": sales_rows }))
 }
 
-/// The estimates; when the sales history changed since (or there are none), an
-/// estimation job is queued — 404 naming it while there are none yet.
+/// The estimates, whether the sales history changed since (`stale`), and the
+/// estimation job queued or running, if any. A read: it never queues work — stale or
+/// missing estimates are queued by [`refresh_stale`], in the background. 404 while there
+/// are none yet.
 pub async fn list(state: &AppState) -> AppResult<ElasticitiesOut> {
     let key = format!("{MEMO}list");
     if let Some(out) = state.memo.get::<ElasticitiesOut>(&key) {
@@ -96,33 +98,46 @@ pub async fn list(state: &AppState) -> AppResult<ElasticitiesOut> {
     }
     let (items, run) = model::all(&state.db).await?;
     let sales_rows = model::sales_rows(&state.db).await?;
+    let pending =
+        crate::entities::job::service::pending(state, "estimate_elasticities", &json!({})).await?;
     let Some((rows_then, estimated_at)) = run else {
         if sales_rows == 0 {
             return Err(AppError::NotFound(
                 "no sales history to estimate elasticities from: import sales first (POST /api/sales/import)".into(),
             ));
         }
-        let job = ensure_job(state).await?;
-        return Err(AppError::NotFound(format!(
-            "elasticities have not been estimated yet; job {job} is estimating them"
-        )));
+        return Err(AppError::NotFound(match pending {
+            Some(job) => format!("elasticities have not been estimated yet; job {job} is estimating them"),
+            None => "elasticities have not been estimated yet; POST /api/pricing/elasticities/estimate to estimate them".into(),
+        }));
     };
     let stale = rows_then != sales_rows;
-    let job = if stale {
-        Some(ensure_job(state).await?)
-    } else {
-        None
-    };
     let out = ElasticitiesOut {
         items,
         estimated_at,
         sales_rows: rows_then,
         method: METHOD.into(),
         stale,
-        job,
+        job: if stale { pending } else { None },
     };
     state.memo.put(key, Arc::new(out.clone()));
     Ok(out)
+}
+
+/// Queues an estimation when there is a sales history and no estimate of it, or one of
+/// an older history; once (a queued or running one is left to finish). Its job id.
+pub async fn refresh_stale(state: &AppState) -> AppResult<Option<i64>> {
+    let (_, run) = model::all(&state.db).await?;
+    let sales_rows = model::sales_rows(&state.db).await?;
+    let stale = match run {
+        Some((rows_then, _)) => rows_then != sales_rows,
+        None => sales_rows > 0,
+    };
+    if stale {
+        Ok(Some(ensure_job(state).await?))
+    } else {
+        Ok(None)
+    }
 }
 
 /// A queued or running estimation job, or a new one.

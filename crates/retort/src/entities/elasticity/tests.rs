@@ -19,7 +19,13 @@ db_test! {
         crate::demo::load(&state.db, 600, 5, true).await.unwrap();
         let first = get(&router, "/api/pricing/elasticities").await;
         assert_eq!(first.status, StatusCode::NOT_FOUND);
-        assert!(first.text.contains("is estimating them"), "{}", first.text);
+        assert!(first.text.contains("POST /api/pricing/elasticities/estimate"), "a read queues nothing: {}", first.text);
+        // The background refresh queues the estimation, once.
+        let job = crate::entities::elasticity::service::refresh_stale(&state).await.unwrap();
+        assert!(job.is_some());
+        assert_eq!(crate::entities::elasticity::service::refresh_stale(&state).await.unwrap(), job);
+        let queued = get(&router, "/api/pricing/elasticities").await;
+        assert!(queued.text.contains("is estimating them"), "{}", queued.text);
         let pool = worker::spawn(state.clone(), 1, fast());
         let r = send_json(&router, Method::POST, "/api/pricing/elasticities/estimate", &json!({})).await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);

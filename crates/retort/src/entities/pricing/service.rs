@@ -271,22 +271,6 @@ pub async fn refresh_stale(state: &AppState) -> AppResult<Vec<i64>> {
     Ok(jobs)
 }
 
-/// How often stale analyses are looked for.
-pub const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Looks for stale analyses every [`REFRESH_EVERY`] until `stop` is cancelled.
-pub async fn refresh_loop(state: AppState, stop: tokio_util::sync::CancellationToken) {
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(REFRESH_EVERY) => {}
-        }
-        if let Err(e) = refresh_stale(&state).await {
-            tracing::warn!(error = ?e.to_problem().detail, "looking for stale mispricing analyses failed");
-        }
-    }
-}
-
 /// Whether `pairs` filter the list (anything besides paging, sort, model, format and
 /// `direction=both`).
 pub fn has_filters(pairs: &[(String, String)]) -> bool {

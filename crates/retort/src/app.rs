@@ -144,13 +144,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let streams = state.guards.shutdown();
-    axum::serve(listener, build_router(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Event streams end now; other requests get the grace period.
-            streams.cancel();
-        })
-        .await
+    let headers = state.limits.header_read_timeout;
+    crate::server::run(listener, build_router(state), headers, streams, shutdown).await
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

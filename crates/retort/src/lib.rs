@@ -9,6 +9,8 @@ pub mod demo;
 pub mod entities;
 /// Everything shared by the entities; it knows no entity.
 pub mod kernel;
+/// The HTTP server loop: header deadlines, a connection cap, graceful shutdown.
+pub mod server;
 /// Test support: fresh databases per test on SQLite and PostgreSQL.
 #[doc(hidden)]
 pub mod testing;

@@ -129,6 +129,10 @@ pub struct Limits {
     /// Longest a request body may go without sending a byte (408 past it).
     #[arg(long, env = "RETORT_BODY_READ_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub body_read_timeout: Duration,
+    /// Longest a client may take to send a request's headers, and an idle keep-alive
+    /// connection may wait for its next request; then the connection is closed.
+    #[arg(long, env = "RETORT_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
     /// Requests handled at once; more get 503 with `Retry-After` (probes never count).
     #[arg(long, env = "RETORT_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
     pub max_concurrent_requests: usize,
@@ -151,6 +155,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(60),
             upload_timeout: Duration::from_secs(15 * 60),
             body_read_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(30),
             max_concurrent_requests: 512,
             max_sse_streams: 128,
         }

@@ -535,3 +535,22 @@ async fn readiness_says_only_that_the_database_is_unreachable() {
     assert_eq!(r.json["detail"], "database unreachable");
     app.assert_healthy().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_trickles_its_headers_is_disconnected() {
+    let db = TestDb::sqlite().await;
+    let app = App::start(
+        &db,
+        limits(|l| l.header_read_timeout = Duration::from_millis(300)),
+    )
+    .await;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "the connection stayed open");
+    app.assert_healthy().await;
+}

@@ -121,11 +121,17 @@ export async function render(view, ctx) {
       const { data } = await post(`/api/pricing/optimizations/${encodeURIComponent(id)}/${kind}`, body);
       selected.clear();
       const changed = data.changed ?? data.accepted ?? 0;
+      const conflicts = data.conflicts ?? [];
       const msg = kind === 'reject'
         ? `${int(changed)} proposed ${changed === 1 ? 'price' : 'prices'} rejected.`
         : `${int(changed)} ${changed === 1 ? 'price' : 'prices'} changed${data.unchanged ? `, ${int(data.unchanged)} already decided` : ''}.`;
-      announce(msg);
-      await load(ctx, banner(msg, 'success'));
+      // Products whose price changed since the proposal stay pending: say which.
+      const shown = conflicts.slice(0, 10).map((c) => c.sku).join(', ');
+      const warn = conflicts.length
+        ? ` ${int(conflicts.length)} left pending because their price changed since the proposal: ${shown}${conflicts.length > 10 ? ', …' : ''}.`
+        : '';
+      announce(msg + warn);
+      await load(ctx, banner(msg + warn, conflicts.length ? 'warn' : 'success'));
     } catch (e) {
       showFieldErrors(actionBar, e);
     }

@@ -112,6 +112,8 @@ pub fn node(
         "LinearClassifier",
         "Scaler",
         "Imputer",
+        "Normalizer",
+        "Binarizer",
         "OneHotEncoder",
         "LabelEncoder",
         "ArrayFeatureExtractor",

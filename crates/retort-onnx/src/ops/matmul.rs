@@ -65,6 +65,13 @@ impl Kernel for Gemm {
             )));
         }
         let (av, bv) = (a.data.to_f32()?, b.data.to_f32()?);
+        // Checked tensors hold exactly rows × columns elements; the loops rely on it.
+        if ar.checked_mul(ac) != Some(av.len()) || br.checked_mul(bc) != Some(bv.len()) {
+            return Err(RunError::Shape(format!(
+                "operands {:?} and {:?} do not hold their elements",
+                a.shape, b.shape
+            )));
+        }
         // Row-major A (m×k) and B (k×n), copied only when transposed; then an i-p-j loop
         // the compiler vectorises. Each output accumulates along k in ascending order with
         // fused multiply-adds in single precision, as the reference runtime's kernels do,
@@ -79,13 +86,6 @@ impl Kernel for Gemm {
         } else {
             bv
         };
-        // Checked tensors hold exactly rows × columns elements; the loops rely on it.
-        if a_m.len() != m * k || b_m.len() != k * n {
-            return Err(RunError::Shape(format!(
-                "operands {:?} and {:?} do not hold their elements",
-                a.shape, b.shape
-            )));
-        }
         let mut out = vec![0.0f32; out_len];
         for (i, orow) in out.chunks_mut(n.max(1)).enumerate().take(m) {
             for p in 0..k {

@@ -164,6 +164,10 @@ impl Kernel for Concat {
                 }
             }
         }
+        // The joined axis is known when every part's is.
+        out[axis] = inputs.iter().try_fold(0usize, |acc, k| {
+            k.dim(axis).and_then(|d| acc.checked_add(d))
+        });
         Ok(vec![Some(out)])
     }
 }

@@ -420,6 +420,24 @@ fn per_column_attributes_of_the_wrong_length_are_refused_at_load() {
 }
 
 #[test]
+fn a_zipmap_with_more_labels_than_scores_is_refused_at_load() {
+    let n = node(
+        "ZipMap",
+        "z",
+        &["X"],
+        &["Y"],
+        vec![ints("classlabels_int64s", &[0, 1, 2])],
+    );
+    mentions(
+        &invalid(&one_node(n, vec![float_rows(2)])),
+        &[
+            "node \"z\" (ai.onnx.ml:ZipMap)",
+            "2 scores per row for 3 labels",
+        ],
+    );
+}
+
+#[test]
 fn a_cast_to_an_unknown_type_is_refused_at_load() {
     let n = node("Cast", "c", &["X"], &["Y"], vec![int("to", 1 << 33)]);
     mentions(

@@ -296,6 +296,16 @@ impl Kernel for ZipMap {
             values: x.data.to_f32()?.into_owned(),
         }])
     }
+
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        match known(inputs, 0).columns() {
+            Some(cols) if cols != self.keys.len() => Err(format!(
+                "{cols} scores per row for {} labels",
+                self.keys.len()
+            )),
+            _ => Ok(Vec::new()),
+        }
+    }
 }
 
 /// FeatureVectorizer: concatenates its inputs' columns.

@@ -331,6 +331,27 @@ fn a_gather_index_far_below_zero_is_a_run_error() {
 }
 
 #[test]
+fn a_gather_from_an_empty_tensor_is_empty_however_many_indices() {
+    let bytes = model_bytes(
+        vec![node(
+            "Gather",
+            "g",
+            &["X", "idx"],
+            &["Y"],
+            vec![int("axis", 1)],
+        )],
+        vec![float_any("X")],
+        vec![float_any("Y")],
+        vec![int_init("idx", &[4], &[0, 1, 1, 0])],
+    );
+    let m = Model::load(&bytes).unwrap();
+    let out = m
+        .run(vec![floats_value(vec![0, 2, 1 << 30], vec![])])
+        .unwrap();
+    assert_eq!(out[0], floats_value(vec![0, 4, 1 << 30], vec![]));
+}
+
+#[test]
 fn a_reshape_target_with_two_inferred_dimensions_is_refused_at_load() {
     let bytes = model_bytes(
         vec![node("Reshape", "r", &["X", "shape"], &["Y"], vec![])],

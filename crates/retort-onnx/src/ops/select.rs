@@ -18,6 +18,7 @@ fn elem_bytes(data: &Data) -> usize {
     }
 }
 
+/// The elements of `v` at the positions `at` yields, or an error at the first out of range.
 fn take<T: Clone>(
     v: &[T],
     count: usize,
@@ -213,8 +214,11 @@ impl Kernel for Gather {
             .collect::<Result<_, _>>()?;
         let outer = size(&x.shape[..axis])?;
         let inner = size(&x.shape[axis + 1..])?;
-        let count = crate::limits::output_size(picks.len(), inner, 1)?;
-        let count = crate::limits::output_size(count, outer, elem_bytes(&x.data))?;
+        let count = outer
+            .checked_mul(picks.len())
+            .and_then(|n| n.checked_mul(inner))
+            .ok_or_else(|| RunError::Shape("the gathered output does not fit".into()))?;
+        check_output(count, elem_bytes(&x.data))?;
         let data = if count == 0 {
             pick(&x.data, 0, std::iter::empty)?
         } else {

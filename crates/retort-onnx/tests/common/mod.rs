@@ -207,6 +207,30 @@ pub fn run_error(model: &Model, inputs: Vec<Value>) -> RunError {
     }
 }
 
+/// Asserts `e` is a shape error mentioning every piece of `parts`.
+pub fn shape_error(e: &RunError, parts: &[&str]) {
+    match e {
+        RunError::Shape(m) => mentions(m, parts),
+        other => panic!("expected a shape error, got {other:?}"),
+    }
+}
+
+/// A Transpose node "t" with `perm`, reading `X` declared as `x`.
+pub fn transpose(perm: &[i64], x: ValueInfoProto) -> Vec<u8> {
+    one_node(
+        node("Transpose", "t", &["X"], &["Y"], vec![ints("perm", perm)]),
+        vec![x],
+    )
+}
+
+/// An unnamed Concat of `X` with itself on `axis`, `X` declared as `x`.
+pub fn concat(axis: i64, x: ValueInfoProto) -> Vec<u8> {
+    one_node(
+        node("Concat", "", &["X", "X"], &["Y"], vec![int("axis", axis)]),
+        vec![x],
+    )
+}
+
 /// The arrays of a tree ensemble's nodes, one entry per node.
 #[derive(Clone, Default)]
 pub struct Trees {

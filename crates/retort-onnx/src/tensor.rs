@@ -2,6 +2,7 @@
 //! the sequence-of-maps that ZipMap produces.
 
 use crate::error::RunError;
+use crate::limits::{MAX_RANK, product};
 use crate::proto::{self, TensorProto, data_type};
 
 /// An element type.
@@ -84,6 +85,19 @@ impl Data {
         self.len() == 0
     }
 
+    /// About how many bytes the elements take: their size, plus the text of strings.
+    pub fn approx_bytes(&self) -> usize {
+        match self {
+            Data::F32(v) => v.len().saturating_mul(4),
+            Data::F64(v) => v.len().saturating_mul(8),
+            Data::I64(v) => v.len().saturating_mul(8),
+            Data::Bool(v) => v.len(),
+            Data::Str(v) => v.iter().fold(0usize, |acc, s| {
+                acc.saturating_add(std::mem::size_of::<String>() + s.len())
+            }),
+        }
+    }
+
     /// The storage kind's name.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -122,47 +136,54 @@ pub struct Tensor {
 }
 
 impl Tensor {
-    /// A tensor, checking that the shape matches the element count.
+    /// A tensor, checking that the shape matches the element count (without overflow) and
+    /// that its rank is at most [`MAX_RANK`](crate::MAX_RANK).
     pub fn new(shape: Vec<usize>, data: Data) -> Result<Self, RunError> {
-        let n: usize = shape.iter().product();
-        if n != data.len() {
-            return Err(RunError::Shape(format!(
-                "shape {shape:?} needs {n} elements, got {}",
-                data.len()
-            )));
-        }
+        check_shape(&shape, data.len()).map_err(RunError::Shape)?;
         Ok(Self { shape, data })
     }
 
+    /// Checks what [`Tensor::new`] checks, for a tensor built field by field.
+    pub fn check(&self) -> Result<(), RunError> {
+        check_shape(&self.shape, self.data.len()).map_err(RunError::Shape)
+    }
+
     /// Rows and columns when seen as a matrix: `[N]` is N×1, `[N, C]` is N×C, and
-    /// `[N, a, b…]` is N×(a·b…).
+    /// `[N, a, b…]` is N×(a·b…). (Exact for a checked tensor, whose dimensions' products
+    /// never overflow; saturating otherwise.)
     pub fn as_matrix(&self) -> (usize, usize) {
-        match self.shape.len() {
-            0 => (1, 1),
-            1 => (self.shape[0], 1),
-            _ => {
-                let rows = self.shape[0];
-                (rows, self.shape[1..].iter().product())
-            }
+        match self.shape.split_first() {
+            None => (1, 1),
+            Some((&rows, [])) => (rows, 1),
+            Some((&rows, rest)) => (rows, rest.iter().fold(1usize, |a, &d| a.saturating_mul(d))),
         }
     }
 
-    /// Decodes an initializer or attribute tensor.
+    /// Decodes an initializer or attribute tensor: its dimensions must multiply, without
+    /// overflow, to the number of elements its data carries.
     pub fn from_proto(t: &TensorProto) -> Result<Self, String> {
+        let name = &t.name;
         let shape: Vec<usize> = t
             .dims
             .iter()
-            .map(|&d| usize::try_from(d).map_err(|_| format!("negative dim {d}")))
+            .map(|&d| usize::try_from(d).map_err(|_| format!("{name:?}: negative dim {d}")))
             .collect::<Result<_, _>>()?;
-        let n: usize = shape.iter().product();
+        if shape.len() > MAX_RANK {
+            return Err(format!(
+                "{name:?}: rank {} is more than the {MAX_RANK} the engine allows",
+                shape.len()
+            ));
+        }
+        let n = product(&shape).ok_or_else(|| {
+            format!("{name:?}: dims {shape:?} have more elements than fit in memory")
+        })?;
         let raw = &t.raw_data;
         let le_chunks = |size: usize| -> Result<std::slice::ChunksExact<'_, u8>, String> {
-            if raw.len() != n * size {
+            if n.checked_mul(size) != Some(raw.len()) {
                 return Err(format!(
-                    "tensor {:?}: raw data has {} bytes, expected {}",
-                    t.name,
-                    raw.len(),
-                    n * size
+                    "{name:?}: dims {shape:?} need {n} elements of {size} bytes, \
+                     raw data has {} bytes",
+                    raw.len()
                 ));
             }
             Ok(raw.chunks_exact(size))
@@ -197,9 +218,11 @@ impl Tensor {
             {
                 Data::I64(t.int32_data.iter().map(|&x| i64::from(x)).collect())
             }
-            data_type::UINT8 if use_raw => Data::I64(raw.iter().map(|&b| i64::from(b)).collect()),
+            data_type::UINT8 if use_raw => {
+                Data::I64(le_chunks(1)?.map(|c| i64::from(c[0])).collect())
+            }
             data_type::UINT8 => Data::I64(t.int32_data.iter().map(|&x| i64::from(x)).collect()),
-            data_type::BOOL if use_raw => Data::Bool(raw.iter().map(|&b| b != 0).collect()),
+            data_type::BOOL if use_raw => Data::Bool(le_chunks(1)?.map(|c| c[0] != 0).collect()),
             data_type::BOOL => Data::Bool(t.int32_data.iter().map(|&x| x != 0).collect()),
             data_type::STRING => Data::Str(
                 t.string_data
@@ -208,14 +231,43 @@ impl Tensor {
                     .collect(),
             ),
             other => {
-                return Err(format!(
-                    "tensor {:?}: element type {other} is not supported",
-                    t.name
-                ));
+                return Err(format!("{name:?}: element type {other} is not supported"));
             }
         };
-        Tensor::new(shape, data).map_err(|e| format!("tensor {:?}: {e}", t.name))
+        if data.len() != n {
+            return Err(format!(
+                "{name:?}: dims {shape:?} need {n} elements, its data has {}",
+                data.len()
+            ));
+        }
+        Ok(Self { shape, data })
     }
+}
+
+/// Checks that a tensor of `shape` can hold `len` elements: rank within [`MAX_RANK`], the
+/// product of the non-zero dimensions (hence of any subset of them) fits in a `usize`,
+/// and the product of all equals `len`.
+pub(crate) fn check_shape(shape: &[usize], len: usize) -> Result<(), String> {
+    if shape.len() > MAX_RANK {
+        return Err(format!(
+            "rank {} is more than the {MAX_RANK} the engine allows",
+            shape.len()
+        ));
+    }
+    let nonzero = shape
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    if nonzero.is_none() {
+        return Err(format!(
+            "shape {shape:?} has more elements than fit in memory"
+        ));
+    }
+    let n = product(shape).unwrap_or(0);
+    if n != len {
+        return Err(format!("shape {shape:?} needs {n} elements, got {len}"));
+    }
+    Ok(())
 }
 
 /// The keys of a map.
@@ -257,6 +309,40 @@ pub enum Value {
 }
 
 impl Value {
+    /// About how many bytes the value takes (see [`Data::approx_bytes`]).
+    pub fn approx_bytes(&self) -> usize {
+        match self {
+            Value::Tensor(t) => t.data.approx_bytes(),
+            Value::MapSeq { keys, values } => {
+                let keys = match keys {
+                    Keys::I64(k) => k.len().saturating_mul(8),
+                    Keys::Str(k) => k.iter().fold(0usize, |acc, s| {
+                        acc.saturating_add(std::mem::size_of::<String>() + s.len())
+                    }),
+                };
+                values.len().saturating_mul(4).saturating_add(keys)
+            }
+        }
+    }
+
+    /// Checks a value built field by field: a tensor as [`Tensor::check`] does, a
+    /// sequence of maps for one value per key in every map.
+    pub fn check(&self) -> Result<(), RunError> {
+        match self {
+            Value::Tensor(t) => t.check(),
+            Value::MapSeq { keys, values } => {
+                if keys.is_empty() || values.len() % keys.len() != 0 {
+                    return Err(RunError::Shape(format!(
+                        "{} map values do not split into maps of {} keys",
+                        values.len(),
+                        keys.len()
+                    )));
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// The tensor, or a type error naming `what`.
     pub fn tensor(&self, what: &str) -> Result<&Tensor, RunError> {
         match self {
@@ -294,25 +380,23 @@ impl ValueType {
     pub fn from_proto(t: Option<&proto::TypeProto>) -> Self {
         use proto::type_proto::Value as V;
         match t.and_then(|t| t.value.as_ref()) {
-            Some(V::TensorType(tt)) => {
-                match ElemType::from_onnx(tt.elem_type) {
-                    Some(elem) => ValueType::Tensor {
-                        elem,
-                        shape: tt.shape.as_ref().map(|s| {
-                            s.dim
-                                .iter()
-                                .map(|d| match d.value {
-                                    Some(
-                                        proto::tensor_shape_proto::dimension::Value::DimValue(v),
-                                    ) if v >= 0 => Some(v as usize),
-                                    _ => None,
-                                })
-                                .collect()
-                        }),
-                    },
-                    None => ValueType::Other,
-                }
-            }
+            Some(V::TensorType(tt)) => match ElemType::from_onnx(tt.elem_type) {
+                Some(elem) => ValueType::Tensor {
+                    elem,
+                    shape: tt.shape.as_ref().map(|s| {
+                        s.dim
+                            .iter()
+                            .map(|d| match d.value {
+                                Some(proto::tensor_shape_proto::dimension::Value::DimValue(v)) => {
+                                    usize::try_from(v).ok()
+                                }
+                                _ => None,
+                            })
+                            .collect()
+                    }),
+                },
+                None => ValueType::Other,
+            },
             Some(V::SequenceType(seq)) => {
                 match seq.elem_type.as_deref().and_then(|e| e.value.as_ref()) {
                     Some(V::MapType(m)) => {

@@ -2,9 +2,12 @@
 
 use std::collections::HashMap;
 
-use super::{Kernel, input, tensor};
+use super::basic::same_as_first;
+use super::select::pick;
+use super::{Dims, Kernel, Known, input, known, tensor};
 use crate::attrs::Attrs;
 use crate::error::RunError;
+use crate::limits::output_size;
 use crate::tensor::{Data, Value};
 
 /// OneHotEncoder: one output column per category; output shape is the input's plus one.
@@ -41,7 +44,7 @@ impl Kernel for OneHotEncoder {
     fn run(&self, inputs: &[Option<&Value>]) -> Result<Vec<Value>, RunError> {
         let x = input(inputs, 0)?;
         let count = x.data.len();
-        let mut out = vec![0.0f32; count * self.n];
+        let mut out = vec![0.0f32; output_size(count, self.n, 4)?];
         for i in 0..count {
             let hit = match &x.data {
                 Data::Str(v) => self.strings.get(&v[i]).copied(),
@@ -64,13 +67,20 @@ impl Kernel for OneHotEncoder {
         shape.push(self.n);
         Ok(vec![tensor(shape, Data::F32(out))?])
     }
+
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        Ok(vec![known(inputs, 0).same().map(|mut d| {
+            d.push(Some(self.n));
+            d
+        })])
+    }
 }
 
 /// LabelEncoder: maps keys to values (strings, integers or floats either way).
 pub struct LabelEncoder {
     map: HashMap<String, usize>,
+    /// The values, then the default for keys not in the map.
     values: Data,
-    default: Data,
     float_keys: bool,
 }
 
@@ -94,33 +104,32 @@ impl LabelEncoder {
         } else {
             (Data::F32(attrs.floats("keys_floats")), true)
         };
-        let (values, default) = if !attrs.strings("values_strings").is_empty() {
-            (
-                Data::Str(attrs.strings("values_strings")),
-                Data::Str(vec![
-                    attrs
-                        .string("default_string")
-                        .unwrap_or_else(|| "_Unused".into()),
-                ]),
-            )
-        } else if !attrs.ints("values_int64s").is_empty() {
-            (
-                Data::I64(attrs.ints("values_int64s")),
-                Data::I64(vec![attrs.int("default_int64").unwrap_or(-1)]),
-            )
+        let strings = attrs.strings("values_strings");
+        let ints = attrs.ints("values_int64s");
+        let values = if !strings.is_empty() {
+            let mut v = strings;
+            v.push(
+                attrs
+                    .string("default_string")
+                    .unwrap_or_else(|| "_Unused".into()),
+            );
+            Data::Str(v)
+        } else if !ints.is_empty() {
+            let mut v = ints;
+            v.push(attrs.int("default_int64").unwrap_or(-1));
+            Data::I64(v)
         } else {
-            (
-                Data::F32(attrs.floats("values_floats")),
-                Data::F32(vec![attrs.float("default_float").unwrap_or(-0.0)]),
-            )
+            let mut v = attrs.floats("values_floats");
+            v.push(attrs.float("default_float").unwrap_or(-0.0));
+            Data::F32(v)
         };
-        if keys.len() != values.len() || keys.is_empty() {
-            return Err(format!("{} keys for {} values", keys.len(), values.len()));
+        let n_values = values.len().saturating_sub(1);
+        if keys.len() != n_values || keys.is_empty() {
+            return Err(format!("{} keys for {n_values} values", keys.len()));
         }
         Ok(Self {
             map: (0..keys.len()).map(|i| (key_of(&keys, i), i)).collect(),
             values,
-            default,
             float_keys,
         })
     }
@@ -136,28 +145,15 @@ impl Kernel for LabelEncoder {
         } else {
             &x.data
         };
-        let picks: Vec<Option<usize>> = (0..x.data.len())
-            .map(|i| self.map.get(&key_of(source, i)).copied())
+        let default = self.values.len().saturating_sub(1);
+        let picks: Vec<usize> = (0..x.data.len())
+            .map(|i| self.map.get(&key_of(source, i)).copied().unwrap_or(default))
             .collect();
-        let data = match (&self.values, &self.default) {
-            (Data::Str(v), Data::Str(d)) => Data::Str(
-                picks
-                    .iter()
-                    .map(|p| p.map_or(d[0].clone(), |i| v[i].clone()))
-                    .collect(),
-            ),
-            (Data::I64(v), Data::I64(d)) => {
-                Data::I64(picks.iter().map(|p| p.map_or(d[0], |i| v[i])).collect())
-            }
-            (Data::F32(v), Data::F32(d)) => {
-                Data::F32(picks.iter().map(|p| p.map_or(d[0], |i| v[i])).collect())
-            }
-            _ => {
-                return Err(RunError::Type(
-                    "LabelEncoder values and default differ in type".into(),
-                ));
-            }
-        };
+        let data = pick(&self.values, picks.len(), || picks.iter().copied())?;
         Ok(vec![tensor(x.shape.clone(), data)?])
+    }
+
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        Ok(same_as_first(inputs))
     }
 }

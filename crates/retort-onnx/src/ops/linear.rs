@@ -1,10 +1,33 @@
 //! LinearRegressor and LinearClassifier: a matrix product with intercepts, then the
 //! post-transform (and, for classifiers, the winning label).
 
-use super::{Kernel, PostTransform, input, logistic, tensor};
+use super::select::pick;
+use super::{Dims, Kernel, Known, PostTransform, input, known, logistic, tensor};
 use crate::attrs::Attrs;
 use crate::error::RunError;
+use crate::limits::{MAX_WIDTH, output_size};
 use crate::tensor::{Data, Value};
+
+/// Checks that `coef` values make `targets` rows of coefficients for rows of `cols`
+/// columns.
+fn coefficients_fit(coef: usize, targets: usize, cols: usize) -> Result<(), String> {
+    if targets.checked_mul(cols) != Some(coef) {
+        return Err(format!(
+            "the model has {coef} coefficients for {targets} target(s), which does not fit \
+             rows of {cols} columns"
+        ));
+    }
+    Ok(())
+}
+
+/// The dimensions of a linear model's scores, `[N, targets]`, after checking its
+/// coefficients against the input's known columns.
+fn known_scores(x: Known<'_>, coef: usize, targets: usize) -> Result<Dims, String> {
+    if let Some(cols) = x.columns() {
+        coefficients_fit(coef, targets, cols)?;
+    }
+    Ok(Some(vec![x.dim(0), Some(targets)]))
+}
 
 /// `scores = X · Wᵀ + b` for `targets` rows of coefficients.
 fn affine(
@@ -15,13 +38,14 @@ fn affine(
     intercepts: &[f32],
     targets: usize,
 ) -> Result<Vec<f32>, RunError> {
-    if coef.len() != targets * cols {
+    coefficients_fit(coef.len(), targets, cols).map_err(RunError::Shape)?;
+    if rows.checked_mul(cols) != Some(x.len()) {
         return Err(RunError::Shape(format!(
-            "the model has {} coefficients for {targets} target(s), which does not fit rows of {cols} columns",
-            coef.len()
+            "{} values do not make {rows} rows of {cols}",
+            x.len()
         )));
     }
-    let mut out = Vec::with_capacity(rows * targets);
+    let mut out = Vec::with_capacity(output_size(rows, targets, 4)?);
     for r in 0..rows {
         let row = &x[r * cols..(r + 1) * cols];
         for t in 0..targets {
@@ -46,12 +70,32 @@ pub struct LinearRegressor {
 }
 
 impl LinearRegressor {
-    /// Builds the kernel.
+    /// Builds the kernel: 1 to [`MAX_WIDTH`] targets, as many intercepts (or none), and
+    /// coefficients in whole rows.
     pub fn new(attrs: &Attrs<'_>) -> Result<Self, String> {
+        let t = attrs.int("targets").unwrap_or(1);
+        let targets = usize::try_from(t)
+            .ok()
+            .filter(|t| (1..=MAX_WIDTH).contains(t))
+            .ok_or_else(|| format!("targets is {t}, not between 1 and {MAX_WIDTH}"))?;
+        let coef = attrs.floats("coefficients");
+        let intercepts = attrs.floats("intercepts");
+        if !intercepts.is_empty() && intercepts.len() != targets {
+            return Err(format!(
+                "{} intercepts for {targets} target(s)",
+                intercepts.len()
+            ));
+        }
+        if coef.len() % targets != 0 {
+            return Err(format!(
+                "{} coefficients do not split into {targets} target(s)",
+                coef.len()
+            ));
+        }
         Ok(Self {
-            coef: attrs.floats("coefficients"),
-            intercepts: attrs.floats("intercepts"),
-            targets: attrs.int("targets").unwrap_or(1).max(1) as usize,
+            coef,
+            intercepts,
+            targets,
             post: PostTransform::parse(attrs)?,
         })
     }
@@ -72,6 +116,14 @@ impl Kernel for LinearRegressor {
         out.chunks_mut(self.targets)
             .for_each(|row| self.post.apply(row));
         Ok(vec![tensor(vec![rows, self.targets], Data::F32(out))?])
+    }
+
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        Ok(vec![known_scores(
+            known(inputs, 0),
+            self.coef.len(),
+            self.targets,
+        )?])
     }
 }
 
@@ -97,11 +149,21 @@ impl LinearClassifier {
         }
         let coef = attrs.floats("coefficients");
         let intercepts = attrs.floats("intercepts");
-        if intercepts.is_empty() || coef.len() % intercepts.len() != 0 {
+        if intercepts.is_empty()
+            || intercepts.len() > MAX_WIDTH
+            || coef.len() % intercepts.len() != 0
+        {
             return Err(format!(
                 "{} coefficients do not split into {} classes",
                 coef.len(),
                 intercepts.len()
+            ));
+        }
+        // One score column per label, or one score for two labels.
+        let (targets, n_labels) = (intercepts.len(), labels.len());
+        if targets != n_labels && !(targets == 1 && n_labels == 2) {
+            return Err(format!(
+                "{targets} score column(s) for {n_labels} class labels"
             ));
         }
         Ok(Self {
@@ -133,7 +195,7 @@ impl Kernel for LinearClassifier {
         } else {
             targets
         };
-        let mut out = Vec::with_capacity(rows * out_cols);
+        let mut out = Vec::with_capacity(output_size(rows, out_cols, 4)?);
         for row in scores.chunks(targets) {
             if targets == 1 {
                 // Binary with one score: positive when above zero.
@@ -159,24 +221,19 @@ impl Kernel for LinearClassifier {
                 self.post.apply(&mut out[start..]);
             }
         }
-        let labels = match &self.labels {
-            Data::I64(l) => Data::I64(
-                winners
-                    .iter()
-                    .map(|&w| l.get(w).copied().unwrap_or(w as i64))
-                    .collect(),
-            ),
-            Data::Str(l) => Data::Str(
-                winners
-                    .iter()
-                    .map(|&w| l.get(w).cloned().unwrap_or_default())
-                    .collect(),
-            ),
-            _ => Data::I64(winners.iter().map(|&w| w as i64).collect()),
-        };
+        // Winners are below the number of labels, checked at load.
+        let labels = pick(&self.labels, winners.len(), || winners.iter().copied())?;
         Ok(vec![
             tensor(vec![rows], labels)?,
             tensor(vec![rows, out_cols], Data::F32(out))?,
         ])
+    }
+
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        let x = known(inputs, 0);
+        if let Some(cols) = x.columns() {
+            coefficients_fit(self.coef.len(), self.intercepts.len(), cols)?;
+        }
+        Ok(vec![Some(vec![x.dim(0)]), Some(vec![x.dim(0), None])])
     }
 }

@@ -1,118 +1,11 @@
-//! The arithmetic operators: matrix products, element-wise arithmetic with numpy-style
-//! broadcasting, activations, softmax and argmax.
+//! The arithmetic operators: element-wise arithmetic with numpy-style broadcasting,
+//! activations, softmax and argmax (matrix products are in `matmul.rs`).
 
-use super::basic::{as_f64, axis_index};
-use super::{Kernel, input, tensor};
+use super::basic::{as_f64, axis_index, check_axis, same_as_first};
+use super::{Dims, Kernel, Known, input, known, tensor};
 use crate::error::RunError;
+use crate::limits::{check_output, product, size};
 use crate::tensor::{Data, Value};
-
-pub(super) struct Gemm {
-    pub(super) alpha: f32,
-    pub(super) beta: f32,
-    pub(super) trans_a: bool,
-    pub(super) trans_b: bool,
-}
-
-impl Kernel for Gemm {
-    fn run(&self, inputs: &[Option<&Value>]) -> Result<Vec<Value>, RunError> {
-        let a = input(inputs, 0)?;
-        let b = input(inputs, 1)?;
-        let (av, bv) = (a.data.to_f32()?, b.data.to_f32()?);
-        let (ar, ac) = match a.shape.len() {
-            1 => (1, a.shape[0]),
-            2 => (a.shape[0], a.shape[1]),
-            _ => {
-                return Err(RunError::Shape(format!(
-                    "matrix products take 2-D inputs, got {:?}",
-                    a.shape
-                )));
-            }
-        };
-        let (br, bc) = match b.shape.len() {
-            1 => (b.shape[0], 1),
-            2 => (b.shape[0], b.shape[1]),
-            _ => {
-                return Err(RunError::Shape(format!(
-                    "matrix products take 2-D inputs, got {:?}",
-                    b.shape
-                )));
-            }
-        };
-        let (m, k) = if self.trans_a { (ac, ar) } else { (ar, ac) };
-        let (k2, n) = if self.trans_b { (bc, br) } else { (br, bc) };
-        if k != k2 {
-            return Err(RunError::Shape(format!(
-                "cannot multiply {:?} by {:?}",
-                a.shape, b.shape
-            )));
-        }
-        // Row-major A (m×k) and B (k×n), copied only when transposed; then an i-p-j loop
-        // the compiler vectorises. Each output accumulates along k in ascending order with
-        // fused multiply-adds in single precision, as the reference runtime's kernels do,
-        // so results agree to the last bits.
-        let transpose = |v: &[f32], rows: usize, cols: usize| -> Vec<f32> {
-            (0..cols)
-                .flat_map(|c| (0..rows).map(move |r| v[r * cols + c]))
-                .collect()
-        };
-        let a_m: std::borrow::Cow<'_, [f32]> = if self.trans_a {
-            transpose(&av, ar, ac).into()
-        } else {
-            av
-        };
-        let b_m: std::borrow::Cow<'_, [f32]> = if self.trans_b {
-            transpose(&bv, br, bc).into()
-        } else {
-            bv
-        };
-        let mut out = vec![0.0f32; m * n];
-        for (i, orow) in out.chunks_mut(n.max(1)).enumerate().take(m) {
-            for p in 0..k {
-                let a = a_m[i * k + p];
-                for (o, &b) in orow.iter_mut().zip(&b_m[p * n..(p + 1) * n]) {
-                    // A single-precision fused multiply-add: the product of two f32 is
-                    // exact in f64, so one rounding to f32 follows, as in hardware FMA.
-                    *o = (f64::from(a) * f64::from(b) + f64::from(*o)) as f32;
-                }
-            }
-        }
-        if self.alpha != 1.0 {
-            out.iter_mut().for_each(|v| *v *= self.alpha);
-        }
-        if let Some(c) = inputs.get(2).copied().flatten() {
-            let c = c.tensor("C")?;
-            let cd = c.data.to_f32()?;
-            let cs = &c.shape;
-            for i in 0..m {
-                for j in 0..n {
-                    let ci = match cs.len() {
-                        0 => 0,
-                        1 => {
-                            if cs[0] == 1 {
-                                0
-                            } else {
-                                j
-                            }
-                        }
-                        _ => {
-                            (if cs[0] == 1 { 0 } else { i }) * cs[1]
-                                + if cs[1] == 1 { 0 } else { j }
-                        }
-                    };
-                    out[i * n + j] += self.beta * cd.get(ci).copied().unwrap_or(0.0);
-                }
-            }
-        }
-        let shape = if a.shape.len() == 1 {
-            vec![n]
-        } else if b.shape.len() == 1 {
-            vec![m]
-        } else {
-            vec![m, n]
-        };
-        Ok(vec![tensor(shape, Data::F32(out))?])
-    }
-}
 
 #[derive(Clone, Copy)]
 pub(super) enum BinOp {
@@ -124,53 +17,50 @@ pub(super) enum BinOp {
 
 pub(super) struct Binary(pub(super) BinOp);
 
+/// Dimension `i` of a shape of rank `rank` aligned right against a longer one (1 where
+/// the shape has no such dimension).
+fn aligned<T: Copy>(shape: &[T], i: usize, rank: usize, one: T) -> T {
+    let missing = rank.saturating_sub(shape.len());
+    match i.checked_sub(missing) {
+        Some(j) => shape.get(j).copied().unwrap_or(one),
+        None => one,
+    }
+}
+
 /// The broadcast shape of two shapes (numpy rules).
 fn broadcast(a: &[usize], b: &[usize]) -> Result<Vec<usize>, RunError> {
     let rank = a.len().max(b.len());
     (0..rank)
-        .map(|i| {
-            let da = if i + a.len() >= rank {
-                a[i + a.len() - rank]
-            } else {
-                1
-            };
-            let db = if i + b.len() >= rank {
-                b[i + b.len() - rank]
-            } else {
-                1
-            };
-            match (da, db) {
-                (x, y) if x == y => Ok(x),
-                (1, y) => Ok(y),
-                (x, 1) => Ok(x),
-                _ => Err(RunError::Shape(format!(
-                    "shapes {a:?} and {b:?} do not broadcast"
-                ))),
-            }
+        .map(|i| match (aligned(a, i, rank, 1), aligned(b, i, rank, 1)) {
+            (x, y) if x == y => Ok(x),
+            (1, y) => Ok(y),
+            (x, 1) => Ok(x),
+            _ => Err(RunError::Shape(format!(
+                "shapes {a:?} and {b:?} do not broadcast"
+            ))),
         })
         .collect()
 }
 
-/// For each element of `out`, its index in a tensor of `shape` broadcast to `out`.
-fn broadcast_index(shape: &[usize], out: &[usize]) -> Vec<usize> {
-    let n: usize = out.iter().product();
-    let offset = out.len() - shape.len();
+/// For each element of `out`, in order, its position in a tensor of `shape` broadcast to
+/// `out` (whose rank is at least `shape`'s).
+fn broadcast_positions<'a>(shape: &[usize], out: &'a [usize]) -> impl Iterator<Item = usize> + 'a {
     let mut strides = vec![0usize; out.len()];
-    let mut s = 1;
-    for i in (0..shape.len()).rev() {
-        strides[i + offset] = if shape[i] == 1 { 0 } else { s };
-        s *= shape[i];
+    let mut s = 1usize;
+    for (i, stride) in strides.iter_mut().enumerate().rev() {
+        let d = aligned(shape, i, out.len(), 1);
+        *stride = if d == 1 { 0 } else { s };
+        s = s.saturating_mul(d);
     }
-    (0..n)
-        .map(|mut flat| {
-            let mut idx = 0;
-            for d in (0..out.len()).rev() {
-                idx += (flat % out[d]) * strides[d];
-                flat /= out[d];
-            }
-            idx
-        })
-        .collect()
+    let n = product(out).unwrap_or(0);
+    (0..n).map(move |mut flat| {
+        let mut idx = 0usize;
+        for (&d, &stride) in out.iter().zip(&strides).rev() {
+            idx += (flat % d) * stride;
+            flat /= d;
+        }
+        idx
+    })
 }
 
 impl Kernel for Binary {
@@ -178,48 +68,66 @@ impl Kernel for Binary {
         let a = input(inputs, 0)?;
         let b = input(inputs, 1)?;
         let shape = broadcast(&a.shape, &b.shape)?;
-        let (ia, ib) = if a.shape == b.shape {
-            let n = a.data.len();
-            ((0..n).collect::<Vec<_>>(), (0..n).collect::<Vec<_>>())
-        } else {
-            (
-                broadcast_index(&a.shape, &shape),
-                broadcast_index(&b.shape, &shape),
-            )
-        };
+        check_output(size(&shape)?, 8)?;
         let f = |x: f64, y: f64| match self.0 {
             BinOp::Add => x + y,
             BinOp::Sub => x - y,
             BinOp::Mul => x * y,
             BinOp::Div => x / y,
         };
+        let g = |x: i64, y: i64| match self.0 {
+            BinOp::Add => x.wrapping_add(y),
+            BinOp::Sub => x.wrapping_sub(y),
+            BinOp::Mul => x.wrapping_mul(y),
+            BinOp::Div => x.checked_div(y).unwrap_or(0),
+        };
+        // Positions are below each operand's length by construction of the broadcast.
+        macro_rules! combine {
+            ($x:expr, $y:expr, $op:expr) => {{
+                let (x, y) = (&$x, &$y);
+                if a.shape == b.shape {
+                    x.iter().zip(y.iter()).map(|(&x, &y)| $op(x, y)).collect()
+                } else {
+                    broadcast_positions(&a.shape, &shape)
+                        .zip(broadcast_positions(&b.shape, &shape))
+                        .map(|(i, j)| $op(x[i], y[j]))
+                        .collect()
+                }
+            }};
+        }
         let data = match (&a.data, &b.data) {
-            (Data::I64(x), Data::I64(y)) => Data::I64(
-                ia.iter()
-                    .zip(&ib)
-                    .map(|(&i, &j)| match self.0 {
-                        BinOp::Add => x[i].wrapping_add(y[j]),
-                        BinOp::Sub => x[i].wrapping_sub(y[j]),
-                        BinOp::Mul => x[i].wrapping_mul(y[j]),
-                        BinOp::Div => x[i].checked_div(y[j]).unwrap_or(0),
-                    })
-                    .collect(),
-            ),
+            (Data::I64(x), Data::I64(y)) => Data::I64(combine!(x, y, g)),
             (Data::F64(_), _) | (_, Data::F64(_)) => {
                 let (x, y) = (as_f64(&a.data)?, as_f64(&b.data)?);
-                Data::F64(ia.iter().zip(&ib).map(|(&i, &j)| f(x[i], y[j])).collect())
+                Data::F64(combine!(x, y, f))
             }
             _ => {
                 let (x, y) = (a.data.to_f32()?, b.data.to_f32()?);
-                Data::F32(
-                    ia.iter()
-                        .zip(&ib)
-                        .map(|(&i, &j)| f(f64::from(x[i]), f64::from(y[j])) as f32)
-                        .collect(),
-                )
+                let h = |x: f32, y: f32| f(f64::from(x), f64::from(y)) as f32;
+                Data::F32(combine!(x, y, h))
             }
         };
         Ok(vec![tensor(shape, data)?])
+    }
+
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        let (Some(a), Some(b)) = (known(inputs, 0).dims, known(inputs, 1).dims) else {
+            return Ok(Vec::new());
+        };
+        let rank = a.len().max(b.len());
+        let out = (0..rank)
+            .map(
+                |i| match (aligned(a, i, rank, Some(1)), aligned(b, i, rank, Some(1))) {
+                    (Some(1), y) => Ok(y),
+                    (x, Some(1)) => Ok(x),
+                    (Some(x), Some(y)) if x != y => Err(format!(
+                        "dimensions {x} and {y} of the inputs do not broadcast"
+                    )),
+                    (x, y) => Ok(x.or(y)),
+                },
+            )
+            .collect::<Result<_, _>>()?;
+        Ok(vec![Some(out)])
     }
 }
 
@@ -239,6 +147,10 @@ impl Kernel for Unary {
             ),
         };
         Ok(vec![tensor(x.shape.clone(), data)?])
+    }
+
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        Ok(same_as_first(inputs))
     }
 }
 
@@ -262,6 +174,11 @@ impl Kernel for Softmax {
         }
         Ok(vec![tensor(x.shape.clone(), Data::F32(data))?])
     }
+
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        check_axis(self.axis, known(inputs, 0).rank())?;
+        Ok(same_as_first(inputs))
+    }
 }
 
 pub(super) struct ArgMax {
@@ -274,25 +191,29 @@ impl Kernel for ArgMax {
     fn run(&self, inputs: &[Option<&Value>]) -> Result<Vec<Value>, RunError> {
         let x = input(inputs, 0)?;
         let axis = axis_index(self.axis, x.shape.len())?;
-        let v = as_f64(&x.data)?;
-        let outer: usize = x.shape[..axis].iter().product();
         let dim = x.shape[axis];
-        let inner: usize = x.shape[axis + 1..].iter().product();
-        let mut out = Vec::with_capacity(outer * inner);
-        for o in 0..outer {
-            for i in 0..inner {
-                let mut best = 0usize;
-                for d in 1..dim {
-                    let (cand, cur) = (
-                        v[(o * dim + d) * inner + i],
-                        v[(o * dim + best) * inner + i],
-                    );
-                    if cand > cur || (self.last && cand == cur) {
-                        best = d;
-                    }
+        if dim == 0 {
+            return Err(RunError::Shape(format!(
+                "ArgMax over axis {axis} of size 0 of {:?}",
+                x.shape
+            )));
+        }
+        let v = as_f64(&x.data)?;
+        // With a non-empty axis the output has fewer elements than the input.
+        let inner = size(&x.shape[axis + 1..])?;
+        let count = v.len() / dim;
+        let mut out = Vec::with_capacity(count);
+        for k in 0..count {
+            let (o, i) = (k / inner.max(1), k % inner.max(1));
+            let at = |d: usize| v[(o * dim + d) * inner + i];
+            let mut best = 0usize;
+            for d in 1..dim {
+                let (cand, cur) = (at(d), at(best));
+                if cand > cur || (self.last && cand == cur) {
+                    best = d;
                 }
-                out.push(best as i64);
             }
+            out.push(best as i64);
         }
         let mut shape = x.shape.clone();
         if self.keep_dims {
@@ -301,5 +222,19 @@ impl Kernel for ArgMax {
             shape.remove(axis);
         }
         Ok(vec![tensor(shape, Data::I64(out))?])
+    }
+
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        let x = known(inputs, 0);
+        let Some(axis) = check_axis(self.axis, x.rank())? else {
+            return Ok(Vec::new());
+        };
+        let mut out = x.same().unwrap_or_default();
+        if self.keep_dims {
+            out[axis] = Some(1);
+        } else {
+            out.remove(axis);
+        }
+        Ok(vec![Some(out)])
     }
 }

@@ -1,10 +1,32 @@
-//! The `ai.onnx.ml` transformers: Scaler, Imputer, Normalizer, Binarizer,
-//! ArrayFeatureExtractor, ZipMap and FeatureVectorizer (the encoders are in `encoders.rs`).
+//! The `ai.onnx.ml` transformers: Scaler, Imputer, Normalizer, Binarizer, ZipMap and
+//! FeatureVectorizer (the encoders are in `encoders.rs`, ArrayFeatureExtractor in
+//! `select.rs`).
 
-use super::{Kernel, input, tensor};
+use super::basic::same_as_first;
+use super::{Dims, Kernel, Known, input, known, tensor};
 use crate::attrs::Attrs;
 use crate::error::RunError;
+use crate::limits::{MAX_WIDTH, output_size};
 use crate::tensor::{Data, Keys, Value};
+
+/// Checks that a per-column attribute of `len` values (one value applies to every
+/// column) fits rows of `cols` columns.
+fn per_column_fits(name: &str, len: usize, cols: usize) -> Result<(), String> {
+    if len > 1 && len != cols {
+        return Err(format!(
+            "{name} has {len} values for rows of {cols} columns"
+        ));
+    }
+    Ok(())
+}
+
+/// [`per_column_fits`] at load, when the input's columns are known.
+fn per_column_known(name: &str, len: usize, x: Known<'_>) -> Result<(), String> {
+    match x.columns() {
+        Some(cols) => per_column_fits(name, len, cols),
+        None => Ok(()),
+    }
+}
 
 /// Per-column value `v` for column `c` of a row: one value broadcasts to all columns.
 fn per_column(v: &[f32], c: usize) -> f32 {
@@ -22,12 +44,17 @@ pub struct Scaler {
 }
 
 impl Scaler {
-    /// Builds the kernel.
-    pub fn new(attrs: &Attrs<'_>) -> Self {
-        Self {
-            offset: attrs.floats("offset"),
-            scale: attrs.floats("scale"),
+    /// Builds the kernel: `offset` and `scale` have one value, or one per column.
+    pub fn new(attrs: &Attrs<'_>) -> Result<Self, String> {
+        let (offset, scale) = (attrs.floats("offset"), attrs.floats("scale"));
+        if offset.len() > 1 && scale.len() > 1 && offset.len() != scale.len() {
+            return Err(format!(
+                "offset has {} values, scale {}",
+                offset.len(),
+                scale.len()
+            ));
         }
+        Ok(Self { offset, scale })
     }
 }
 
@@ -35,6 +62,8 @@ impl Kernel for Scaler {
     fn run(&self, inputs: &[Option<&Value>]) -> Result<Vec<Value>, RunError> {
         let x = input(inputs, 0)?;
         let (_, cols) = x.as_matrix();
+        per_column_fits("offset", self.offset.len(), cols).map_err(RunError::Shape)?;
+        per_column_fits("scale", self.scale.len(), cols).map_err(RunError::Shape)?;
         let scale_default = if self.scale.is_empty() {
             vec![1.0]
         } else {
@@ -51,6 +80,13 @@ impl Kernel for Scaler {
             })
             .collect();
         Ok(vec![tensor(x.shape.clone(), Data::F32(out))?])
+    }
+
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        let x = known(inputs, 0);
+        per_column_known("offset", self.offset.len(), x)?;
+        per_column_known("scale", self.scale.len(), x)?;
+        Ok(same_as_first(inputs))
     }
 }
 
@@ -83,6 +119,9 @@ impl Kernel for Imputer {
     fn run(&self, inputs: &[Option<&Value>]) -> Result<Vec<Value>, RunError> {
         let x = input(inputs, 0)?;
         let (_, cols) = x.as_matrix();
+        per_column_fits("imputed_value_floats", self.floats.len(), cols)
+            .and_then(|()| per_column_fits("imputed_value_int64s", self.ints.len(), cols))
+            .map_err(RunError::Shape)?;
         let cols = cols.max(1);
         let data = match &x.data {
             Data::I64(v) if !self.ints.is_empty() => Data::I64(
@@ -127,6 +166,13 @@ impl Kernel for Imputer {
             }
         };
         Ok(vec![tensor(x.shape.clone(), data)?])
+    }
+
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        let x = known(inputs, 0);
+        per_column_known("imputed_value_floats", self.floats.len(), x)?;
+        per_column_known("imputed_value_int64s", self.ints.len(), x)?;
+        Ok(same_as_first(inputs))
     }
 }
 
@@ -177,6 +223,10 @@ impl Kernel for Normalizer {
         }
         Ok(vec![tensor(x.shape.clone(), Data::F32(data))?])
     }
+
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        Ok(same_as_first(inputs))
+    }
 }
 
 /// Binarizer: 1 above the threshold, else 0.
@@ -204,68 +254,9 @@ impl Kernel for Binarizer {
             .collect();
         Ok(vec![tensor(x.shape.clone(), Data::F32(data))?])
     }
-}
 
-/// ArrayFeatureExtractor: picks columns (last axis) by index.
-pub struct ArrayFeatureExtractor;
-
-impl Kernel for ArrayFeatureExtractor {
-    fn run(&self, inputs: &[Option<&Value>]) -> Result<Vec<Value>, RunError> {
-        let x = input(inputs, 0)?;
-        let idx = match &input(inputs, 1)?.data {
-            Data::I64(v) => v.clone(),
-            other => {
-                return Err(RunError::Type(format!(
-                    "indices must be int64, got {}",
-                    other.kind()
-                )));
-            }
-        };
-        let last = x.shape.last().copied().unwrap_or(1).max(1);
-        let outer = x.data.len() / last;
-        let picks: Vec<usize> = idx
-            .iter()
-            .map(|&i| {
-                usize::try_from(i)
-                    .ok()
-                    .filter(|&i| i < last)
-                    .ok_or_else(|| RunError::Shape(format!("index {i} out of range {last}")))
-            })
-            .collect::<Result<_, _>>()?;
-        let gather = |n: usize| (0..outer).flat_map(move |o| (0..n).map(move |k| (o, k)));
-        let data = match &x.data {
-            Data::F32(v) => Data::F32(
-                gather(picks.len())
-                    .map(|(o, k)| v[o * last + picks[k]])
-                    .collect(),
-            ),
-            Data::F64(v) => Data::F64(
-                gather(picks.len())
-                    .map(|(o, k)| v[o * last + picks[k]])
-                    .collect(),
-            ),
-            Data::I64(v) => Data::I64(
-                gather(picks.len())
-                    .map(|(o, k)| v[o * last + picks[k]])
-                    .collect(),
-            ),
-            Data::Str(v) => Data::Str(
-                gather(picks.len())
-                    .map(|(o, k)| v[o * last + picks[k]].clone())
-                    .collect(),
-            ),
-            Data::Bool(v) => Data::Bool(
-                gather(picks.len())
-                    .map(|(o, k)| v[o * last + picks[k]])
-                    .collect(),
-            ),
-        };
-        let mut shape = x.shape.clone();
-        match shape.last_mut() {
-            Some(l) => *l = picks.len(),
-            None => shape.push(picks.len()),
-        }
-        Ok(vec![tensor(shape, data)?])
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        Ok(same_as_first(inputs))
     }
 }
 
@@ -305,19 +296,39 @@ impl Kernel for ZipMap {
             values: x.data.to_f32()?.into_owned(),
         }])
     }
+
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        match known(inputs, 0).columns() {
+            Some(cols) if cols != self.keys.len() => Err(format!(
+                "{cols} scores per row for {} labels",
+                self.keys.len()
+            )),
+            _ => Ok(Vec::new()),
+        }
+    }
 }
 
 /// FeatureVectorizer: concatenates its inputs' columns.
 pub struct FeatureVectorizer {
-    dims: Vec<i64>,
+    dims: Vec<usize>,
 }
 
 impl FeatureVectorizer {
-    /// Builds the kernel.
-    pub fn new(attrs: &Attrs<'_>) -> Self {
-        Self {
-            dims: attrs.ints("inputdimensions"),
+    /// Builds the kernel: `inputdimensions` gives each input's width (at most
+    /// [`MAX_WIDTH`] in all).
+    pub fn new(attrs: &Attrs<'_>) -> Result<Self, String> {
+        let dims = attrs
+            .ints("inputdimensions")
+            .iter()
+            .map(|&d| usize::try_from(d).map_err(|_| format!("input dimension {d} is negative")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let total = dims.iter().try_fold(0usize, |a, &d| a.checked_add(d));
+        if total.is_none_or(|t| t > MAX_WIDTH) {
+            return Err(format!(
+                "inputdimensions add up to more than the {MAX_WIDTH} columns allowed"
+            ));
         }
+        Ok(Self { dims })
     }
 }
 
@@ -331,20 +342,26 @@ impl Kernel for FeatureVectorizer {
             })
             .collect::<Result<_, RunError>>()?;
         let rows = parts.first().map_or(0, |p| p.0);
+        if let Some(p) = parts.iter().find(|p| p.0 != rows) {
+            return Err(RunError::Shape(format!(
+                "inputs of {rows} and {} rows cannot be joined",
+                p.0
+            )));
+        }
         let widths: Vec<usize> = parts
             .iter()
             .enumerate()
-            .map(|(i, p)| {
-                self.dims
-                    .get(i)
-                    .and_then(|&d| usize::try_from(d).ok())
-                    .unwrap_or(p.1)
-            })
+            .map(|(i, p)| self.dims.get(i).copied().unwrap_or(p.1))
             .collect();
-        let total: usize = widths.iter().sum();
-        let mut out = Vec::with_capacity(rows * total);
-        for r in 0..rows {
+        let total = widths
+            .iter()
+            .try_fold(0usize, |a, &w| a.checked_add(w))
+            .ok_or_else(|| RunError::Shape("the joined width overflows".into()))?;
+        let mut out = Vec::with_capacity(output_size(rows, total, 4)?);
+        // With no columns there is nothing to copy, however many rows the shapes claim.
+        for r in 0..if total == 0 { 0 } else { rows } {
             for ((_, cols, data), &w) in parts.iter().zip(&widths) {
+                // Every part has `rows` rows of `cols` values: `r * cols + c` is in range.
                 for c in 0..w {
                     out.push(if c < *cols { data[r * cols + c] } else { 0.0 });
                 }

@@ -2,9 +2,12 @@
 
 mod basic;
 mod encoders;
+mod layout;
 mod linear;
 mod math;
+mod matmul;
 mod ml;
+mod select;
 mod tree;
 
 use crate::attrs::Attrs;
@@ -12,10 +15,65 @@ use crate::error::RunError;
 use crate::proto::NodeProto;
 use crate::tensor::{Tensor, Value};
 
+/// What load knows of a value's dimensions: `None` when not even the rank is known, else
+/// one entry per dimension, `None` where it is fixed only at run time.
+pub type Dims = Option<Vec<Option<usize>>>;
+
+/// What load knows of one input of a node.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Known<'a> {
+    /// Its dimensions, when the rank is known.
+    pub dims: Option<&'a [Option<usize>]>,
+    /// Its value, when it is an initializer.
+    pub value: Option<&'a Tensor>,
+}
+
+impl Known<'_> {
+    /// The rank, when known.
+    pub fn rank(&self) -> Option<usize> {
+        self.dims.map(<[_]>::len)
+    }
+
+    /// Dimension `i`, when known.
+    pub fn dim(&self, i: usize) -> Option<usize> {
+        self.dims.and_then(|d| d.get(i).copied().flatten())
+    }
+
+    /// The columns of the value seen as a matrix (see [`Tensor::as_matrix`]), when every
+    /// dimension after the first is known.
+    pub fn columns(&self) -> Option<usize> {
+        let dims = self.dims?;
+        match dims.split_first() {
+            None | Some((_, [])) => Some(1),
+            Some((_, rest)) => rest
+                .iter()
+                .try_fold(1usize, |acc, d| d.and_then(|d| acc.checked_mul(d))),
+        }
+    }
+
+    /// The dimensions as an output's, unchanged.
+    pub fn same(&self) -> Dims {
+        self.dims.map(<[_]>::to_vec)
+    }
+}
+
+/// What load knows of input `i` (nothing when the node has no such input).
+pub fn known<'a>(inputs: &[Known<'a>], i: usize) -> Known<'a> {
+    inputs.get(i).copied().unwrap_or_default()
+}
+
 /// A compiled node: runs one batch.
 pub trait Kernel: Send + Sync {
     /// Computes the node's outputs from its inputs (`None` for an omitted optional input).
     fn run(&self, inputs: &[Option<&Value>]) -> Result<Vec<Value>, RunError>;
+
+    /// Checks the node against what load knows of its inputs, and says what it knows of
+    /// its outputs' dimensions (an output left out is unknown). The default knows
+    /// nothing and checks nothing.
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        let _ = inputs;
+        Ok(Vec::new())
+    }
 }
 
 const ML: &[&str] = &[
@@ -79,15 +137,15 @@ pub fn build(node: &NodeProto, attrs: &Attrs<'_>) -> Result<Box<dyn Kernel>, Str
         "TreeEnsembleClassifier" => Box::new(tree::TreeEnsemble::classifier(attrs)?),
         "LinearRegressor" => Box::new(linear::LinearRegressor::new(attrs)?),
         "LinearClassifier" => Box::new(linear::LinearClassifier::new(attrs)?),
-        "Scaler" => Box::new(ml::Scaler::new(attrs)),
+        "Scaler" => Box::new(ml::Scaler::new(attrs)?),
         "Imputer" => Box::new(ml::Imputer::new(attrs)?),
         "OneHotEncoder" => Box::new(encoders::OneHotEncoder::new(attrs)?),
         "LabelEncoder" => Box::new(encoders::LabelEncoder::new(attrs)?),
         "Normalizer" => Box::new(ml::Normalizer::new(attrs)?),
         "Binarizer" => Box::new(ml::Binarizer::new(attrs)),
-        "ArrayFeatureExtractor" => Box::new(ml::ArrayFeatureExtractor),
+        "ArrayFeatureExtractor" => Box::new(select::ArrayFeatureExtractor),
         "ZipMap" => Box::new(ml::ZipMap::new(attrs)?),
-        "FeatureVectorizer" => Box::new(ml::FeatureVectorizer::new(attrs)),
+        "FeatureVectorizer" => Box::new(ml::FeatureVectorizer::new(attrs)?),
         _ => basic::build(op, attrs)?,
     })
 }
@@ -102,9 +160,29 @@ pub fn input<'a>(inputs: &[Option<&'a Value>], i: usize) -> Result<&'a Tensor, R
         .tensor(&format!("input {i}"))
 }
 
-/// Wraps a tensor as a value.
+/// Wraps a tensor as a value (checking its shape against its data).
 pub fn tensor(shape: Vec<usize>, data: crate::tensor::Data) -> Result<Value, RunError> {
     Tensor::new(shape, data).map(Value::Tensor)
+}
+
+/// Collects strings for a new tensor, refusing them as soon as their bytes (text and
+/// headers) pass [`MAX_TENSOR_BYTES`](crate::MAX_TENSOR_BYTES).
+pub fn collect_strings(strings: impl Iterator<Item = String>) -> Result<Vec<String>, RunError> {
+    let count = strings.size_hint().0;
+    crate::limits::check_output(count, std::mem::size_of::<String>())?;
+    let mut bytes = 0usize;
+    let mut out = Vec::with_capacity(count);
+    for s in strings {
+        bytes = bytes.saturating_add(std::mem::size_of::<String>() + s.len());
+        if bytes > crate::limits::MAX_TENSOR_BYTES {
+            return Err(RunError::Shape(format!(
+                "the output's strings would take more than {} bytes",
+                crate::limits::MAX_TENSOR_BYTES
+            )));
+        }
+        out.push(s);
+    }
+    Ok(out)
 }
 
 /// The post-transforms of the ML operators.

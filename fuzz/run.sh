@@ -24,6 +24,15 @@ case $target in
         max_len=262144 # the largest fixture model is about 220 KB
         seeds+=("$root/fixtures/models")
         ;;
+    oip_request)
+        max_len=1048576 # a JSON part and binary tensors
+        ;;
+    csv_products)
+        max_len=262144
+        ;;
+    list_query)
+        max_len=16384
+        ;;
 esac
 [[ -d $here/seeds/$target ]] && seeds+=("$here/seeds/$target")
 

@@ -257,7 +257,7 @@ db_test! {
             "sku=KUM-0000011", "line=Ecsta&season=summer", "load_index_min=100&aspect_ratio_max=45",
         ];
         for q in queries {
-            let pairs = crate::kernel::extract::QueryPairs::from_request(Some(q)).0;
+            let pairs = crate::kernel::extract::QueryPairs::from_request(Some(q)).unwrap().0;
             let (_, query) = crate::entities::pricing::service::parse(&pairs).unwrap();
             let sql = query.fetch(&state.db, "id, mispricing", |r| sqlx::Row::try_get::<i64, _>(r, 0)).await.unwrap();
             assert_eq!(ix.count(&query), Some(sql.total), "{q}");

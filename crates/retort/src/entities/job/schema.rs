@@ -88,3 +88,21 @@ pub struct JobPage {
     /// How many jobs match the filters.
     pub total: i64,
 }
+
+crate::list_params!(
+    /// Query parameters of the job list (written from its `ListSpec`).
+    JobListParams,
+    super::model::LIST,
+    "id"
+);
+
+/// One Server-Sent Event of a job's stream (`GET /api/jobs/{id}/events`).
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct JobEvent {
+    /// Always `job`.
+    #[schema(pattern = "^job$", example = "job")]
+    event: String,
+    /// The job as JSON text (a `JobOut`).
+    data: String,
+}

@@ -290,3 +290,42 @@ db_test! {
         assert_eq!(ix.count(&query), None);
     }
 }
+
+#[test]
+fn the_csv_export_neutralises_formula_text_and_keeps_negative_numbers() {
+    use crate::entities::pricing::schema::MispricedOut;
+    let row = MispricedOut {
+        id: 7,
+        sku: "-X1".into(),
+        brand: "=HYPERLINK(\"http://x\")".into(),
+        tier: Some("@mid".into()),
+        line: "+Line, One".into(),
+        category: "suv".into(),
+        width_mm: 225,
+        aspect_ratio: 45,
+        rim_in: 17,
+        load_index: 94,
+        speed_rating: "H".into(),
+        season: "summer".into(),
+        tread_warranty_miles: None,
+        runflat: false,
+        cost: 50.0,
+        list_price: 80.0,
+        fair_price: 100.0,
+        gap: -20.0,
+        gap_pct: -20.0,
+        log_ratio: -0.223,
+        direction: "under".into(),
+        mispricing: 0.223,
+        peer_z: Some(-1.5),
+        peer_count: 9,
+        version: 1,
+        scored_at: "2026-11-26T01:54:35.123456Z".into(),
+    };
+    let line = crate::entities::pricing::service::csv_line(&row);
+    assert_eq!(
+        line,
+        "7,'-X1,\"'=HYPERLINK(\"\"http://x\"\")\",'@mid,\"'+Line, One\",suv,225,45,17,94,H,summer,,false,\
+         50,80,100,-20,-20,-0.223,under,0.223,-1.5,9,1,2026-11-26T01:54:35.123456Z\n"
+    );
+}

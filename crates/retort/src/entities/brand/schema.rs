@@ -78,6 +78,7 @@ pub struct BrandOut {
     /// The name.
     pub name: String,
     /// The tier, or null.
+    #[schema(value_type = Option<Tier>)]
     pub tier: Option<String>,
     /// Created (RFC 3339, UTC).
     #[schema(read_only)]

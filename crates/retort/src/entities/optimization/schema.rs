@@ -66,6 +66,7 @@ pub struct OptimizationOut {
     /// Id.
     pub id: i64,
     /// `queued`, `running`, `ready`, `failed`, `accepted`, `partially_accepted` or `rejected`.
+    #[schema(value_type = OptimizationStatus)]
     pub status: String,
     /// The job that computes it.
     pub job_id: Option<i64>,
@@ -106,6 +107,7 @@ pub struct ItemOut {
     /// Category.
     pub category: String,
     /// Brand tier, if any.
+    #[schema(value_type = Option<crate::entities::brand::interface::Tier>)]
     pub tier: Option<String>,
     /// Price when the optimisation ran.
     pub old_price: f64,
@@ -133,7 +135,42 @@ pub struct ItemOut {
     /// zero_demand, ladder_above, ladder_below.
     pub binding: Vec<String>,
     /// `pending`, `accepted` or `rejected`.
+    #[schema(value_type = ItemStatus)]
     pub status: String,
+}
+
+/// Where an optimisation is.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum OptimizationStatus {
+    /// Waiting for its job.
+    Queued,
+    /// Being solved.
+    Running,
+    /// A proposal to review.
+    Ready,
+    /// The job failed; see `error`.
+    Failed,
+    /// Every product accepted.
+    Accepted,
+    /// Some products accepted.
+    PartiallyAccepted,
+    /// Rejected.
+    Rejected,
+}
+
+/// Where one product of a proposal is.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ItemStatus {
+    /// Not decided yet.
+    Pending,
+    /// Its new price applied.
+    Accepted,
+    /// Rejected; the price stays.
+    Rejected,
 }
 
 /// One page of a proposal's products.

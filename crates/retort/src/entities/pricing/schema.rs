@@ -13,6 +13,7 @@ pub struct MispricedOut {
     /// Brand.
     pub brand: String,
     /// The brand's tier (`premium`, `mid`, `economy`), or null.
+    #[schema(value_type = Option<crate::entities::brand::interface::Tier>)]
     pub tier: Option<String>,
     /// Product line.
     pub line: String,
@@ -27,8 +28,10 @@ pub struct MispricedOut {
     /// Load index.
     pub load_index: i64,
     /// Speed rating.
+    #[schema(value_type = crate::entities::product::interface::SpeedRating)]
     pub speed_rating: String,
     /// Season.
+    #[schema(value_type = crate::entities::product::interface::Season)]
     pub season: String,
     /// Tread-life warranty in miles, or null.
     pub tread_warranty_miles: Option<i64>,
@@ -47,6 +50,7 @@ pub struct MispricedOut {
     /// `ln(list_price / fair_price)`.
     pub log_ratio: f64,
     /// `over` (list above fair), `under`, or `fair` (equal).
+    #[schema(value_type = Direction)]
     pub direction: String,
     /// `|ln(list_price / fair_price)|`: the default order, largest first.
     pub mispricing: f64,
@@ -59,6 +63,19 @@ pub struct MispricedOut {
     pub version: i64,
     /// When it was scored (RFC 3339).
     pub scored_at: String,
+}
+
+/// Which side of its fair price a product's list price is.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum Direction {
+    /// List above fair.
+    Over,
+    /// List below fair.
+    Under,
+    /// Equal.
+    Fair,
 }
 
 /// The model and scoring run behind a mispricing answer.

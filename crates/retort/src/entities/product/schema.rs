@@ -237,8 +237,10 @@ pub struct ProductOut {
     /// Load index.
     pub load_index: i64,
     /// Speed-rating letter.
+    #[schema(value_type = SpeedRating)]
     pub speed_rating: String,
     /// Season.
+    #[schema(value_type = Season)]
     pub season: String,
     /// Tread-life warranty in miles, or null.
     pub tread_warranty_miles: Option<i64>,

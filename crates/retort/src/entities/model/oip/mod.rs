@@ -264,6 +264,7 @@ async fn metadata(
 #[utoipa::path(get, path = "/v2/models/{name}", tag = "inference protocol",
     params(("name" = String, Path, description = "Model name")),
     responses((status = 200, description = "Model metadata", body = ModelMetadata), (status = 404, description = "No such model"),
+        (status = 400, description = "The model is an ensemble, which answers on the REST predict API only: {\"error\": …}"),
         (status = 503, description = "The database is unreachable or busy: {\"error\": …}"),))]
 pub async fn model_metadata(
     State(state): State<AppState>,
@@ -276,6 +277,7 @@ pub async fn model_metadata(
 #[utoipa::path(get, path = "/v2/models/{name}/versions/{version}", tag = "inference protocol",
     params(("name" = String, Path, description = "Model name"), ("version" = String, Path, description = "Version")),
     responses((status = 200, description = "Model metadata", body = ModelMetadata), (status = 404, description = "No such model or version"),
+        (status = 400, description = "The model is an ensemble, which answers on the REST predict API only: {\"error\": …}"),
         (status = 503, description = "The database is unreachable or busy: {\"error\": …}"),))]
 pub async fn version_metadata(
     State(state): State<AppState>,
@@ -298,6 +300,7 @@ async fn is_ready(
 #[utoipa::path(get, path = "/v2/models/{name}/ready", tag = "inference protocol",
     params(("name" = String, Path, description = "Model name")),
     responses((status = 200, description = "Ready"), (status = 404, description = "No such model"),
+        (status = 400, description = "The model is an ensemble, which answers on the REST predict API only: {\"error\": …}"),
         (status = 503, description = "The database is unreachable or busy: {\"error\": …}"),))]
 pub async fn model_ready(
     State(state): State<AppState>,
@@ -310,6 +313,7 @@ pub async fn model_ready(
 #[utoipa::path(get, path = "/v2/models/{name}/versions/{version}/ready", tag = "inference protocol",
     params(("name" = String, Path, description = "Model name"), ("version" = String, Path, description = "Version")),
     responses((status = 200, description = "Ready"), (status = 404, description = "No such model or version"),
+        (status = 400, description = "The model is an ensemble, which answers on the REST predict API only: {\"error\": …}"),
         (status = 503, description = "The database is unreachable or busy: {\"error\": …}"),))]
 pub async fn version_ready(
     State(state): State<AppState>,

@@ -119,6 +119,38 @@ fn every_operation_id_is_unique() {
 }
 
 #[test]
+fn every_operation_that_needs_the_database_documents_503_and_every_json_body_400_413_415() {
+    let no_database = ["GET /healthz", "GET /v2", "GET /v2/health/live"];
+    let doc = doc();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let name = format!("{} {path}", method.to_uppercase());
+            let responses = op["responses"].as_object().unwrap();
+            if !no_database.contains(&name.as_str()) {
+                assert!(
+                    responses.contains_key("503"),
+                    "{name} does not document 503"
+                );
+            }
+            // The inference protocol answers every bad request with a 400 of its own.
+            let protocol = path.starts_with("/v2");
+            if !protocol
+                && op["requestBody"]["content"]
+                    .get("application/json")
+                    .is_some()
+            {
+                for status in ["400", "413", "415"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{name} does not document {status}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn every_documented_response_has_a_description() {
     let doc = doc();
     for (path, item) in doc["paths"].as_object().unwrap() {

@@ -255,15 +255,6 @@ pub const MAX_VALUES: usize = 100;
 /// [`crate::kernel::extract::QueryPairs`]).
 pub const MAX_QUERY_PAIRS: usize = 1000;
 
-/// Adds `value` to the values of an equality filter unless it is there already; past
-/// [`MAX_VALUES`] distinct values only the count of values given goes on.
-fn add_value(values: &mut Vec<Bind>, given: &mut usize, value: Bind) {
-    *given += 1;
-    if values.len() <= MAX_VALUES && !values.contains(&value) {
-        values.push(value);
-    }
-}
-
 impl ListQuery {
     /// Parses query pairs against `spec`, reporting every bad or unknown parameter.
     /// `extra` names parameters the caller handles itself (they are skipped here).
@@ -504,7 +495,7 @@ mod values;
 pub use conditions::Condition;
 
 use keyset::parse_sort;
-use values::{check_ranges, parse_value};
+use values::{add_value, check_ranges, parse_value};
 
 #[cfg(test)]
 mod tests;

@@ -120,6 +120,38 @@ fn every_operation_id_is_unique() {
 }
 
 #[test]
+fn every_operation_that_needs_the_database_documents_503_and_every_json_body_400_413_415() {
+    let no_database = ["GET /healthz", "GET /v2", "GET /v2/health/live"];
+    let doc = doc();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let name = format!("{} {path}", method.to_uppercase());
+            let responses = op["responses"].as_object().unwrap();
+            if !no_database.contains(&name.as_str()) {
+                assert!(
+                    responses.contains_key("503"),
+                    "{name} does not document 503"
+                );
+            }
+            // The inference protocol answers every bad request with a 400 of its own.
+            let protocol = path.starts_with("/v2");
+            if !protocol
+                && op["requestBody"]["content"]
+                    .get("application/json")
+                    .is_some()
+            {
+                for status in ["400", "413", "415"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{name} does not document {status}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn every_documented_response_has_a_description() {
     let doc = doc();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -181,6 +213,16 @@ fn check_schema_against_parser(schema_name: &str, accepts: fn(&str, Value) -> bo
                 "{schema_name}.{field} accepts below {min}"
             );
         }
+        if let Some(max) = prop["exclusiveMaximum"].as_f64() {
+            assert!(
+                !accepts(field, num(max)),
+                "{schema_name}.{field} accepts its exclusive maximum"
+            );
+            assert!(
+                accepts(field, num(max - step)),
+                "{schema_name}.{field} rejects just below {max}"
+            );
+        }
         if let Some(min) = prop["exclusiveMinimum"].as_f64() {
             assert!(
                 !accepts(field, num(min)),
@@ -225,9 +267,10 @@ fn check_schema_against_parser(schema_name: &str, accepts: fn(&str, Value) -> bo
             nullable,
             "{schema_name}.{field}: null accepted iff documented nullable"
         );
-        if let Some(reference) = prop["$ref"].as_str() {
-            let name = reference.rsplit('/').next().unwrap();
-            let values = schemas[name]["enum"].as_array().unwrap();
+        let enum_values = prop["$ref"]
+            .as_str()
+            .and_then(|r| schemas[r.rsplit('/').next().unwrap()]["enum"].as_array());
+        if let Some(values) = enum_values {
             for v in values {
                 assert!(
                     accepts(field, v.clone()),
@@ -250,6 +293,93 @@ fn product_in_bounds_and_enums_match_the_parser() {
 #[test]
 fn product_patch_bounds_and_enums_match_the_parser() {
     check_schema_against_parser("ProductPatch", accepts_patch);
+}
+
+#[test]
+fn sale_in_bounds_match_the_parser() {
+    fn accepts(field: &str, value: Value) -> bool {
+        let mut body = json!({"sku": "S-1", "week": "2026-11-23", "price": 10.0, "units": 3});
+        body[field] = value;
+        crate::entities::sale::schema::SaleIn::parse(body.as_object().unwrap()).is_ok()
+    }
+    check_schema_against_parser("SaleIn", accepts);
+}
+
+#[test]
+fn training_parameters_match_the_job_check() {
+    fn accepts(field: &str, value: Value) -> bool {
+        crate::entities::pricing::train::check(&json!({ field: value })).is_ok()
+    }
+    check_schema_against_parser("TrainIn", accepts);
+}
+
+#[test]
+fn optimization_request_bounds_and_enums_match_the_parser() {
+    fn accepts(field: &str, value: Value) -> bool {
+        let mut body = json!({"scope": {"skus": ["A-1"]}});
+        body[field] = value;
+        crate::entities::optimization::params::params_from_json(&body).is_ok()
+    }
+    check_schema_against_parser("OptimizationRequest", accepts);
+}
+
+#[test]
+fn every_documented_list_parameter_is_accepted_by_the_list_parser() {
+    use crate::kernel::query::ListQuery;
+    use crate::kernel::query::docs::list_params;
+    let lists = [
+        &crate::entities::product::model::LIST,
+        &crate::entities::brand::model::LIST,
+        &crate::entities::sale::model::LIST,
+        &crate::entities::job::model::LIST,
+        &crate::entities::pricing::model::LIST,
+        &crate::entities::price_change::model::LIST,
+        &crate::entities::optimization::model::LIST,
+        &crate::entities::optimization::model::ITEMS,
+    ];
+    for spec in lists {
+        for param in list_params(spec, "id") {
+            let doc = serde_json::to_value(&param).unwrap();
+            let schema = if doc["schema"]["type"] == "array" {
+                &doc["schema"]["items"]
+            } else {
+                &doc["schema"]
+            };
+            let values: Vec<String> = match (&schema["enum"], schema["type"].as_str()) {
+                (Value::Array(values), _) => values
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_owned())
+                    .collect(),
+                (_, Some("integer")) => ["minimum", "maximum"]
+                    .iter()
+                    .map(|k| schema[k].to_string())
+                    .collect(),
+                (_, Some("number")) => vec!["-1.5".into(), "1e300".into()],
+                (_, Some("boolean")) => vec!["true".into(), "false".into()],
+                _ if param.name == "sort" => vec!["id".into(), " -id , id ".into()],
+                _ if param.name == "cursor" => vec![String::new()],
+                _ => vec!["any text".into(), String::new()],
+            };
+            for value in values {
+                let pairs = vec![(param.name.clone(), value.clone())];
+                let parsed = ListQuery::parse(spec, &pairs, &[]);
+                assert!(
+                    parsed.is_ok(),
+                    "{}: {}={value:?} is refused: {parsed:?}",
+                    spec.table,
+                    param.name
+                );
+            }
+        }
+        for bad in ["0", "1001"] {
+            let pairs = vec![("limit".to_owned(), bad.to_owned())];
+            assert!(
+                ListQuery::parse(spec, &pairs, &[]).is_err(),
+                "{}: limit={bad}",
+                spec.table
+            );
+        }
+    }
 }
 
 #[test]

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::config::Limits;
 use super::error::{AppError, FieldError};
+use super::query::MAX_QUERY_PAIRS;
 use super::validation::{Record, pointer_segment};
 
 /// A type that can be parsed from a [`Record`], reporting every bad field.
@@ -151,18 +152,29 @@ where
     }
 }
 
-/// The query string as `(name, value)` pairs, keeping repeated names (`?brand=A&brand=B`).
+/// The query string as `(name, value)` pairs, keeping repeated names (`?brand=A&brand=B`);
+/// more than [`MAX_QUERY_PAIRS`] pairs is a 422.
 #[derive(Debug, Default, Clone)]
 pub struct QueryPairs(pub Vec<(String, String)>);
 
 impl QueryPairs {
-    /// Parses a raw query string.
-    pub fn from_request(query: Option<&str>) -> Self {
-        Self(
-            form_urlencoded::parse(query.unwrap_or("").as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
+    /// Parses a raw query string, refusing more than [`MAX_QUERY_PAIRS`] pairs.
+    pub fn from_request(query: Option<&str>) -> Result<Self, AppError> {
+        let mut pairs = Vec::new();
+        for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            if pairs.len() == MAX_QUERY_PAIRS {
+                return Err(AppError::Validation(vec![FieldError {
+                    path: String::new(),
+                    message: format!(
+                        "the query string has more than {MAX_QUERY_PAIRS} parameters; \
+                         at most {MAX_QUERY_PAIRS} are allowed"
+                    ),
+                    location: Some("query"),
+                }]));
+            }
+            pairs.push((k.into_owned(), v.into_owned()));
+        }
+        Ok(Self(pairs))
     }
 }
 
@@ -170,12 +182,7 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or("");
-        Ok(Self(
-            form_urlencoded::parse(query.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        ))
+        Self::from_request(parts.uri.query())
     }
 }
 
@@ -215,28 +222,58 @@ where
     parse_json(&bytes)
 }
 
-/// Like [`json_body`], but a request with no body (no content type, no length) reads
-/// as `{}`: for actions whose parameters are all optional.
+/// Like [`json_body`], but an empty body (or JSON `null`) reads as `{}`: for actions
+/// whose parameters are all optional (the document marks their body optional). Without a content type the
+/// body must be empty; with one it must be JSON.
 pub async fn json_body_or_empty<S>(request: Request, state: &S) -> Result<Value, AppError>
 where
     S: Send + Sync,
     Arc<Limits>: FromRef<S>,
 {
     let headers = request.headers();
-    let empty = !headers.contains_key(axum::http::header::CONTENT_TYPE)
-        && headers
-            .get(axum::http::header::CONTENT_LENGTH)
-            .is_none_or(|v| v.as_bytes() == b"0");
-    if empty {
-        Ok(Value::Object(serde_json::Map::new()))
-    } else {
-        json_body(request, state).await
+    let no_type = !headers.contains_key(axum::http::header::CONTENT_TYPE);
+    let no_length = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .is_none_or(|v| v.as_bytes() == b"0");
+    if no_type && no_length {
+        return Ok(Value::Object(serde_json::Map::new()));
+    }
+    let is_json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(is_json);
+    if !is_json {
+        return Err(AppError::UnsupportedMediaType("application/json"));
+    }
+    let bytes = read_body(request, state).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(serde_json::Map::new()));
+    }
+    match parse_json(&bytes)? {
+        Value::Null => Ok(Value::Object(serde_json::Map::new())),
+        value => Ok(value),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_query_string_with_more_pairs_than_the_cap_is_refused() {
+        let at_cap = vec!["brand=A"; MAX_QUERY_PAIRS].join("&");
+        let pairs = QueryPairs::from_request(Some(&at_cap)).map(|p| p.0.len());
+        assert!(matches!(pairs, Ok(n) if n == MAX_QUERY_PAIRS));
+        let over = format!("{at_cap}&brand=B");
+        match QueryPairs::from_request(Some(&over)) {
+            Err(AppError::Validation(errors)) => {
+                assert_eq!(errors.len(), 1);
+                assert_eq!(errors[0].location, Some("query"));
+                assert!(errors[0].message.contains("1000"), "{}", errors[0].message);
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
 
     #[test]
     fn json_content_types_are_recognised_with_parameters_and_suffixes() {

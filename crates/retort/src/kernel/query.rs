@@ -247,6 +247,14 @@ pub struct ListQuery {
 /// Query parameters every list understands besides its column filters.
 pub const COMMON_PARAMS: &[&str] = &["limit", "cursor", "sort", "q"];
 
+/// Distinct values one repeatable filter may take (`?brand=A&brand=B…`); repeats of a
+/// value count once, more is a 422 naming the parameter.
+pub const MAX_VALUES: usize = 100;
+
+/// Name–value pairs one query string may carry; more is a 422 (see
+/// [`crate::kernel::extract::QueryPairs`]).
+pub const MAX_QUERY_PAIRS: usize = 1000;
+
 impl ListQuery {
     /// Parses query pairs against `spec`, reporting every bad or unknown parameter.
     /// `extra` names parameters the caller handles itself (they are skipped here).
@@ -261,7 +269,8 @@ impl ListQuery {
         let mut limit = DEFAULT_LIMIT;
         let mut sort_raw: Option<&str> = None;
         let mut cursor_raw: Option<&str> = None;
-        let mut equals: Vec<(&'static Column, Vec<Bind>)> = Vec::new();
+        // Per equality filter: its distinct values and how many values were given.
+        let mut equals: Vec<(&'static Column, Vec<Bind>, usize)> = Vec::new();
         for (name, raw) in pairs {
             if raw.contains('\0') {
                 errors.push(FieldError::query(name, NUL_MESSAGE));
@@ -269,13 +278,17 @@ impl ListQuery {
             }
             match name.as_str() {
                 "limit" => match Cell::Text(raw).int() {
-                    Ok(n) if n >= 1 => limit = n.min(i64::from(MAX_LIMIT)) as u32,
-                    Ok(_) => errors.push(FieldError::query("limit", "must be at least 1")),
+                    Ok(n) if (1..=i64::from(MAX_LIMIT)).contains(&n) => limit = n as u32,
+                    Ok(n) => errors.push(FieldError::query(
+                        "limit",
+                        format!("must be between 1 and {MAX_LIMIT}, got {n}"),
+                    )),
                     Err(m) => errors.push(FieldError::query("limit", m)),
                 },
-                "cursor" => cursor_raw = Some(raw),
+                // An empty cursor is the first page.
+                "cursor" => cursor_raw = Some(raw.as_str()).filter(|c| !c.is_empty()),
                 "sort" => sort_raw = Some(raw),
-                "q" => {
+                "q" if !spec.search.is_empty() => {
                     let t = raw.trim();
                     if t.chars().count() > 200 {
                         errors.push(FieldError::query("q", "must have at most 200 characters"));
@@ -291,9 +304,9 @@ impl ListQuery {
                         .find(|c| c.name == other && c.filter == Filter::Equals)
                     {
                         match parse_value(col, raw) {
-                            Ok(b) => match equals.iter_mut().find(|(c, _)| c.name == col.name) {
-                                Some((_, values)) => values.push(b),
-                                None => equals.push((col, vec![b])),
+                            Ok(b) => match equals.iter_mut().find(|(c, ..)| c.name == col.name) {
+                                Some((_, values, given)) => add_value(values, given, b),
+                                None => equals.push((col, vec![b], 1)),
                             },
                             Err(m) => errors.push(FieldError::query(other, m)),
                         }
@@ -320,8 +333,18 @@ impl ListQuery {
                 }
             }
         }
-        for (col, values) in equals {
-            conds.push(Cond::In(col, values));
+        for (col, values, given) in equals {
+            if values.len() > MAX_VALUES {
+                errors.push(FieldError::query(
+                    col.name,
+                    format!(
+                        "has more than {MAX_VALUES} distinct values ({given} given); \
+                         at most {MAX_VALUES} are allowed"
+                    ),
+                ));
+            } else {
+                conds.push(Cond::In(col, values));
+            }
         }
         check_ranges(&conds, &mut errors);
 
@@ -464,6 +487,7 @@ impl ListQuery {
 }
 
 mod conditions;
+pub mod docs;
 mod fetch;
 mod keyset;
 mod values;
@@ -471,7 +495,7 @@ mod values;
 pub use conditions::Condition;
 
 use keyset::parse_sort;
-use values::{check_ranges, parse_value};
+use values::{add_value, check_ranges, parse_value};
 
 #[cfg(test)]
 mod tests;

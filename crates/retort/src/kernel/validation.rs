@@ -319,6 +319,17 @@ pub fn number_above(cell: Cell<'_>, min: f64, max: f64) -> Result<f64, String> {
     }
 }
 
+/// Checks a number against an inclusive range.
+pub fn number_in(cell: Cell<'_>, min: f64, max: f64) -> Result<f64, String> {
+    let v = cell.number()?;
+    if (min..=max).contains(&v) {
+        Ok(v)
+    } else {
+        // Debug keeps tiny and huge numbers short (`5e-324`, not 324 digits).
+        Err(format!("must be between {min} and {max}, got {v:?}"))
+    }
+}
+
 /// Checks text length (in characters, after trimming) against an inclusive range.
 pub fn text_len(cell: Cell<'_>, min: usize, max: usize) -> Result<String, String> {
     let t = cell.text()?;
@@ -389,6 +400,15 @@ mod tests {
         }
         assert!(Cell::Text("maybe").boolean().is_err());
         assert!(Cell::Json(&json!("true")).boolean().is_err());
+    }
+
+    #[test]
+    fn number_ranges_are_inclusive_and_name_the_value_refused() {
+        assert_eq!(number_in(Cell::Json(&json!(0.01)), 0.01, 100.0), Ok(0.01));
+        assert_eq!(number_in(Cell::Text("100"), 0.01, 100.0), Ok(100.0));
+        let tiny = number_in(Cell::Json(&json!(5e-324)), 0.01, 100.0);
+        assert_eq!(tiny, Err("must be between 0.01 and 100, got 5e-324".into()));
+        assert!(number_in(Cell::Text("1e-300"), 0.01, 100.0).is_err());
     }
 
     #[test]

@@ -7,11 +7,12 @@ use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::schema::{BrandIn, BrandOut, BrandPage, BrandPatch};
+use super::schema::{BrandIn, BrandListParams, BrandOut, BrandPage, BrandPatch};
 use super::service;
 use crate::kernel::csv_upload;
 use crate::kernel::error::{AppResult, Problem};
 use crate::kernel::extract::{Id, QueryPairs, ValidJson};
+use crate::kernel::openapi::{BadQuery, CsvBody, JsonBody, Unavailable};
 use crate::kernel::state::AppState;
 
 /// What an import did.
@@ -27,6 +28,7 @@ pub struct BrandImportReport {
         (status = 201, description = "Created; `Location` names it", body = BrandOut, headers(("location" = String, description = "URL of the brand"))),
         (status = 409, description = "A brand with this name exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, every one listed", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     ))]
 pub async fn create_brand(
     State(state): State<AppState>,
@@ -42,17 +44,10 @@ pub async fn create_brand(
 
 /// Lists brands (filters `name`, `tier`; `q` searches names).
 #[utoipa::path(get, path = "/api/brands", tag = "brands",
-    params(
-        ("tier" = Option<Vec<String>>, Query, description = "premium, mid, economy (repeatable)"),
-        ("name" = Option<Vec<String>>, Query, description = "Exact names (repeatable)"),
-        ("q" = Option<String>, Query, description = "Substring of the name, any case"),
-        ("sort" = Option<String>, Query, description = "e.g. name or -created_at; default id"),
-        ("limit" = Option<u32>, Query, description = "1-1000, default 50"),
-        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
-    ),
+    params(BrandListParams),
     responses(
         (status = 200, description = "One page of brands", body = BrandPage),
-        (status = 422, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+        BadQuery, Unavailable,
     ))]
 pub async fn list_brands(
     State(state): State<AppState>,
@@ -73,6 +68,7 @@ pub async fn list_brands(
     responses(
         (status = 200, description = "The brand", body = BrandOut),
         (status = 404, description = "No such brand", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     ))]
 pub async fn get_brand(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<BrandOut>> {
     Ok(Json(service::get_brand(&state.db, id).await?.into()))
@@ -84,7 +80,8 @@ pub async fn get_brand(State(state): State<AppState>, Id(id): Id) -> AppResult<J
         (status = 200, description = "The brand as replaced", body = BrandOut),
         (status = 404, description = "No such brand", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The name belongs to another brand", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, every one listed", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     ))]
 pub async fn replace_brand(
     State(state): State<AppState>,
@@ -106,7 +103,8 @@ pub async fn replace_brand(
         (status = 200, description = "The brand as changed", body = BrandOut),
         (status = 404, description = "No such brand", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The name belongs to another brand", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, every one listed", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     ))]
 pub async fn patch_brand(
     State(state): State<AppState>,
@@ -123,6 +121,7 @@ pub async fn patch_brand(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such brand", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     ))]
 pub async fn delete_brand(State(state): State<AppState>, Id(id): Id) -> AppResult<StatusCode> {
     service::delete_brand(&state.db, id).await?;
@@ -136,9 +135,8 @@ pub async fn delete_brand(State(state): State<AppState>, Id(id): Id) -> AppResul
     request_body(content = String, content_type = "text/csv", description = "CSV with a header row: name,tier"),
     responses(
         (status = 200, description = "Every row imported", body = BrandImportReport),
-        (status = 413, description = "Upload too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not text/csv", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad rows; nothing imported", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad rows, or a bad `upsert`; nothing imported", body = Problem, content_type = "application/problem+json"),
+        CsvBody, Unavailable,
     ))]
 pub async fn import_brands(
     State(state): State<AppState>,

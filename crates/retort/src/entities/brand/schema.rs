@@ -17,7 +17,12 @@ pub const READ_ONLY: &[&str] = &["id", "created_at", "updated_at"];
 #[schema(example = json!({"name": "Michelin", "tier": "premium"}))]
 pub struct BrandIn {
     /// The brand's name, unique, as products spell it.
-    #[schema(min_length = 1, max_length = 64, example = "Michelin")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000]*[^\u0000\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$",
+        example = "Michelin"
+    )]
     pub name: String,
     /// Its price tier; null or absent when unset.
     pub tier: Option<Tier>,
@@ -40,7 +45,12 @@ impl Parse for BrandIn {
 #[serde(deny_unknown_fields)]
 pub struct BrandPatch {
     /// A new name.
-    #[schema(nullable = false, min_length = 1, max_length = 64)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000]*[^\u0000\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     pub name: Option<String>,
     /// A new tier; null unsets it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,6 +78,7 @@ pub struct BrandOut {
     /// The name.
     pub name: String,
     /// The tier, or null.
+    #[schema(value_type = Option<Tier>)]
     pub tier: Option<String>,
     /// Created (RFC 3339, UTC).
     #[schema(read_only)]
@@ -99,3 +110,10 @@ pub struct BrandPage {
     /// How many brands match.
     pub total: i64,
 }
+
+crate::list_params!(
+    /// Query parameters of the brand list (written from its `ListSpec`).
+    BrandListParams,
+    super::model::LIST,
+    "id"
+);

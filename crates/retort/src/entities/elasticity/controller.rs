@@ -10,6 +10,7 @@ use serde_json::{Value as Json_, json};
 use super::schema::ElasticitiesOut;
 use super::service;
 use crate::kernel::error::{AppResult, Problem};
+use crate::kernel::openapi::Unavailable;
 use crate::kernel::plotly::{COLOURS, figure};
 use crate::kernel::state::AppState;
 
@@ -22,6 +23,7 @@ type Bars = (Vec<String>, Vec<f64>, Vec<f64>);
     responses(
         (status = 200, description = "Every estimate", body = ElasticitiesOut),
         (status = 404, description = "No sales, or not estimated yet (a job is queued)", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     )
 )]
 pub async fn list_elasticities(State(state): State<AppState>) -> AppResult<Json<ElasticitiesOut>> {
@@ -34,6 +36,7 @@ pub async fn list_elasticities(State(state): State<AppState>) -> AppResult<Json<
     responses(
         (status = 202, description = "Queued; `Location` names the job", body = crate::entities::job::schema::JobOut,
             headers(("location" = String, description = "URL of the job"))),
+        Unavailable,
     )
 )]
 pub async fn estimate_elasticities(State(state): State<AppState>) -> AppResult<Response> {
@@ -46,6 +49,7 @@ pub async fn estimate_elasticities(State(state): State<AppState>) -> AppResult<R
     responses(
         (status = 200, description = "A Plotly figure (data and layout)", body = Object),
         (status = 404, description = "Not estimated yet", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     )
 )]
 pub async fn elasticity_chart(State(state): State<AppState>) -> AppResult<Json<Json_>> {

@@ -9,10 +9,11 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt};
 
-use super::schema::{JobOut, JobPage};
+use super::schema::{JobEvent, JobListParams, JobOut, JobPage};
 use super::service;
 use crate::kernel::error::{AppResult, Problem};
 use crate::kernel::extract::{Id, QueryPairs};
+use crate::kernel::openapi::{BadQuery, Unavailable};
 use crate::kernel::state::AppState;
 
 /// How often the event stream looks at the job (it may be run by another process).
@@ -23,6 +24,7 @@ const EVENT_POLL: Duration = Duration::from_millis(200);
     responses(
         (status = 200, description = "The job", body = JobOut),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     ))]
 pub async fn get_job(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<JobOut>> {
     Ok(Json(service::get(&state, id).await?))
@@ -30,16 +32,10 @@ pub async fn get_job(State(state): State<AppState>, Id(id): Id) -> AppResult<Jso
 
 /// Lists jobs, filtered by `kind` and `status` (repeatable), paged with cursors.
 #[utoipa::path(get, path = "/api/jobs", tag = "jobs",
-    params(
-        ("kind" = Option<Vec<String>>, Query, description = "Job kinds (repeatable)"),
-        ("status" = Option<Vec<String>>, Query, description = "queued, running, succeeded, failed, cancelled (repeatable)"),
-        ("sort" = Option<String>, Query, description = "e.g. -id (newest first); default id"),
-        ("limit" = Option<u32>, Query, description = "Rows per page, 1-1000; default 50"),
-        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
-    ),
+    params(JobListParams),
     responses(
         (status = 200, description = "One page of jobs", body = JobPage),
-        (status = 422, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+        BadQuery, Unavailable,
     ))]
 pub async fn list_jobs(
     State(state): State<AppState>,
@@ -60,6 +56,7 @@ pub async fn list_jobs(
         (status = 200, description = "The job, with cancel_requested set", body = JobOut),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The job has already ended", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     ))]
 pub async fn cancel_job(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<JobOut>> {
     Ok(Json(service::cancel(&state, id).await?))
@@ -69,8 +66,9 @@ pub async fn cancel_job(State(state): State<AppState>, Id(id): Id) -> AppResult<
 /// every status and progress change in order, ending when the job ends.
 #[utoipa::path(get, path = "/api/jobs/{id}/events", tag = "jobs", params(("id" = i64, Path, description = "Job id")),
     responses(
-        (status = 200, description = "text/event-stream of the job's changes", content_type = "text/event-stream", body = String),
+        (status = 200, description = "text/event-stream of the job's changes: one `JobEvent` per change", content_type = "text/event-stream", body = JobEvent),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     ))]
 pub async fn job_events(
     State(state): State<AppState>,

@@ -17,7 +17,7 @@ pub struct JobOut {
     #[schema(value_type = Object)]
     pub params: Json,
     /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
-    #[schema(example = "running")]
+    #[schema(value_type = JobStatus, example = "running")]
     pub status: String,
     /// Progress: fraction done (0..1) and the last message.
     pub progress: ProgressOut,
@@ -40,6 +40,23 @@ pub struct JobOut {
     pub finished_at: Option<String>,
     /// Its last change.
     pub updated_at: String,
+}
+
+/// Where a job is.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum JobStatus {
+    /// Waiting for a worker (or for its next attempt).
+    Queued,
+    /// A worker runs it.
+    Running,
+    /// It ended well; see `result`.
+    Succeeded,
+    /// It ended badly; see `error`.
+    Failed,
+    /// It was cancelled.
+    Cancelled,
 }
 
 /// Progress of a job.
@@ -87,4 +104,22 @@ pub struct JobPage {
     pub next_cursor: Option<String>,
     /// How many jobs match the filters.
     pub total: i64,
+}
+
+crate::list_params!(
+    /// Query parameters of the job list (written from its `ListSpec`).
+    JobListParams,
+    super::model::LIST,
+    "id"
+);
+
+/// One Server-Sent Event of a job's stream (`GET /api/jobs/{id}/events`).
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct JobEvent {
+    /// Always `job`.
+    #[schema(pattern = "^job$", example = "job")]
+    event: String,
+    /// The job as JSON text (a `JobOut`).
+    data: String,
 }

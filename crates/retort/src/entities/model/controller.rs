@@ -17,6 +17,7 @@ use crate::kernel::extract::{
     Parse, QueryPairs, ValidJson, field_errors, parse_json, read_limited,
 };
 use crate::kernel::json::parse_json_bounded;
+use crate::kernel::openapi::{JsonBody, Unavailable};
 use crate::kernel::state::AppState;
 
 fn version_number(raw: &str) -> AppResult<i64> {
@@ -47,7 +48,7 @@ fn content_type(request: &Request) -> String {
 
 /// Lists every model with its versions and aliases.
 #[utoipa::path(get, path = "/api/models", tag = "models",
-    responses((status = 200, description = "Every model", body = ModelList)))]
+    responses((status = 200, description = "Every model", body = ModelList), Unavailable))]
 pub async fn list_models(State(state): State<AppState>) -> AppResult<Json<ModelList>> {
     Ok(Json(ModelList {
         items: service::list_models(&state).await?,
@@ -60,6 +61,7 @@ pub async fn list_models(State(state): State<AppState>) -> AppResult<Json<ModelL
     responses(
         (status = 200, description = "The model", body = ModelOut),
         (status = 404, description = "No such model", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     ))]
 pub async fn get_model(
     State(state): State<AppState>,
@@ -74,7 +76,7 @@ pub async fn get_model(
 /// `multipart/form-data` with a `file` part and the metadata as text fields. An
 /// `application/json` body (`EnsembleIn`) makes an ensemble of deployed versions instead.
 #[utoipa::path(post, path = "/api/models/{name}/versions", tag = "models",
-    params(("name" = String, Path, description = "Model name: a-z, 0-9, '.', '_', '-'"), DeployParams),
+    params(("name" = String, Path, description = "Model name: 1–64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit", pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$"), DeployParams),
     request_body(content(
         (Vec<u8> = "application/octet-stream", example = json!("<ONNX bytes>")),
         (super::schema::EnsembleIn = "application/json"),
@@ -82,10 +84,12 @@ pub async fn get_model(
     responses(
         (status = 201, description = "Deployed; `Location` names the new version", body = VersionOut,
             headers(("location" = String, description = "URL of the new version"))),
-        (status = 413, description = "File too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Neither octet-stream nor multipart", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not an ONNX model, unsupported operators, or bad metadata", body = Problem,
+        (status = 400, description = "A malformed multipart or JSON body", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "File (or ensemble body) too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not octet-stream, multipart or JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an ONNX model, unsupported operators, bad metadata, or an ensemble of unknown or unfit members", body = Problem,
             content_type = "application/problem+json"),
+        Unavailable,
     ))]
 pub async fn deploy_version(
     State(state): State<AppState>,
@@ -95,7 +99,7 @@ pub async fn deploy_version(
     let limit = state.limits.model_limit;
     let (meta, bytes) = match content_type(&request).as_str() {
         "application/octet-stream" | "application/onnx" => {
-            let pairs = QueryPairs::from_request(request.uri().query());
+            let pairs = QueryPairs::from_request(request.uri().query())?;
             let record: Map<String, Json_> = pairs
                 .0
                 .into_iter()
@@ -228,6 +232,7 @@ async fn read_multipart(
     responses(
         (status = 200, description = "The version", body = VersionOut),
         (status = 404, description = "No such model or version", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     ))]
 pub async fn get_version(
     State(state): State<AppState>,
@@ -244,7 +249,8 @@ pub async fn get_version(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such model or version", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "An alias points to this version", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An alias or an ensemble uses this version", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     ))]
 pub async fn delete_version(
     State(state): State<AppState>,
@@ -259,7 +265,8 @@ pub async fn delete_version(
     params(("name" = String, Path, description = "Model name"), ("version" = i64, Path, description = "Version number")),
     responses(
         (status = 200, description = "The ONNX file", body = Vec<u8>, content_type = "application/octet-stream"),
-        (status = 404, description = "No such model or version", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such model or version (or an ensemble, which has no file)", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     ))]
 pub async fn download_onnx(
     State(state): State<AppState>,
@@ -286,11 +293,13 @@ pub async fn download_onnx(
 
 /// Points an alias (e.g. `production`) at a version, creating or moving it atomically.
 #[utoipa::path(put, path = "/api/models/{name}/aliases/{alias}", tag = "models", request_body = AliasIn,
-    params(("name" = String, Path, description = "Model name"), ("alias" = String, Path, description = "Alias name (not a number)")),
+    params(("name" = String, Path, description = "Model name", pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$"),
+        ("alias" = String, Path, description = "Alias name: a model name that is not a number", pattern = r"^(?![0-9]+$)[a-z0-9][a-z0-9._-]{0,63}$")),
     responses(
         (status = 200, description = "The alias now points to the version", body = AliasOut),
         (status = 404, description = "No such model", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No such version, or a bad alias name", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     ))]
 pub async fn set_alias(
     State(state): State<AppState>,
@@ -308,6 +317,7 @@ pub async fn set_alias(
     responses(
         (status = 204, description = "Removed"),
         (status = 404, description = "No such model or alias", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     ))]
 pub async fn delete_alias(
     State(state): State<AppState>,
@@ -341,6 +351,7 @@ async fn predict_with(
         (status = 404, description = "No such model", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad rows: every bad cell listed with its row and column", body = Problem,
             content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     ))]
 pub async fn predict(
     State(state): State<AppState>,
@@ -357,6 +368,7 @@ pub async fn predict(
         (status = 200, description = "One prediction per row", body = PredictOut),
         (status = 404, description = "No such model or version", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad rows", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     ))]
 pub async fn predict_version(
     State(state): State<AppState>,
@@ -374,6 +386,7 @@ pub async fn predict_version(
         (status = 200, description = "One prediction per row", body = PredictOut),
         (status = 404, description = "No such model or alias", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad rows", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     ))]
 pub async fn predict_alias(
     State(state): State<AppState>,

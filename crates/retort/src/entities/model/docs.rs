@@ -7,7 +7,9 @@ use serde_json::{Value as Json, json};
 use super::interface::{Signature, Task};
 use super::{model, service};
 use crate::kernel::error::AppResult;
+use crate::kernel::openapi::{self, JsonBody, Unavailable};
 use crate::kernel::state::AppState;
+use utoipa::IntoResponses;
 
 fn column_schema(dtype: &str, nullable: bool) -> Json {
     let base = match dtype {
@@ -26,7 +28,7 @@ fn column_schema(dtype: &str, nullable: bool) -> Json {
 fn prediction_schema(sig: &Signature) -> Json {
     match sig.task {
         Task::Regression => {
-            json!({ "type": "number", "description": "The prediction for the row" })
+            json!({ "type": ["number", "null"], "description": "The prediction for the row (null when it is not a number)" })
         }
         Task::Classification => {
             let labels: Vec<Json> = sig.class_labels.clone().unwrap_or_default();
@@ -35,7 +37,7 @@ fn prediction_schema(sig: &Signature) -> Json {
                 .map(|l| {
                     (
                         l.as_str().map_or_else(|| l.to_string(), str::to_owned),
-                        json!({ "type": "number" }),
+                        json!({ "type": ["number", "null"] }),
                     )
                 })
                 .collect();
@@ -52,15 +54,29 @@ fn prediction_schema(sig: &Signature) -> Json {
     }
 }
 
-/// The path item for predicting with the default version of `name`.
-fn predict_path(name: &str, version: i64, sig: &Signature) -> Json {
+/// A problem+json response, as the document's shared ones are written.
+fn problem(description: &str) -> Json {
+    serde_json::to_value(openapi::problem(description)).unwrap_or_default()
+}
+
+/// The most rows one request to a model with `sig` may carry: the row cap, or fewer
+/// when rows × columns would pass the element cap first.
+fn max_rows(limits: &crate::kernel::config::Limits, sig: &Signature) -> usize {
+    limits
+        .max_rows
+        .min(limits.max_tensor_elements / sig.columns.len().max(1))
+}
+
+/// The path item for predicting with the default version of `name`; at most
+/// `max_rows` rows (the row cap, or fewer when the element cap binds first).
+fn predict_path(name: &str, version: i64, sig: &Signature, max_rows: usize) -> Json {
     let properties: serde_json::Map<String, Json> = sig
         .columns
         .iter()
         .map(|c| (c.name.clone(), column_schema(&c.dtype, c.nullable)))
         .collect();
     let required: Vec<&str> = sig.columns.iter().map(|c| c.name.as_str()).collect();
-    json!({
+    let mut path = json!({
         "post": {
             "tags": ["deployed models"],
             "summary": format!("Predict with {name} (now version {version})"),
@@ -72,7 +88,7 @@ fn predict_path(name: &str, version: i64, sig: &Signature) -> Json {
                     "type": "object",
                     "required": ["rows"],
                     "additionalProperties": false,
-                    "properties": { "rows": { "type": "array", "minItems": 1, "items": {
+                    "properties": { "rows": { "type": "array", "minItems": 1, "maxItems": max_rows, "items": {
                         "type": "object", "required": required, "additionalProperties": false, "properties": properties
                     }}}
                 }}}
@@ -90,13 +106,20 @@ fn predict_path(name: &str, version: i64, sig: &Signature) -> Json {
                         }
                     }}}
                 },
-                "422": {
-                    "description": "Bad rows: every bad cell listed",
-                    "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } }
-                }
+                "404": problem("The model has no version any more"),
+                "422": problem("Bad rows: every bad cell listed"),
             }
         }
-    })
+    });
+    if let Some(responses) = path["post"]["responses"].as_object_mut() {
+        for (status, response) in JsonBody::responses()
+            .into_iter()
+            .chain(Unavailable::responses())
+        {
+            responses.insert(status, serde_json::to_value(response).unwrap_or_default());
+        }
+    }
+    path
 }
 
 /// Adds a predict path for every deployed model to `doc`.
@@ -115,7 +138,7 @@ pub async fn document_models(state: &AppState, doc: &mut Json) -> AppResult<()> 
         if let Some(paths) = doc.get_mut("paths").and_then(Json::as_object_mut) {
             paths.insert(
                 format!("/api/models/{}/predict", m.name),
-                predict_path(&m.name, row.version, &sig),
+                predict_path(&m.name, row.version, &sig, max_rows(&state.limits, &sig)),
             );
         }
     }

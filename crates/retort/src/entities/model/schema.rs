@@ -213,10 +213,11 @@ pub struct AliasOut {
 
 /// Rows to predict on.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"rows": [{"width_mm": 225.0, "aspect_ratio": 45.0, "rim_in": 17.0}]}))]
 pub struct PredictIn {
     /// One object per row: column name to value (see the version's `signature.columns`).
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<Object>, min_items = 1, max_items = 100000)]
     pub rows: Vec<Json>,
 }
 
@@ -229,21 +230,27 @@ pub struct PredictOut {
     /// The version that answered.
     pub version: i64,
     /// A number per row for regressors (a list for several targets); for classifiers
-    /// `{"label": …, "probabilities": {label: p, …}}`.
-    #[schema(value_type = Vec<Object>)]
+    /// `{"label": …, "probabilities": {label: p, …}}`; null for a row whose prediction is
+    /// not a number (NaN).
+    #[schema(value_type = Vec<serde_json::Value>)]
     pub predictions: Vec<Json>,
 }
 
 /// One member of a new ensemble: a model and a version, or an alias, and a weight.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MemberIn {
     /// The member model.
+    #[schema(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub model: String,
     /// Its version; or give `alias`; neither means the default version (pinned now).
+    #[schema(nullable = false, minimum = 1)]
     pub version: Option<i64>,
     /// An alias to resolve (pinned now).
+    #[schema(nullable = false, pattern = r"^(?![0-9]+$)[a-z0-9][a-z0-9._-]{0,63}$")]
     pub alias: Option<String>,
     /// The weight, above 0 (default 1).
+    #[schema(nullable = false, exclusive_minimum = 0, maximum = 1000000000)]
     pub weight: Option<f64>,
 }
 
@@ -252,17 +259,21 @@ pub const MAX_MEMBERS: usize = 16;
 
 /// A new ensemble version (send as `application/json` to the versions endpoint).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"method": "weighted_mean", "members": [
     {"model": "price-gb", "version": 3, "weight": 2.0}, {"model": "price-rf", "alias": "production", "weight": 1.0}]}))]
 pub struct EnsembleIn {
     /// `mean` (default) or `weighted_mean`.
+    #[schema(required = false)]
     pub method: super::interface::Combine,
     /// Two to 16 members with the same columns and task.
     #[schema(min_items = 2, max_items = 16)]
     pub members: Vec<MemberIn>,
-    /// Free text.
+    /// Free text, at most 2,000 characters.
+    #[schema(required = false, max_length = 2000, pattern = r"^[^\u0000]*$")]
     pub description: String,
     /// An alias to point at the new version.
+    #[schema(nullable = false, pattern = r"^(?![0-9]+$)[a-z0-9][a-z0-9._-]{0,63}$")]
     pub alias: Option<String>,
 }
 

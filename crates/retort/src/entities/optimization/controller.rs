@@ -10,11 +10,13 @@ use sqlx::Row;
 
 use super::model::{self, BINDING_FILTERS, ITEM_COLUMNS, ITEMS, LIST};
 use super::schema::{
-    DecisionOut, ItemOut, ItemPage, ItemParams, OptimizationIn, OptimizationOut, OptimizationPage,
+    DecisionIn, DecisionOut, ItemOut, ItemPage, ItemParams, OptimizationListParams,
+    OptimizationOut, OptimizationPage, OptimizationRequest,
 };
 use super::service;
 use crate::kernel::error::{AppError, AppResult, FieldError, Problem};
 use crate::kernel::extract::{Id, QueryPairs, json_body, json_body_or_empty};
+use crate::kernel::openapi::{BadQuery, JsonBody, Unavailable};
 use crate::kernel::plotly::figure;
 use crate::kernel::query::{Bind, ListQuery, Sql};
 use crate::kernel::state::AppState;
@@ -24,13 +26,13 @@ use crate::kernel::state::AppState;
 /// minimum margin and the brand-tier price ladder, as a convex QP. The result is a
 /// proposal to review and accept.
 #[utoipa::path(
-    post, path = "/api/pricing/optimizations", tag = "pricing", request_body = OptimizationIn,
+    post, path = "/api/pricing/optimizations", tag = "pricing", request_body = OptimizationRequest,
     responses(
         (status = 202, description = "Queued; `Location` names the optimization", body = OptimizationOut,
             headers(("location" = String, description = "URL of the optimization"))),
         (status = 409, description = "No elasticity estimates yet (a job is queued)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, unknown skus, an empty or too large scope — every one listed", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     )
 )]
 pub async fn start_optimization(
@@ -44,12 +46,10 @@ pub async fn start_optimization(
 /// Lists optimizations, newest first.
 #[utoipa::path(
     get, path = "/api/pricing/optimizations", tag = "pricing",
-    params(("status" = Option<String>, Query, description = "queued, running, ready, failed, accepted, partially_accepted, rejected (repeatable)"),
-        ("limit" = Option<u32>, Query, description = "Rows per page, 1–1000; default 50"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    params(OptimizationListParams),
     responses(
         (status = 200, description = "One page of optimizations", body = OptimizationPage),
-        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+        BadQuery, Unavailable,
     )
 )]
 pub async fn list_optimizations(
@@ -76,6 +76,7 @@ pub async fn list_optimizations(
     responses(
         (status = 200, description = "The optimization", body = OptimizationOut),
         (status = 404, description = "No such optimization", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     )
 )]
 pub async fn get_optimization(
@@ -94,7 +95,7 @@ pub async fn get_optimization(
     responses(
         (status = 200, description = "One page of the proposal", body = ItemPage),
         (status = 404, description = "No such optimization", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
+        BadQuery, Unavailable,
     )
 )]
 pub async fn optimization_items(
@@ -154,13 +155,14 @@ pub async fn optimization_items(
 #[utoipa::path(
     post, path = "/api/pricing/optimizations/{id}/accept", tag = "pricing",
     params(("id" = i64, Path, description = "Optimization id")),
-    request_body(content = Object, content_type = "application/json", description = "Optional: {\"skus\": [...], \"actor\": \"name\"}",
-        example = json!({"skus": ["MIC-0000042"], "actor": "ana"})),
+    request_body(content = Option<DecisionIn>, content_type = "application/json",
+        description = "Optional: which products and who decides"),
     responses(
         (status = 200, description = "What changed", body = DecisionOut),
         (status = 404, description = "No such optimization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The proposal is not ready (queued, running or failed)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Skus not in the proposal, a bad actor", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     )
 )]
 pub async fn accept_optimization(
@@ -176,12 +178,14 @@ pub async fn accept_optimization(
 #[utoipa::path(
     post, path = "/api/pricing/optimizations/{id}/reject", tag = "pricing",
     params(("id" = i64, Path, description = "Optimization id")),
-    request_body(content = Object, content_type = "application/json", description = "Optional: {\"skus\": [...], \"actor\": \"name\"}"),
+    request_body(content = Option<DecisionIn>, content_type = "application/json",
+        description = "Optional: which products and who decides"),
     responses(
         (status = 200, description = "What changed", body = DecisionOut),
         (status = 404, description = "No such optimization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The proposal is not ready", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Skus not in the proposal, a bad actor", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     )
 )]
 pub async fn reject_optimization(
@@ -200,6 +204,7 @@ pub async fn reject_optimization(
     responses(
         (status = 200, description = "A Plotly figure (data and layout)", body = Object),
         (status = 404, description = "No such optimization", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     )
 )]
 pub async fn optimization_chart(

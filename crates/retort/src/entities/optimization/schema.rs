@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use serde_json::Value as Json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 /// An optimisation request, checked field by field (every problem reported at once).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -66,6 +66,7 @@ pub struct OptimizationOut {
     /// Id.
     pub id: i64,
     /// `queued`, `running`, `ready`, `failed`, `accepted`, `partially_accepted` or `rejected`.
+    #[schema(value_type = OptimizationStatus)]
     pub status: String,
     /// The job that computes it.
     pub job_id: Option<i64>,
@@ -106,6 +107,7 @@ pub struct ItemOut {
     /// Category.
     pub category: String,
     /// Brand tier, if any.
+    #[schema(value_type = Option<crate::entities::brand::interface::Tier>)]
     pub tier: Option<String>,
     /// Price when the optimisation ran.
     pub old_price: f64,
@@ -133,7 +135,42 @@ pub struct ItemOut {
     /// zero_demand, ladder_above, ladder_below.
     pub binding: Vec<String>,
     /// `pending`, `accepted` or `rejected`.
+    #[schema(value_type = ItemStatus)]
     pub status: String,
+}
+
+/// Where an optimisation is.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum OptimizationStatus {
+    /// Waiting for its job.
+    Queued,
+    /// Being solved.
+    Running,
+    /// A proposal to review.
+    Ready,
+    /// The job failed; see `error`.
+    Failed,
+    /// Every product accepted.
+    Accepted,
+    /// Some products accepted.
+    PartiallyAccepted,
+    /// Rejected.
+    Rejected,
+}
+
+/// Where one product of a proposal is.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ItemStatus {
+    /// Not decided yet.
+    Pending,
+    /// Its new price applied.
+    Accepted,
+    /// Rejected; the price stays.
+    Rejected,
 }
 
 /// One page of a proposal's products.
@@ -172,27 +209,128 @@ pub struct ConflictOut {
     pub current_price: Option<f64>,
 }
 
-/// Query parameters of a proposal's products (documentation; parsed by `ListQuery`).
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
+crate::list_params!(
+    /// Query parameters of a proposal's products: the filters of its `ListSpec` and
+    /// `binding`.
+    ItemParams,
+    super::model::ITEMS,
+    "-profit_delta",
+    vec![crate::kernel::query::docs::query_param(
+        "binding",
+        "Only products held by this constraint.",
+        serde_json::json!({ "type": "string", "enum": super::model::BINDING_FILTERS.map(|(name, _)| name) }),
+    )]
+);
+
+crate::list_params!(
+    /// Query parameters of the list of optimisations (newest first by default).
+    OptimizationListParams,
+    super::model::LIST,
+    "-id"
+);
+
+/// An optimisation request as sent (documentation only; `params::params_from_json`
+/// reads it, every problem at once). Absent fields take their defaults.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"scope": {"filters": {"brand": ["Kumho"], "category": ["suv"]}},
+    "objective": "profit", "max_change_pct": 10, "min_margin_pct": 20, "price_ladder": true, "price_ending": 0.99}))]
 #[allow(dead_code)]
-pub struct ItemParams {
-    /// Skus (repeatable).
-    sku: Option<Vec<String>>,
-    /// Brands (repeatable).
-    brand: Option<Vec<String>>,
-    /// Categories (repeatable).
-    category: Option<Vec<String>>,
-    /// Tiers (repeatable).
-    tier: Option<Vec<String>>,
-    /// `pending`, `accepted`, `rejected` (repeatable).
-    status: Option<Vec<String>>,
-    /// Only products held by this constraint (e.g. `max_increase`).
-    binding: Option<String>,
-    /// e.g. `-profit_delta` (default), `change_pct`, `sku`.
-    sort: Option<String>,
-    /// Rows per page, 1–1000; default 50.
-    limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
+pub struct OptimizationRequest {
+    /// Which products (up to 50,000).
+    scope: ScopeIn,
+    /// What to maximise (default `profit`).
+    #[schema(nullable = false)]
+    objective: Option<Objective>,
+    /// Largest price change either way, in percent of the current price, above 0 and
+    /// below 100 (default 10).
+    #[schema(nullable = false, exclusive_minimum = 0, exclusive_maximum = 100)]
+    max_change_pct: Option<f64>,
+    /// Smallest margin `(price − cost) / price` in percent, from 0 to below 100; null or
+    /// absent for none.
+    #[schema(minimum = 0, exclusive_maximum = 100)]
+    min_margin_pct: Option<f64>,
+    /// Keep premium ≥ mid ≥ economy within the same size and category (default true).
+    #[schema(nullable = false)]
+    price_ladder: Option<bool>,
+    /// Move prices to this ending after solving (from 0 to below 1, e.g. 0.99); null or
+    /// absent to keep them to the cent.
+    #[schema(minimum = 0, exclusive_maximum = 1)]
+    price_ending: Option<f64>,
+    /// Weeks of sales averaged for each product's baseline units, 1–52 (default 13).
+    #[schema(nullable = false, minimum = 1, maximum = 52)]
+    baseline_weeks: Option<i64>,
+}
+
+/// What an optimisation maximises.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum Objective {
+    /// Weekly profit.
+    Profit,
+    /// Weekly revenue.
+    Revenue,
+}
+
+/// The products of an optimisation: exactly one of `filters` or `skus`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum ScopeIn {
+    /// The products matching product list filters.
+    Filters(FiltersScope),
+    /// The products with these skus.
+    Skus(SkusScope),
+}
+
+/// A scope by product list filters.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct FiltersScope {
+    /// The filters, as on `GET /api/products`.
+    filters: crate::entities::product::schema::ProductFilters,
+}
+
+/// A scope by skus.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct SkusScope {
+    /// Skus of existing products (each named in a 422 when unknown).
+    #[schema(min_items = 1, max_items = 50000, inline)]
+    skus: Vec<SkuText>,
+}
+
+/// A sku in a list: text that is not only white space.
+#[derive(Debug, Serialize)]
+pub struct SkuText(String);
+
+impl utoipa::PartialSchema for SkuText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(crate::kernel::query::docs::NON_BLANK))
+            .into()
+    }
+}
+
+impl ToSchema for SkuText {}
+
+/// Accepting or rejecting a proposal (documentation only; `review` reads it). No body,
+/// or `{}`, decides every pending product as `api`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"skus": ["MIC-0000042"], "actor": "ana"}))]
+#[allow(dead_code)]
+pub struct DecisionIn {
+    /// Only these products of the proposal (each must be in it); null or absent: all.
+    skus: Option<Vec<String>>,
+    /// Who decides, 1–200 characters (default `api`).
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\u0000\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
+    actor: Option<String>,
 }

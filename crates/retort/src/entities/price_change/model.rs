@@ -24,6 +24,21 @@ pub static LIST: ListSpec = ListSpec {
     search: &["sku", "actor"],
 };
 
+/// What one product's price history can filter and sort on: the audit trail's columns,
+/// `product_id` only for sorting (the path gives it).
+pub static LIST_OF_PRODUCT: ListSpec = ListSpec {
+    table: "price_changes",
+    columns: &[
+        Column::new("id", Kind::Int),
+        Column::new("product_id", Kind::Int),
+        Column::new("sku", Kind::Text).equals(),
+        Column::new("proposal_id", Kind::Int).equals().nullable(),
+        Column::new("actor", Kind::Text).equals(),
+        Column::new("changed_at", Kind::Text),
+    ],
+    search: &["sku", "actor"],
+};
+
 impl PriceChangeOut {
     /// Reads a row selected with [`COLUMNS`].
     pub fn from_row(r: &AnyRow) -> Result<Self, sqlx::Error> {

@@ -1,7 +1,7 @@
 //! What the price-change audit trail sends back.
 
 use serde::Serialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 /// One applied price change.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -35,23 +35,18 @@ pub struct PriceChangePage {
     pub total: i64,
 }
 
-/// Query parameters of the audit trail (documentation; parsed by `ListQuery`).
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct PriceChangeParams {
-    /// Skus (repeatable).
-    sku: Option<Vec<String>>,
-    /// Product ids (repeatable).
-    product_id: Option<Vec<i64>>,
-    /// Optimization ids (repeatable).
-    proposal_id: Option<Vec<i64>>,
-    /// Actors (repeatable).
-    actor: Option<Vec<String>>,
-    /// e.g. `-id` (newest first, the default).
-    sort: Option<String>,
-    /// Rows per page, 1–1000; default 50.
-    limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-}
+crate::list_params!(
+    /// Query parameters of the audit trail (written from its `ListSpec`; newest first by
+    /// default).
+    PriceChangeParams,
+    super::model::LIST,
+    "-id"
+);
+
+crate::list_params!(
+    /// Query parameters of one product's price history: those of the audit trail but
+    /// `product_id`, which the path gives.
+    ProductPriceChangeParams,
+    super::model::LIST_OF_PRODUCT,
+    "-id"
+);

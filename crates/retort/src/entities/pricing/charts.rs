@@ -12,6 +12,7 @@ use super::schema::MispricedParams;
 use super::service;
 use crate::kernel::error::{AppResult, Problem};
 use crate::kernel::extract::QueryPairs;
+use crate::kernel::openapi::{BadQuery, Unavailable};
 use crate::kernel::plotly::{COLOURS, figure};
 use crate::kernel::query::Sql;
 use crate::kernel::state::AppState;
@@ -29,7 +30,7 @@ pub const MAX_POINTS: i64 = 4000;
     responses(
         (status = 200, description = "A Plotly figure (data and layout)", body = Object),
         (status = 404, description = "No such model, or not scored yet", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
+        BadQuery, Unavailable,
     )
 )]
 pub async fn price_scatter(
@@ -99,7 +100,7 @@ pub async fn price_scatter(
     responses(
         (status = 200, description = "A Plotly figure (data and layout)", body = Object),
         (status = 404, description = "No such model, or not scored yet", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
+        BadQuery, Unavailable,
     )
 )]
 pub async fn gap_distribution(

@@ -7,11 +7,15 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 
-use super::schema::{EvaluationOut, EvaluationParams, FacetsOut, MispricedPage, MispricedParams};
+use super::schema::{
+    EvaluationOut, EvaluationParams, FacetsOut, MAX_K, MispricedPage, MispricedParams,
+    ScoreMispricedIn, TrainIn,
+};
 use super::service;
 use super::train::DEFAULT_MODEL;
 use crate::kernel::error::{AppError, AppResult, FieldError, Problem};
 use crate::kernel::extract::{QueryPairs, json_body_or_empty};
+use crate::kernel::openapi::{BadQuery, JsonBody, Unavailable};
 use crate::kernel::state::AppState;
 
 /// Trains the fair-price model as a background job (`train_fair_price`): gradient-boosted
@@ -19,14 +23,13 @@ use crate::kernel::state::AppState;
 /// model with its metrics and the `production` alias; then the catalogue is re-scored.
 #[utoipa::path(
     post, path = "/api/pricing/fair-price-model/train", tag = "pricing",
-    request_body(content = Object, content_type = "application/json", description =
-        "Optional: {\"model\": name (default fair-price), \"trees\": 1–2000 (300), \"learning_rate\": 0.001–1 (0.1), \"max_depth\": 1–12 (6), \"min_samples_leaf\" (20), \"holdout\": 0.05–0.5 (0.2), \"seed\" (42), \"max_rows\" (200000)}",
-        example = json!({"trees": 300, "max_depth": 6})),
+    request_body(content = Option<TrainIn>, content_type = "application/json",
+        description = "Optional: training parameters; no body (or `{}`) trains with the defaults"),
     responses(
         (status = 202, description = "Queued; `Location` names the job", body = crate::entities::job::schema::JobOut,
             headers(("location" = String, description = "URL of the job"))),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     )
 )]
 pub async fn train_fair_price(
@@ -42,16 +45,15 @@ pub async fn train_fair_price(
 /// starts one for a model that never scored, or at once.
 #[utoipa::path(
     post, path = "/api/pricing/mispriced/score", tag = "pricing",
-    request_body(content = Object, content_type = "application/json", description =
-        "Optional: {\"model\": name (default fair-price)}", example = json!({"model": "fair-price"})),
+    request_body(content = Option<ScoreMispricedIn>, content_type = "application/json",
+        description = "Optional: the model; no body (or `{}`) scores with the fair-price model"),
     responses(
         (status = 202, description = "Queued (or the same job already queued); `Location` names the job",
             body = crate::entities::job::schema::JobOut,
             headers(("location" = String, description = "URL of the job"))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No such model, or one that cannot score the catalogue", body = Problem,
             content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     )
 )]
 pub async fn score_mispriced(
@@ -80,7 +82,7 @@ fn wants_csv(pairs: &[(String, String)], headers: &HeaderMap) -> bool {
         (status = 200, description = "One page of products, most mispriced first (or the whole query as CSV)",
             content((MispricedPage = "application/json"), (String = "text/csv"))),
         (status = 404, description = "No such model, or the catalogue is not scored yet (a scoring job is queued)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
+        BadQuery, Unavailable,
     )
 )]
 pub async fn list_mispriced(
@@ -138,7 +140,7 @@ pub async fn list_mispriced(
     responses(
         (status = 200, description = "Facet counts and the total", body = FacetsOut),
         (status = 404, description = "No such model, or not scored yet", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
+        BadQuery, Unavailable,
     )
 )]
 pub async fn mispriced_facets(
@@ -155,7 +157,7 @@ pub async fn mispriced_facets(
     responses(
         (status = 200, description = "The evaluation", body = EvaluationOut),
         (status = 404, description = "No model, no scores, or no planted mispricings", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+        BadQuery, Unavailable,
     )
 )]
 pub async fn pricing_evaluation(
@@ -167,10 +169,16 @@ pub async fn pricing_evaluation(
     let mut errors = Vec::new();
     for (name, value) in &pairs {
         match name.as_str() {
-            "model" => model = value.clone(),
-            "k" => match value.parse() {
-                Ok(v) => k = v,
-                Err(_) => errors.push(FieldError::query("k", "must be a whole number")),
+            "model" if !value.trim().is_empty() && !value.contains('\0') => {
+                model = value.trim().to_owned()
+            }
+            "model" => errors.push(FieldError::query("model", "must be a model name")),
+            "k" => match value.parse::<i64>() {
+                Ok(v) if (1..=MAX_K).contains(&v) => k = v,
+                _ => errors.push(FieldError::query(
+                    "k",
+                    format!("must be a whole number from 1 to {MAX_K}, got {value:?}"),
+                )),
             },
             other => errors.push(FieldError::query(other, "is not a known parameter")),
         }

@@ -1,7 +1,7 @@
 //! What the pricing analysis endpoints accept and send back.
 
 use serde::Serialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 /// A product with its fair price and how far its list price is from it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -13,6 +13,7 @@ pub struct MispricedOut {
     /// Brand.
     pub brand: String,
     /// The brand's tier (`premium`, `mid`, `economy`), or null.
+    #[schema(value_type = Option<crate::entities::brand::interface::Tier>)]
     pub tier: Option<String>,
     /// Product line.
     pub line: String,
@@ -27,8 +28,10 @@ pub struct MispricedOut {
     /// Load index.
     pub load_index: i64,
     /// Speed rating.
+    #[schema(value_type = crate::entities::product::interface::SpeedRating)]
     pub speed_rating: String,
     /// Season.
+    #[schema(value_type = crate::entities::product::interface::Season)]
     pub season: String,
     /// Tread-life warranty in miles, or null.
     pub tread_warranty_miles: Option<i64>,
@@ -47,6 +50,7 @@ pub struct MispricedOut {
     /// `ln(list_price / fair_price)`.
     pub log_ratio: f64,
     /// `over` (list above fair), `under`, or `fair` (equal).
+    #[schema(value_type = Direction)]
     pub direction: String,
     /// `|ln(list_price / fair_price)|`: the default order, largest first.
     pub mispricing: f64,
@@ -59,6 +63,19 @@ pub struct MispricedOut {
     pub version: i64,
     /// When it was scored (RFC 3339).
     pub scored_at: String,
+}
+
+/// Which side of its fair price a product's list price is.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum Direction {
+    /// List above fair.
+    Over,
+    /// List below fair.
+    Under,
+    /// Equal.
+    Fair,
 }
 
 /// The model and scoring run behind a mispricing answer.
@@ -134,50 +151,116 @@ pub struct EvaluationOut {
     pub direction_agreement: f64,
 }
 
-/// Query parameters of the mispricing list (documentation; parsed by `ListQuery`).
-/// Every product filter of `GET /api/products` applies too (`brand`, `category`,
-/// `season`, `rim_in_min`, `list_price_max`, `q`, …), plus `tier` and ranges on
-/// `fair_price`, `gap`, `gap_pct`, `log_ratio`, `mispricing`, `peer_z`.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct MispricedParams {
-    /// The fair-price model's name; default `fair-price`.
-    model: Option<String>,
-    /// `over` (list above fair), `under`, or `both` (default).
-    direction: Option<String>,
-    /// Comma-separated columns, `-` for descending; default `-mispricing`
-    /// (largest relative gap first).
-    sort: Option<String>,
-    /// Rows per page, 1–1000; default 50.
-    limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// `csv` for the whole query as CSV (same as `Accept: text/csv`).
-    format: Option<String>,
-    /// Brands (repeatable).
-    brand: Option<Vec<String>>,
-    /// Brand tiers (repeatable).
-    tier: Option<Vec<String>>,
-    /// Categories (repeatable).
-    category: Option<Vec<String>>,
-    /// Seasons (repeatable).
-    season: Option<Vec<String>>,
-    /// Smallest rim in inches.
-    rim_in_min: Option<i64>,
-    /// Largest rim in inches.
-    rim_in_max: Option<i64>,
-    /// Case-insensitive substring of sku, brand or line.
-    q: Option<String>,
+crate::list_params!(
+    /// Query parameters of the mispricing list: every filter of its `ListSpec` (the
+    /// product filters, `tier`, ranges on the analysis' numbers) and `model`,
+    /// `direction`, `format`.
+    MispricedParams,
+    super::model::LIST,
+    "-mispricing",
+    mispriced_own_params()
+);
+
+/// A model name in a query: some text that is not only white space, without NUL.
+pub const MODEL_PATTERN: &str = crate::kernel::query::docs::NON_BLANK;
+
+fn mispriced_own_params() -> Vec<utoipa::openapi::path::Parameter> {
+    use crate::kernel::query::docs::query_param;
+    vec![
+        query_param(
+            "model",
+            "The fair-price model's name; default `fair-price`.",
+            serde_json::json!({ "type": "string", "pattern": MODEL_PATTERN }),
+        ),
+        query_param(
+            "direction",
+            "`over` (list above fair), `under`, or `both` (default).",
+            serde_json::json!({ "type": "string", "enum": ["over", "under", "both"], "default": "both" }),
+        ),
+        query_param(
+            "format",
+            "`csv` for the whole query as CSV (same as `Accept: text/csv`); `json` (default).",
+            serde_json::json!({ "type": "string", "enum": ["json", "csv"], "default": "json" }),
+        ),
+    ]
 }
 
+/// The k of precision@k: from 1 to this.
+pub const MAX_K: i64 = 10_000;
+
 /// Query parameters of the evaluation against planted mispricings.
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
+pub struct EvaluationParams;
+
+impl utoipa::IntoParams for EvaluationParams {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use crate::kernel::query::docs::query_param;
+        vec![
+            query_param(
+                "model",
+                "The fair-price model's name; default `fair-price`.",
+                serde_json::json!({ "type": "string", "pattern": MODEL_PATTERN }),
+            ),
+            query_param(
+                "k",
+                "k of precision@k, 1–10000; default 100.",
+                serde_json::json!({ "type": "integer", "minimum": 1, "maximum": MAX_K, "default": 100 }),
+            ),
+        ]
+    }
+}
+
+/// Training parameters of the fair-price model, each optional (the default in
+/// parentheses); the job's parameter check reads exactly these (documentation only).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"trees": 300, "max_depth": 6}))]
 #[allow(dead_code)]
-pub struct EvaluationParams {
-    /// The fair-price model's name; default `fair-price`.
+pub struct TrainIn {
+    /// The model to store the new version under (`fair-price`).
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9._-]{1,64}$"
+    )]
     model: Option<String>,
-    /// k of precision@k, 1–10000; default 100.
-    k: Option<i64>,
+    /// Trees per pass (300).
+    #[schema(nullable = false, minimum = 1, maximum = 2000)]
+    trees: Option<i64>,
+    /// Shrinkage of each tree (0.1).
+    #[schema(nullable = false, minimum = 0.001, maximum = 1)]
+    learning_rate: Option<f64>,
+    /// Depth of each tree (6).
+    #[schema(nullable = false, minimum = 1, maximum = 12)]
+    max_depth: Option<i64>,
+    /// Fewest products in a leaf (20).
+    #[schema(nullable = false, minimum = 1, maximum = 10000)]
+    min_samples_leaf: Option<i64>,
+    /// Share of products held out for the metrics (0.2).
+    #[schema(nullable = false, minimum = 0.05, maximum = 0.5)]
+    holdout: Option<f64>,
+    /// Seed of the holdout split and the sample (42).
+    #[schema(nullable = false, minimum = 0, maximum = 4294967295_i64)]
+    seed: Option<i64>,
+    /// Most products trained on; a larger catalogue is sampled (200000).
+    #[schema(nullable = false, minimum = 100, maximum = 5000000)]
+    max_rows: Option<i64>,
+}
+
+/// What `POST /api/pricing/mispriced/score` takes (documentation only;
+/// `service::model_param` reads it).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ScoreMispricedIn {
+    /// The model whose current version scores the catalogue (`fair-price`).
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9._-]{1,64}$"
+    )]
+    model: Option<String>,
 }

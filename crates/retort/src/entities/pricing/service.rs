@@ -16,6 +16,7 @@ use super::schema::{
 use super::score::memo_key;
 use super::train::DEFAULT_MODEL;
 use crate::entities::model::service::{self as models, Selector};
+use crate::kernel::csv_export;
 use crate::kernel::error::{AppError, AppResult, FieldError};
 use crate::kernel::pagination::Page;
 use crate::kernel::query::{Bind, ListQuery, Sql};
@@ -479,45 +480,38 @@ pub async fn evaluation(state: &AppState, model: &str, k: i64) -> AppResult<Eval
 /// The CSV header of an export: the columns of a mispriced row.
 pub const CSV_HEADER: &str = "id,sku,brand,tier,line,category,width_mm,aspect_ratio,rim_in,load_index,speed_rating,season,tread_warranty_miles,runflat,cost,list_price,fair_price,gap,gap_pct,log_ratio,direction,mispricing,peer_z,peer_count,version,scored_at";
 
-/// One row as CSV (fields quoted where needed).
+/// One row as CSV, every cell through [`csv_export`] (quoted where needed; text that
+/// starts like a formula neutralised).
 pub fn csv_line(r: &MispricedOut) -> String {
-    let quote = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
-    let opt = |v: Option<String>| v.unwrap_or_default();
-    format!(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-        r.id,
-        quote(&r.sku),
-        quote(&r.brand),
-        opt(r.tier.clone()),
-        quote(&r.line),
-        quote(&r.category),
-        r.width_mm,
-        r.aspect_ratio,
-        r.rim_in,
-        r.load_index,
-        r.speed_rating,
-        r.season,
-        opt(r.tread_warranty_miles.map(|v| v.to_string())),
-        r.runflat,
-        r.cost,
-        r.list_price,
-        r.fair_price,
-        r.gap,
-        r.gap_pct,
-        r.log_ratio,
-        r.direction,
-        r.mispricing,
-        opt(r.peer_z.map(|v| v.to_string())),
-        r.peer_count,
-        r.version,
-        r.scored_at
-    )
+    use csv_export::{number, opt_number, opt_text, text};
+    csv_export::line(&[
+        number(r.id),
+        text(&r.sku),
+        text(&r.brand),
+        opt_text(r.tier.as_deref()),
+        text(&r.line),
+        text(&r.category),
+        number(r.width_mm),
+        number(r.aspect_ratio),
+        number(r.rim_in),
+        number(r.load_index),
+        text(&r.speed_rating),
+        text(&r.season),
+        opt_number(r.tread_warranty_miles),
+        number(r.runflat),
+        number(r.cost),
+        number(r.list_price),
+        number(r.fair_price),
+        number(r.gap),
+        number(r.gap_pct),
+        number(r.log_ratio),
+        text(&r.direction),
+        number(r.mispricing),
+        opt_number(r.peer_z),
+        number(r.peer_count),
+        number(r.version),
+        text(&r.scored_at),
+    ])
 }
 
 /// The pairs of the next export page: the same query with a page size and cursor.

@@ -7,12 +7,14 @@ use axum::response::{IntoResponse, Response};
 
 use super::model::ProductRow;
 use super::schema::{
-    ImportParams, ImportReport, ProductIn, ProductListParams, ProductOut, ProductPage, ProductPatch,
+    ImportParams, ImportReport, ProductIn, ProductListParams, ProductOut, ProductPage,
+    ProductPatch, ScoreIn,
 };
 use super::service;
 use crate::kernel::csv_upload;
 use crate::kernel::error::{AppError, AppResult, Problem};
 use crate::kernel::extract::{Id, QueryPairs, ValidJson};
+use crate::kernel::openapi::{BadQuery, CsvBody, JsonBody, Unavailable};
 use crate::kernel::state::AppState;
 
 /// Creates a product.
@@ -21,11 +23,9 @@ use crate::kernel::state::AppState;
     responses(
         (status = 201, description = "Created; `Location` names the new product", body = ProductOut,
             headers(("location" = String, description = "URL of the new product"))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A product with this sku exists", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, every one listed", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     )
 )]
 pub async fn create_product(
@@ -46,7 +46,7 @@ pub async fn create_product(
     get, path = "/api/products", tag = "products", params(ProductListParams),
     responses(
         (status = 200, description = "One page of products", body = ProductPage),
-        (status = 422, description = "Invalid parameters, every one listed", body = Problem, content_type = "application/problem+json"),
+        BadQuery, Unavailable,
     )
 )]
 pub async fn list_products(
@@ -70,6 +70,7 @@ pub async fn list_products(
         (status = 200, description = "The product; `ETag` identifies this state of it (send it as `If-Match` to change it safely)",
             body = ProductOut, headers(("etag" = String, description = "The product's entity tag"))),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     )
 )]
 pub async fn get_product(State(state): State<AppState>, Id(id): Id) -> AppResult<Response> {
@@ -106,12 +107,11 @@ fn if_match(headers: &HeaderMap) -> AppResult<Option<&str>> {
     responses(
         (status = 200, description = "The product as replaced, with its new `ETag`", body = ProductOut,
             headers(("etag" = String, description = "The product's entity tag"))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The new sku belongs to another product", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` was sent and the product changed since", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, every one listed", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     )
 )]
 pub async fn replace_product(
@@ -132,12 +132,11 @@ pub async fn replace_product(
     responses(
         (status = 200, description = "The product as changed, with its new `ETag`", body = ProductOut,
             headers(("etag" = String, description = "The product's entity tag"))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The new sku belongs to another product", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` was sent and the product changed since", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, every one listed", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     )
 )]
 pub async fn patch_product(
@@ -156,6 +155,7 @@ pub async fn patch_product(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     )
 )]
 pub async fn delete_product(State(state): State<AppState>, Id(id): Id) -> AppResult<StatusCode> {
@@ -170,10 +170,10 @@ pub async fn delete_product(State(state): State<AppState>, Id(id): Id) -> AppRes
         description = "CSV with a header row naming the ProductIn fields, in any order"),
     responses(
         (status = 200, description = "Every row imported", body = ImportReport),
-        (status = 413, description = "Upload too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not text/csv", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad rows (row, column, message for each, capped); nothing imported",
+        (status = 409, description = "A sku of the file was created by another request meanwhile; nothing imported", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad rows (row, column, message for each, capped), or a bad `upsert`; nothing imported",
             body = Problem, content_type = "application/problem+json"),
+        CsvBody, Unavailable,
     )
 )]
 pub async fn import_products(
@@ -194,15 +194,13 @@ pub async fn import_products(
 /// background job (`score_products`); the scores land in `product_scores`.
 #[utoipa::path(
     post, path = "/api/products/score", tag = "products",
-    request_body(content = Object, content_type = "application/json", description =
-        "{\"model\": name, \"version\" or \"alias\" (default: production, else latest), \"filters\": {product list filters}}",
-        example = json!({"model": "fair-price", "alias": "production", "filters": {"category": ["suv"], "rim_in_min": 17}})),
+    request_body(content = ScoreIn, content_type = "application/json"),
     responses(
         (status = 202, description = "Queued; `Location` names the job", body = crate::entities::job::schema::JobOut,
             headers(("location" = String, description = "URL of the job"))),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown model, not a regressor, columns that are not product fields, bad filters",
             body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     )
 )]
 pub async fn score_products(

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::kernel::validation::{Cell, int_in, number_above, one_of, text_len};
+use crate::kernel::validation::{Cell, int_in, number_in, one_of, text_len};
 
 /// Tyre section width in millimetres.
 pub const WIDTH_MM: (i64, i64) = (100, 400);
@@ -15,7 +15,10 @@ pub const RIM_IN: (i64, i64) = (12, 26);
 pub const LOAD_INDEX: (i64, i64) = (50, 150);
 /// Tread-life warranty in miles, when there is one.
 pub const TREAD_WARRANTY_MILES: (i64, i64) = (0, 150_000);
-/// Cost and list price: above zero, at most this.
+/// Cost, list price and sale price: at least a cent (a smaller price cannot be analysed:
+/// its logarithm and gaps are meaningless) …
+pub const MIN_PRICE: f64 = 0.01;
+/// … and at most this.
 pub const MAX_PRICE: f64 = 100_000.0;
 
 /// The season a tyre is made for.
@@ -166,7 +169,7 @@ pub fn parse_int(range: (i64, i64)) -> impl Fn(Cell<'_>) -> Result<i64, String> 
     move |cell| int_in(cell, range.0, range.1)
 }
 
-/// Parses a cost or list price: above zero, at most [`MAX_PRICE`].
+/// Parses a cost or list price: from [`MIN_PRICE`] to [`MAX_PRICE`].
 pub fn parse_price(cell: Cell<'_>) -> Result<f64, String> {
-    number_above(cell, 0.0, MAX_PRICE)
+    number_in(cell, MIN_PRICE, MAX_PRICE)
 }

@@ -35,10 +35,20 @@ pub struct ProductIn {
     )]
     pub sku: String,
     /// Manufacturer brand.
-    #[schema(min_length = 1, max_length = 64, example = "Michelin")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000]*[^\u0000\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$",
+        example = "Michelin"
+    )]
     pub brand: String,
     /// Product line within the brand.
-    #[schema(min_length = 1, max_length = 64, example = "Pilot Sport 4")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000]*[^\u0000\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$",
+        example = "Pilot Sport 4"
+    )]
     pub line: String,
     /// Category as a lowercase slug, e.g. `passenger`, `suv`, `touring`, `light_truck`.
     #[schema(
@@ -69,11 +79,11 @@ pub struct ProductIn {
     pub tread_warranty_miles: Option<i64>,
     /// Whether the tyre is run-flat.
     pub runflat: bool,
-    /// Unit cost, above 0.
-    #[schema(exclusive_minimum = 0, maximum = 100000, example = 128.4)]
+    /// Unit cost, 0.01–100,000.
+    #[schema(minimum = 0.01, maximum = 100000, example = 128.4)]
     pub cost: f64,
-    /// List price, above 0.
-    #[schema(exclusive_minimum = 0, maximum = 100000, example = 189.99)]
+    /// List price, 0.01–100,000.
+    #[schema(minimum = 0.01, maximum = 100000, example = 189.99)]
     pub list_price: f64,
 }
 
@@ -121,10 +131,20 @@ pub struct ProductPatch {
     )]
     pub sku: Option<String>,
     /// Manufacturer brand.
-    #[schema(nullable = false, min_length = 1, max_length = 64)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000]*[^\u0000\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     pub brand: Option<String>,
     /// Product line within the brand.
-    #[schema(nullable = false, min_length = 1, max_length = 64)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000]*[^\u0000\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     pub line: Option<String>,
     /// Category slug.
     #[schema(
@@ -160,10 +180,10 @@ pub struct ProductPatch {
     #[schema(nullable = false)]
     pub runflat: Option<bool>,
     /// Unit cost.
-    #[schema(nullable = false, exclusive_minimum = 0, maximum = 100000)]
+    #[schema(nullable = false, minimum = 0.01, maximum = 100000)]
     pub cost: Option<f64>,
     /// List price.
-    #[schema(nullable = false, exclusive_minimum = 0, maximum = 100000)]
+    #[schema(nullable = false, minimum = 0.01, maximum = 100000)]
     pub list_price: Option<f64>,
 }
 
@@ -217,8 +237,10 @@ pub struct ProductOut {
     /// Load index.
     pub load_index: i64,
     /// Speed-rating letter.
+    #[schema(value_type = SpeedRating)]
     pub speed_rating: String,
     /// Season.
+    #[schema(value_type = Season)]
     pub season: String,
     /// Tread-life warranty in miles, or null.
     pub tread_warranty_miles: Option<i64>,
@@ -282,62 +304,12 @@ pub struct ImportReport {
     pub updated: u64,
 }
 
-/// Query parameters of the product list (documentation; parsed by `ListQuery`).
-#[derive(Debug, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct ProductListParams {
-    /// Rows per page, 1–1000 (larger values are capped); default 50.
-    limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Comma-separated columns, `-` for descending, e.g. `-list_price,brand`; default `id`.
-    sort: Option<String>,
-    /// Case-insensitive substring of sku, brand or line.
-    q: Option<String>,
-    /// Exact SKUs (repeatable).
-    sku: Option<Vec<String>>,
-    /// Brands (repeatable: `?brand=A&brand=B`).
-    brand: Option<Vec<String>>,
-    /// Lines (repeatable).
-    line: Option<Vec<String>>,
-    /// Categories (repeatable).
-    category: Option<Vec<String>>,
-    /// Speed ratings (repeatable).
-    speed_rating: Option<Vec<SpeedRating>>,
-    /// Seasons (repeatable).
-    season: Option<Vec<Season>>,
-    /// Run-flat or not.
-    runflat: Option<bool>,
-    /// Smallest width in mm.
-    width_mm_min: Option<i64>,
-    /// Largest width in mm.
-    width_mm_max: Option<i64>,
-    /// Smallest aspect ratio.
-    aspect_ratio_min: Option<i64>,
-    /// Largest aspect ratio.
-    aspect_ratio_max: Option<i64>,
-    /// Smallest rim in inches.
-    rim_in_min: Option<i64>,
-    /// Largest rim in inches.
-    rim_in_max: Option<i64>,
-    /// Smallest load index.
-    load_index_min: Option<i64>,
-    /// Largest load index.
-    load_index_max: Option<i64>,
-    /// Smallest tread warranty in miles.
-    tread_warranty_miles_min: Option<i64>,
-    /// Largest tread warranty in miles.
-    tread_warranty_miles_max: Option<i64>,
-    /// Lowest cost.
-    cost_min: Option<f64>,
-    /// Highest cost.
-    cost_max: Option<f64>,
-    /// Lowest list price.
-    list_price_min: Option<f64>,
-    /// Highest list price.
-    list_price_max: Option<f64>,
-}
+crate::list_params!(
+    /// Query parameters of the product list (written from the list's `ListSpec`).
+    ProductListParams,
+    super::model::LIST,
+    "id"
+);
 
 /// Query parameters of the CSV import.
 #[derive(Debug, IntoParams)]
@@ -346,4 +318,41 @@ pub struct ProductListParams {
 pub struct ImportParams {
     /// Replace products whose sku exists instead of reporting a conflict.
     upsert: Option<bool>,
+}
+
+/// Product list filters as a JSON object, e.g. `{"brand": ["Kumho"], "rim_in_min": 17}`:
+/// the filters of `GET /api/products` (a value or a list of values each, ranges with
+/// `_min` and `_max`, `q`), as scoring jobs and optimisation scopes read them.
+#[derive(Debug, Serialize)]
+pub struct ProductFilters;
+
+impl utoipa::PartialSchema for ProductFilters {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let doc = crate::kernel::query::docs::filters_schema(&super::model::LIST);
+        serde_json::from_value(doc).unwrap_or_else(|_| utoipa::openapi::ObjectBuilder::new().into())
+    }
+}
+
+impl ToSchema for ProductFilters {}
+
+/// What to score with (documentation only; `score::start_scoring` reads it): a deployed
+/// regression model, a version or an alias of it (default: `production`, else the
+/// latest), and the products.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"model": "fair-price", "alias": "production", "filters": {"category": ["suv"], "rim_in_min": 17}}))]
+#[allow(dead_code)]
+pub struct ScoreIn {
+    /// The model's name.
+    #[schema(min_length = 1)]
+    model: String,
+    /// A version of it (not with `alias`).
+    #[schema(nullable = false, minimum = 1)]
+    version: Option<i64>,
+    /// An alias of it (not with `version`).
+    #[schema(nullable = false)]
+    alias: Option<String>,
+    /// Which products (default: all).
+    #[schema(nullable = false)]
+    filters: Option<ProductFilters>,
 }

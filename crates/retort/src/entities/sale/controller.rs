@@ -5,11 +5,12 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 
-use super::schema::{SaleImportReport, SaleIn, SaleOut, SalePage, SalePatch};
+use super::schema::{SaleImportReport, SaleIn, SaleListParams, SaleOut, SalePage, SalePatch};
 use super::service;
 use crate::kernel::csv_upload;
 use crate::kernel::error::{AppResult, Problem};
 use crate::kernel::extract::{Id, QueryPairs, ValidJson};
+use crate::kernel::openapi::{BadQuery, CsvBody, JsonBody, Unavailable};
 use crate::kernel::state::AppState;
 
 /// Records one week of sales of a product.
@@ -18,6 +19,7 @@ use crate::kernel::state::AppState;
         (status = 201, description = "Created; `Location` names it", body = SaleOut, headers(("location" = String, description = "URL of the sale"))),
         (status = 409, description = "The product has a sale that week", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (an unknown sku, a week that is not a Monday, …)", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     ))]
 pub async fn create_sale(
     State(state): State<AppState>,
@@ -33,17 +35,10 @@ pub async fn create_sale(
 
 /// Lists sales: `sku` (repeatable), `week_min`/`week_max`, price and units ranges.
 #[utoipa::path(get, path = "/api/sales", tag = "sales",
-    params(
-        ("sku" = Option<Vec<String>>, Query, description = "Product skus (repeatable)"),
-        ("week_min" = Option<String>, Query, description = "First week (YYYY-MM-DD)"),
-        ("week_max" = Option<String>, Query, description = "Last week (YYYY-MM-DD)"),
-        ("sort" = Option<String>, Query, description = "e.g. week or -units; default id"),
-        ("limit" = Option<u32>, Query, description = "1-1000, default 50"),
-        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
-    ),
+    params(SaleListParams),
     responses(
         (status = 200, description = "One page of sales", body = SalePage),
-        (status = 422, description = "Bad parameters", body = Problem, content_type = "application/problem+json"),
+        BadQuery, Unavailable,
     ))]
 pub async fn list_sales(
     State(state): State<AppState>,
@@ -64,6 +59,7 @@ pub async fn list_sales(
     responses(
         (status = 200, description = "The sale", body = SaleOut),
         (status = 404, description = "No such sale", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     ))]
 pub async fn get_sale(State(state): State<AppState>, Id(id): Id) -> AppResult<Json<SaleOut>> {
     Ok(Json(service::get_sale(&state.db, id).await?.into()))
@@ -74,7 +70,8 @@ pub async fn get_sale(State(state): State<AppState>, Id(id): Id) -> AppResult<Js
     responses(
         (status = 200, description = "The sale as changed", body = SaleOut),
         (status = 404, description = "No such sale", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, every one listed", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     ))]
 pub async fn patch_sale(
     State(state): State<AppState>,
@@ -91,6 +88,7 @@ pub async fn patch_sale(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such sale", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     ))]
 pub async fn delete_sale(State(state): State<AppState>, Id(id): Id) -> AppResult<StatusCode> {
     service::delete_sale(&state.db, id).await?;
@@ -104,9 +102,8 @@ pub async fn delete_sale(State(state): State<AppState>, Id(id): Id) -> AppResult
     request_body(content = String, content_type = "text/csv", description = "CSV with a header row: sku,week,price,units"),
     responses(
         (status = 200, description = "Every row imported", body = SaleImportReport),
-        (status = 413, description = "Upload too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not text/csv", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad rows; nothing imported", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad rows, or a bad `upsert`; nothing imported", body = Problem, content_type = "application/problem+json"),
+        CsvBody, Unavailable,
     ))]
 pub async fn import_sales(
     State(state): State<AppState>,

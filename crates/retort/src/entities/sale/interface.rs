@@ -2,7 +2,7 @@
 
 use time::{Date, Weekday};
 
-use crate::kernel::validation::{Cell, int_in, number_above};
+use crate::kernel::validation::{Cell, int_in};
 
 /// Most units one product sells in one week.
 pub const MAX_UNITS: i64 = 10_000_000;
@@ -22,9 +22,9 @@ pub fn parse_week(cell: Cell<'_>) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
-/// Parses an average selling price: above 0.
+/// Parses an average selling price: the same range as a product's prices.
 pub fn parse_price(cell: Cell<'_>) -> Result<f64, String> {
-    number_above(cell, 0.0, crate::entities::product::interface::MAX_PRICE)
+    crate::entities::product::interface::parse_price(cell)
 }
 
 /// Parses units sold: 0 or more.

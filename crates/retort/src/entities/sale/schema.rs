@@ -23,8 +23,8 @@ pub struct SaleIn {
     /// The Monday the week starts, YYYY-MM-DD.
     #[schema(format = Date, example = "2026-11-23")]
     pub week: String,
-    /// Average selling price that week, above 0.
-    #[schema(exclusive_minimum = 0, maximum = 100000, example = 184.5)]
+    /// Average selling price that week, 0.01–100,000.
+    #[schema(minimum = 0.01, maximum = 100000, example = 184.5)]
     pub price: f64,
     /// Units sold that week.
     #[schema(minimum = 0, maximum = 10000000, example = 37)]
@@ -56,7 +56,7 @@ impl Keyed for SaleIn {
 #[serde(deny_unknown_fields)]
 pub struct SalePatch {
     /// A new price.
-    #[schema(nullable = false, exclusive_minimum = 0, maximum = 100000)]
+    #[schema(nullable = false, minimum = 0.01, maximum = 100000)]
     pub price: Option<f64>,
     /// New units.
     #[schema(nullable = false, minimum = 0, maximum = 10000000)]
@@ -128,3 +128,10 @@ pub struct SaleImportReport {
     /// Data rows read (all written).
     pub rows: u64,
 }
+
+crate::list_params!(
+    /// Query parameters of the sales list (written from its `ListSpec`).
+    SaleListParams,
+    super::model::LIST,
+    "id"
+);

@@ -108,9 +108,19 @@ impl ListQuery {
 
 /// Parses `sort=-list_price,brand` into keys, ending with the id as a tie-breaker in the
 /// direction of the last key (so a one-column sort pages with a single index range).
+/// The grammar is the one the document gives ([`super::docs::sort_pattern`]): one to
+/// three names, comma-separated, each with an optional sign and spaces around; a
+/// column named again counts once (its first place and direction decide).
 pub(super) fn parse_sort(spec: &'static ListSpec, raw: &str) -> Result<(SortKeys, String), String> {
     let mut keys: Vec<(&'static Column, Dir)> = Vec::new();
-    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    let parts: Vec<&str> = raw.split(',').map(|p| p.trim_matches(' ')).collect();
+    if parts.len() > 3 {
+        return Err("at most 3 sort keys".into());
+    }
+    for part in parts {
+        if part.is_empty() {
+            return Err("names an empty column; give up to 3 comma-separated columns".into());
+        }
         let (name, dir) = match part.strip_prefix('-') {
             Some(n) => (n, Dir::Desc),
             None => (part.strip_prefix('+').unwrap_or(part), Dir::Asc),
@@ -126,13 +136,9 @@ pub(super) fn parse_sort(spec: &'static ListSpec, raw: &str) -> Result<(SortKeys
                     names.join(", ")
                 )
             })?;
-        if keys.iter().any(|(c, _)| c.name == col.name) {
-            return Err(format!("{name:?} appears twice"));
+        if !keys.iter().any(|(c, _)| c.name == col.name) {
+            keys.push((col, dir));
         }
-        keys.push((col, dir));
-    }
-    if keys.len() > 3 {
-        return Err("at most 3 sort keys".into());
     }
     let last_dir = keys.last().map_or(Dir::Asc, |(_, d)| *d);
     if !keys.iter().any(|(c, _)| c.name == "id") {

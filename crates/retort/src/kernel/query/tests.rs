@@ -86,8 +86,61 @@ fn a_min_above_its_max_is_an_error() {
 }
 
 #[test]
-fn limit_is_capped_not_rejected() {
-    assert_eq!(parse(&[("limit", "100000")]).unwrap().limit, MAX_LIMIT);
+fn limit_is_taken_from_1_to_the_maximum_and_refused_outside() {
+    assert_eq!(parse(&[("limit", "1000")]).unwrap().limit, MAX_LIMIT);
+    assert_eq!(parse(&[("limit", "1")]).unwrap().limit, 1);
+    assert_eq!(error_paths(&[("limit", "1001")]), ["/limit"]);
+    assert_eq!(error_paths(&[("limit", "0")]), ["/limit"]);
+}
+
+#[test]
+fn sort_follows_the_documented_grammar() {
+    let pattern = docs::sort_pattern(&SPEC);
+    assert!(pattern.starts_with("^ *[-+]?(?:id|name|size|price|color|warranty) *"));
+    for ok in [
+        "name",
+        " -price , name ",
+        "+size",
+        "name,name",
+        "-price,size,name",
+    ] {
+        assert!(parse(&[("sort", ok)]).is_ok(), "{ok:?}");
+    }
+    for bad in [
+        "",
+        " ",
+        "name,",
+        ",name",
+        "name,,size",
+        "a,b,c,d",
+        "id,name,size,price",
+        "nope",
+        "\tname",
+    ] {
+        assert_eq!(error_paths(&[("sort", bad)]), ["/sort"], "{bad:?}");
+    }
+    let twice = parse(&[("sort", "-price,price")]).unwrap();
+    assert_eq!(twice.sort_text, "-price,-id");
+}
+
+#[test]
+fn an_empty_cursor_is_the_first_page() {
+    let q = parse(&[("cursor", "")]).unwrap();
+    assert!(q.after.is_none());
+}
+
+#[test]
+fn q_is_unknown_where_the_list_searches_nothing() {
+    static NO_SEARCH: ListSpec = ListSpec {
+        table: "t",
+        columns: &[Column::new("id", Kind::Int)],
+        search: &[],
+    };
+    let errors = ListQuery::parse(&NO_SEARCH, &pairs(&[("q", "x")]), &[])
+        .err()
+        .unwrap_or_default();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].path, "/q");
 }
 
 #[test]
@@ -132,5 +185,39 @@ fn a_cursor_from_another_sort_is_rejected() {
     assert_eq!(
         error_paths(&[("sort", "-price"), ("cursor", &token)]),
         ["/cursor"]
+    );
+}
+
+#[test]
+fn repeated_values_of_a_filter_count_once() {
+    let mut list = vec![("name", "a"); 5_000];
+    list.push(("name", "b"));
+    list.extend(vec![("color", "red"); 300]);
+    let q = parse(&list).unwrap();
+    let sql = q.count_sql(Postgres);
+    assert_eq!(
+        sql.text,
+        "SELECT COUNT(*) FROM things WHERE name IN ($1, $2) AND color = $3"
+    );
+}
+
+#[test]
+fn a_filter_with_more_distinct_values_than_the_cap_is_refused_by_name() {
+    let values: Vec<String> = (0..=MAX_VALUES).map(|i| format!("v{i}")).collect();
+    let mut list: Vec<(&str, &str)> = values.iter().map(|v| ("name", v.as_str())).collect();
+    assert_eq!(error_paths(&list[..MAX_VALUES]), Vec::<String>::new());
+    list.push(("name", "v0"));
+    let errors = parse(&list).err().unwrap_or_default();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].path, "/name");
+    assert_eq!(errors[0].location, Some("query"));
+    let expected = format!(
+        "more than {MAX_VALUES} distinct values ({} given)",
+        MAX_VALUES + 2
+    );
+    assert!(
+        errors[0].message.contains(&expected),
+        "{}",
+        errors[0].message
     );
 }

@@ -1,7 +1,8 @@
-//! Filter values: parsing one against its column, and checking that ranges are not empty.
+//! Filter values: parsing one against its column, collecting distinct ones, and checking
+//! that ranges are not empty.
 
 use super::Column;
-use super::{Bind, Cond, Kind};
+use super::{Bind, Cond, Kind, MAX_VALUES};
 use crate::kernel::error::FieldError;
 use crate::kernel::validation::Cell;
 
@@ -43,5 +44,14 @@ pub(super) fn check_ranges(conds: &[Cond], errors: &mut Vec<FieldError>) {
                 }
             }
         }
+    }
+}
+
+/// Adds `value` to the values of an equality filter unless it is there already; past
+/// [`MAX_VALUES`] distinct values only the count of values given goes on.
+pub(super) fn add_value(values: &mut Vec<Bind>, given: &mut usize, value: Bind) {
+    *given += 1;
+    if values.len() <= MAX_VALUES && !values.contains(&value) {
+        values.push(value);
     }
 }

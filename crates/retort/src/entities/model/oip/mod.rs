@@ -115,7 +115,7 @@ pub struct InferInput {
     pub parameters: Map<String, Json>,
     /// Row-major data (flat or nested); absent when sent as binary.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<serde_json::Value>)]
     pub data: Option<Json>,
 }
 
@@ -162,7 +162,7 @@ pub struct InferOutput {
     pub parameters: Map<String, Json>,
     /// Row-major data; absent when sent as binary.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Option<Vec<serde_json::Value>>)]
     pub data: Option<Vec<Json>>,
 }
 
@@ -274,7 +274,9 @@ async fn metadata(
 /// `GET /v2/models/{name}`: metadata of the default version.
 #[utoipa::path(get, path = "/v2/models/{name}", tag = "inference protocol",
     params(("name" = String, Path, description = "Model name")),
-    responses((status = 200, description = "Model metadata", body = ModelMetadata), (status = 404, description = "No such model")))]
+    responses((status = 200, description = "Model metadata", body = ModelMetadata), (status = 404, description = "No such model"),
+        (status = 400, description = "The model is an ensemble, which answers on the REST predict API only: {\"error\": …}"),
+        (status = 503, description = "The database is unreachable or busy: {\"error\": …}"),))]
 pub async fn model_metadata(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -285,7 +287,9 @@ pub async fn model_metadata(
 /// `GET /v2/models/{name}/versions/{version}`: metadata of one version.
 #[utoipa::path(get, path = "/v2/models/{name}/versions/{version}", tag = "inference protocol",
     params(("name" = String, Path, description = "Model name"), ("version" = String, Path, description = "Version")),
-    responses((status = 200, description = "Model metadata", body = ModelMetadata), (status = 404, description = "No such model or version")))]
+    responses((status = 200, description = "Model metadata", body = ModelMetadata), (status = 404, description = "No such model or version"),
+        (status = 400, description = "The model is an ensemble, which answers on the REST predict API only: {\"error\": …}"),
+        (status = 503, description = "The database is unreachable or busy: {\"error\": …}"),))]
 pub async fn version_metadata(
     State(state): State<AppState>,
     Path((name, version)): Path<(String, String)>,
@@ -306,7 +310,9 @@ async fn is_ready(
 /// `GET /v2/models/{name}/ready`: the default version is loaded and can answer.
 #[utoipa::path(get, path = "/v2/models/{name}/ready", tag = "inference protocol",
     params(("name" = String, Path, description = "Model name")),
-    responses((status = 200, description = "Ready"), (status = 404, description = "No such model")))]
+    responses((status = 200, description = "Ready"), (status = 404, description = "No such model"),
+        (status = 400, description = "The model is an ensemble, which answers on the REST predict API only: {\"error\": …}"),
+        (status = 503, description = "The database is unreachable or busy: {\"error\": …}"),))]
 pub async fn model_ready(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -317,7 +323,9 @@ pub async fn model_ready(
 /// `GET /v2/models/{name}/versions/{version}/ready`: that version can answer.
 #[utoipa::path(get, path = "/v2/models/{name}/versions/{version}/ready", tag = "inference protocol",
     params(("name" = String, Path, description = "Model name"), ("version" = String, Path, description = "Version")),
-    responses((status = 200, description = "Ready"), (status = 404, description = "No such model or version")))]
+    responses((status = 200, description = "Ready"), (status = 404, description = "No such model or version"),
+        (status = 400, description = "The model is an ensemble, which answers on the REST predict API only: {\"error\": …}"),
+        (status = 503, description = "The database is unreachable or busy: {\"error\": …}"),))]
 pub async fn version_ready(
     State(state): State<AppState>,
     Path((name, version)): Path<(String, String)>,
@@ -332,6 +340,7 @@ pub async fn version_ready(
         (status = 200, description = "Outputs (JSON, or JSON then binary tensors with Inference-Header-Content-Length)", body = InferResponse),
         (status = 400, description = "Bad request: {\"error\": …}"),
         (status = 404, description = "No such model"),
+        (status = 503, description = "The database is unreachable or busy: {\"error\": …}"),
     ))]
 pub async fn infer(
     State(state): State<AppState>,
@@ -348,6 +357,7 @@ pub async fn infer(
         (status = 200, description = "Outputs", body = InferResponse),
         (status = 400, description = "Bad request: {\"error\": …}"),
         (status = 404, description = "No such model or version"),
+        (status = 503, description = "The database is unreachable or busy: {\"error\": …}"),
     ))]
 pub async fn infer_version(
     State(state): State<AppState>,

@@ -262,7 +262,7 @@ db_test! {
             "sku=KUM-0000011", "line=Ecsta&season=summer", "load_index_min=100&aspect_ratio_max=45",
         ];
         for q in queries {
-            let pairs = crate::kernel::extract::QueryPairs::from_request(Some(q)).0;
+            let pairs = crate::kernel::extract::QueryPairs::from_request(Some(q)).unwrap().0;
             let (_, query) = crate::entities::pricing::service::parse(&pairs).unwrap();
             let sql = query.fetch(&state.db, "id, mispricing", |r| sqlx::Row::try_get::<i64, _>(r, 0)).await.unwrap();
             assert_eq!(ix.count(&query), Some(sql.total), "{q}");
@@ -294,4 +294,43 @@ db_test! {
         query.require("log_ratio > 0");
         assert_eq!(ix.count(&query), None);
     }
+}
+
+#[test]
+fn the_csv_export_neutralises_formula_text_and_keeps_negative_numbers() {
+    use crate::entities::pricing::schema::MispricedOut;
+    let row = MispricedOut {
+        id: 7,
+        sku: "-X1".into(),
+        brand: "=HYPERLINK(\"http://x\")".into(),
+        tier: Some("@mid".into()),
+        line: "+Line, One".into(),
+        category: "suv".into(),
+        width_mm: 225,
+        aspect_ratio: 45,
+        rim_in: 17,
+        load_index: 94,
+        speed_rating: "H".into(),
+        season: "summer".into(),
+        tread_warranty_miles: None,
+        runflat: false,
+        cost: 50.0,
+        list_price: 80.0,
+        fair_price: 100.0,
+        gap: -20.0,
+        gap_pct: -20.0,
+        log_ratio: -0.223,
+        direction: "under".into(),
+        mispricing: 0.223,
+        peer_z: Some(-1.5),
+        peer_count: 9,
+        version: 1,
+        scored_at: "2026-11-26T01:54:35.123456Z".into(),
+    };
+    let line = crate::entities::pricing::service::csv_line(&row);
+    assert_eq!(
+        line,
+        "7,'-X1,\"'=HYPERLINK(\"\"http://x\"\")\",'@mid,\"'+Line, One\",suv,225,45,17,94,H,summer,,false,\
+         50,80,100,-20,-20,-0.223,under,0.223,-1.5,9,1,2026-11-26T01:54:35.123456Z\n"
+    );
 }

@@ -371,12 +371,30 @@ db_test! {
 }
 
 db_test! {
-    async fn list_caps_the_limit(db: TestDb) {
+    async fn list_takes_a_limit_up_to_1000_and_refuses_more(db: TestDb) {
         let router = db.router();
         create(&router, sample("ONE")).await;
-        let r = get(&router, "/api/products?limit=100000").await;
+        let r = get(&router, "/api/products?limit=1000").await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.json["next_cursor"], Value::Null);
+        let r = get(&router, "/api/products?limit=100000").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json["errors"][0]["path"], "/limit");
+    }
+}
+
+db_test! {
+    async fn a_filter_repeated_thousands_of_times_is_refused_quickly(db: TestDb) {
+        let router = db.router();
+        let flood = vec!["brand=A"; 5_000].join("&");
+        let started = std::time::Instant::now();
+        let r = get(&router, &format!("/api/products?{flood}")).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert!(r.json["errors"][0]["message"].as_str().unwrap_or("").contains("1000"), "{}", r.text);
+        let few = vec!["brand=Kumho"; 900].join("&");
+        let r = get(&router, &format!("/api/products?{few}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }
 

@@ -10,7 +10,9 @@ use retort::kernel::query::ListQuery;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let QueryPairs(pairs) = QueryPairs::from_request(Some(&text));
+    let Ok(QueryPairs(pairs)) = QueryPairs::from_request(Some(&text)) else {
+        return;
+    };
     if let Ok(query) = ListQuery::parse(&retort::entities::product::model::LIST, &pairs, &[]) {
         for backend in [Backend::Sqlite, Backend::Postgres] {
             let _ = query.page_sql(backend, "id");

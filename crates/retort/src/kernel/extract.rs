@@ -34,6 +34,29 @@ pub fn field_errors(prefix: &str, errors: Vec<(String, String)>) -> Vec<FieldErr
 #[derive(Debug)]
 pub struct ValidJson<T>(pub T);
 
+/// A request's media type, lower case, without parameters (`text/csv; charset=utf-8`
+/// is `text/csv`); empty when there is none.
+pub fn media_type(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// 415 unless the request says its body is JSON.
+fn require_json(headers: &axum::http::HeaderMap) -> Result<(), AppError> {
+    if is_json(&media_type(headers)) {
+        Ok(())
+    } else {
+        Err(AppError::UnsupportedMediaType("application/json"))
+    }
+}
+
 /// Whether a content type names JSON (`application/json` or any `+json` type).
 fn is_json(content_type: &str) -> bool {
     let essence = content_type
@@ -210,14 +233,7 @@ where
     S: Send + Sync,
     Arc<Limits>: FromRef<S>,
 {
-    let is_json = request
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(is_json);
-    if !is_json {
-        return Err(AppError::UnsupportedMediaType("application/json"));
-    }
+    require_json(request.headers())?;
     let bytes = read_body(request, state).await?;
     parse_json(&bytes)
 }
@@ -238,13 +254,7 @@ where
     if no_type && no_length {
         return Ok(Value::Object(serde_json::Map::new()));
     }
-    let is_json = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(is_json);
-    if !is_json {
-        return Err(AppError::UnsupportedMediaType("application/json"));
-    }
+    require_json(headers)?;
     let bytes = read_body(request, state).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(serde_json::Map::new()));

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -95,18 +95,8 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
 /// Whether a request carries a file (CSV, ONNX bytes, a form upload) rather than a
 /// JSON document: those get the upload deadline instead of the request deadline.
 fn is_upload(req: &Request) -> bool {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
     matches!(
-        content_type.as_str(),
+        super::extract::media_type(req.headers()).as_str(),
         "text/csv" | "application/octet-stream" | "multipart/form-data"
     )
 }

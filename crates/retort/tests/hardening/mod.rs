@@ -5,10 +5,6 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use prost::Message;
 use retort::kernel::config::Limits;
 use retort::kernel::state::AppState;
@@ -20,17 +16,11 @@ use retort_onnx::proto::{
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+pub use crate::support::{Reply, send};
+
 mod limits;
 mod models;
 mod writes;
-
-/// A reply read whole.
-pub struct Reply {
-    pub status: u16,
-    pub headers: hyper::HeaderMap,
-    pub json: Value,
-    pub text: String,
-}
 
 /// A running server and how to stop it.
 pub struct App {
@@ -114,36 +104,6 @@ impl App {
         if let Some(server) = self.server.take() {
             server.await.unwrap().unwrap();
         }
-    }
-}
-
-/// Sends one request over a new connection.
-pub async fn send(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Vec<u8>,
-) -> Reply {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let mut builder = hyper::Request::builder()
-        .method(method)
-        .uri(format!("http://{addr}{path}"));
-    for (k, v) in headers {
-        builder = builder.header(*k, *v);
-    }
-    let response = client
-        .request(builder.body(Full::new(Bytes::from(body))).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        headers,
-        json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        text: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
 

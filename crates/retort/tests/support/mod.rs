@@ -19,6 +19,7 @@ pub struct Reply {
     pub status: u16,
     pub headers: hyper::HeaderMap,
     pub json: Value,
+    pub text: String,
 }
 
 pub async fn request(
@@ -28,19 +29,30 @@ pub async fn request(
     content_type: Option<&str>,
     body: &str,
 ) -> Reply {
+    let headers: Vec<(&str, &str)> = content_type
+        .map(|ct| ("content-type", ct))
+        .into_iter()
+        .collect();
+    send(addr, method, path, &headers, body.as_bytes().to_vec()).await
+}
+
+/// Sends one request with these headers and body over a new connection.
+pub async fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Reply {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let mut builder = hyper::Request::builder()
         .method(method)
         .uri(format!("http://{addr}{path}"));
-    if let Some(ct) = content_type {
-        builder = builder.header("content-type", ct);
+    for (k, v) in headers {
+        builder = builder.header(*k, *v);
     }
     let response = client
-        .request(
-            builder
-                .body(Full::new(Bytes::from(body.to_owned())))
-                .unwrap(),
-        )
+        .request(builder.body(Full::new(Bytes::from(body))).unwrap())
         .await
         .unwrap();
     let status = response.status().as_u16();
@@ -50,6 +62,7 @@ pub async fn request(
         status,
         headers,
         json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        text: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
 

@@ -112,17 +112,36 @@ pub async fn enqueue(
     params: &str,
     max_attempts: i64,
 ) -> Result<i64, sqlx::Error> {
+    insert(db, kind, params, None, max_attempts, "")
+        .query()
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)
+}
+
+/// The INSERT of a queued job, with its de-duplication key if any; `tail` follows the
+/// values (e.g. a conflict clause). It returns the id.
+fn insert(
+    db: &Db,
+    kind: &str,
+    params: &str,
+    key: Option<&str>,
+    max_attempts: i64,
+    tail: &str,
+) -> Sql {
     let now = time::now();
-    let sql = Sql::with(
+    let end = format!("){tail} RETURNING id");
+    Sql::with(
         db.backend(),
         &[
-            "INSERT INTO jobs (kind, params, status, max_attempts, run_after, created_at, updated_at) VALUES (",
+            "INSERT INTO jobs (kind, params, status, max_attempts, run_after, created_at, updated_at, dedupe_key) VALUES (",
             ", ",
             ", 'queued', ",
             ", ",
             ", ",
             ", ",
-            ") RETURNING id",
+            ", ",
+            &end,
         ],
         vec![
             text(kind),
@@ -131,9 +150,9 @@ pub async fn enqueue(
             text(&now),
             text(&now),
             text(&now),
+            key.map_or(Bind::Null, text),
         ],
-    );
-    sql.query().fetch_one(db.pool()).await?.try_get(0)
+    )
 }
 
 /// Adds a queued job unless one with the same `key` is queued: the job's id, and whether
@@ -148,30 +167,15 @@ pub async fn enqueue_once(
     // A queued job found by its key can be claimed before it is read back; then there
     // is no queued twin any more and the next insert goes through.
     for _ in 0..3 {
-        let now = time::now();
-        let sql = Sql::with(
-            db.backend(),
-            &[
-                "INSERT INTO jobs (kind, params, status, max_attempts, run_after, created_at, updated_at, dedupe_key) VALUES (",
-                ", ",
-                ", 'queued', ",
-                ", ",
-                ", ",
-                ", ",
-                ", ",
-                ") ON CONFLICT DO NOTHING RETURNING id",
-            ],
-            vec![
-                text(kind),
-                text(params),
-                Bind::Int(max_attempts),
-                text(&now),
-                text(&now),
-                text(&now),
-                text(key),
-            ],
+        let insert = insert(
+            db,
+            kind,
+            params,
+            Some(key),
+            max_attempts,
+            " ON CONFLICT DO NOTHING",
         );
-        if let Some(row) = sql.query().fetch_optional(db.pool()).await? {
+        if let Some(row) = insert.query().fetch_optional(db.pool()).await? {
             return Ok((row.try_get(0)?, true));
         }
         let sql = Sql::with(

@@ -34,16 +34,7 @@ async fn body_bytes(state: &AppState, body: Body, limit: usize) -> AppResult<Vec
 }
 
 fn content_type(request: &Request) -> String {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
+    crate::kernel::extract::media_type(request.headers())
 }
 
 /// Lists every model with its versions and aliases.

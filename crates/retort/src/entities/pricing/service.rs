@@ -87,15 +87,7 @@ pub async fn scoring(state: &AppState, model: &str) -> AppResult<ScoringOut> {
         }
         Err(e) => return Err(e),
     };
-    let problems = crate::entities::product::score::scoring_problems(&row)?;
-    if !problems.is_empty() {
-        return Err(AppError::Validation(
-            problems
-                .into_iter()
-                .map(|p| FieldError::query("model", p))
-                .collect(),
-        ));
-    }
+    check_can_score(&row, |p| FieldError::query("model", p))?;
     let current = row.version;
     let pending = rescore_pending(state, model, current).await?;
     let Some((version, scored_at, count)) = model::score_state(&state.db, model).await? else {
@@ -172,6 +164,22 @@ async fn build_index(state: &AppState, model: &str, key: String) -> Option<Arc<S
     }
 }
 
+/// A 422 naming `model` (where `field` puts it) when its version cannot score the
+/// catalogue.
+fn check_can_score(
+    row: &crate::entities::model::model::VersionRow,
+    field: impl Fn(String) -> FieldError,
+) -> AppResult<()> {
+    let problems = crate::entities::product::score::scoring_problems(row)?;
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(
+            problems.into_iter().map(field).collect(),
+        ))
+    }
+}
+
 /// The scoring job of `model` at `version` that is queued or running, if any.
 async fn rescore_pending(state: &AppState, model: &str, version: i64) -> AppResult<Option<i64>> {
     crate::entities::job::service::pending(
@@ -225,15 +233,7 @@ pub async fn start_scoring(state: &AppState, model: &str) -> AppResult<axum::res
             AppError::NotFound(d) => AppError::Validation(vec![FieldError::new("/model", d)]),
             other => other,
         })?;
-    let problems = crate::entities::product::score::scoring_problems(&row)?;
-    if !problems.is_empty() {
-        return Err(AppError::Validation(
-            problems
-                .into_iter()
-                .map(|p| FieldError::new("/model", p))
-                .collect(),
-        ));
-    }
+    check_can_score(&row, |p| FieldError::new("/model", p))?;
     crate::entities::job::service::start(
         state,
         "score_fair_prices",

@@ -340,7 +340,9 @@ pub async fn version_ready(
         (status = 200, description = "Outputs (JSON, or JSON then binary tensors with Inference-Header-Content-Length)", body = InferResponse),
         (status = 400, description = "Bad request: {\"error\": …}"),
         (status = 404, description = "No such model"),
-        (status = 503, description = "The database is unreachable or busy: {\"error\": …}"),
+        (status = 408, description = "The body stopped arriving: {\"error\": …}"),
+        (status = 413, description = "Past a limit — body bytes, rows, tensor elements — named with the input and the numbers: {\"error\": …}"),
+        (status = 503, description = "Busy — the database, every inference slot, or past --predict-timeout — with Retry-After: {\"error\": …}"),
     ))]
 pub async fn infer(
     State(state): State<AppState>,
@@ -357,7 +359,9 @@ pub async fn infer(
         (status = 200, description = "Outputs", body = InferResponse),
         (status = 400, description = "Bad request: {\"error\": …}"),
         (status = 404, description = "No such model or version"),
-        (status = 503, description = "The database is unreachable or busy: {\"error\": …}"),
+        (status = 408, description = "The body stopped arriving: {\"error\": …}"),
+        (status = 413, description = "Past a limit — body bytes, rows, tensor elements — named with the input and the numbers: {\"error\": …}"),
+        (status = 503, description = "Busy — the database, every inference slot, or past --predict-timeout — with Retry-After: {\"error\": …}"),
     ))]
 pub async fn infer_version(
     State(state): State<AppState>,

@@ -125,7 +125,7 @@ pub async fn admit(State(state): State<AppState>, req: Request, next: Next) -> R
     match tokio::time::timeout(deadline, next.run(req)).await {
         Ok(response) => response,
         Err(_) => AppError::Busy(format!(
-            "the request took longer than {}, the most this server gives one; it was stopped and nothing was changed",
+            "the request took longer than {}, the most this server gives one; it was stopped, and a write it had not committed was rolled back",
             seconds(deadline)
         ))
         .into_response(),

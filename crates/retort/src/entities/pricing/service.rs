@@ -247,8 +247,12 @@ pub async fn start_scoring(state: &AppState, model: &str) -> AppResult<axum::res
 /// the same version is left to finish. The ids of the jobs that will do it.
 pub async fn refresh_stale(state: &AppState) -> AppResult<Vec<i64>> {
     let mut jobs = Vec::new();
+    let states = model::score_states(&state.db).await?;
+    if states.is_empty() {
+        return Ok(jobs);
+    }
     let (changed, products) = model::catalogue_state(&state.db).await?;
-    for (name, version, scored_at, count) in model::score_states(&state.db).await? {
+    for (name, version, scored_at, count) in states {
         let Ok(row) = models::resolve(state, &name, &Selector::Default).await else {
             continue; // the model was deleted: nothing to re-score with
         };

@@ -18,6 +18,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::entities;
+use crate::entities::key::gate::{self, Gate};
+use crate::kernel::auth::{Access, AccessTable, allow};
 use crate::kernel::error::AppError;
 use crate::kernel::guard;
 use crate::kernel::openapi;
@@ -34,8 +36,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base())
-        .routes(utoipa_axum::routes!(healthz))
-        .routes(utoipa_axum::routes!(readyz))
+        .routes(allow(Access::Public, utoipa_axum::routes!(healthz)))
+        .routes(allow(Access::Public, utoipa_axum::routes!(readyz)))
         .merge(entities::router())
 }
 
@@ -43,7 +45,13 @@ fn routes() -> OpenApiRouter<AppState> {
 pub fn build_router(state: AppState) -> Router {
     let (router, doc) = routes().split_for_parts();
     let base = Arc::new(serde_json::to_value(&doc).unwrap_or_default());
+    // Every API route passes the gate, which enforces what the document says it needs.
+    let gate = Gate {
+        state: state.clone(),
+        table: Arc::new(AccessTable::from_document(&base)),
+    };
     let router = router
+        .route_layer(middleware::from_fn_with_state(gate, gate::authorize))
         .route(
             "/openapi.json",
             get(move |state: State<AppState>| openapi_document(state, base.clone())),
@@ -73,6 +81,7 @@ pub fn layered(router: Router<AppState>, state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), guard::admit))
         .layer(CatchPanicLayer::custom(guard::panic_response))
+        .layer(middleware::from_fn_with_state(state.clone(), gate::check_host))
         .layer(middleware::from_fn(security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(

@@ -19,6 +19,21 @@ use crate::kernel::state::AppState;
 /// `postgres://postgres@127.0.0.1:5432/postgres`.
 pub const POSTGRES_ENV: &str = "RETORT_TEST_POSTGRES_URL";
 
+/// The admin key every test database holds (named `test-admin`); [`call`] sends it.
+pub const TEST_ADMIN_KEY: &str =
+    "rtk_testadmin234_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+async fn seed_test_admin(db: &Db) {
+    crate::entities::key::service::seed_key(
+        db,
+        TEST_ADMIN_KEY,
+        "test-admin",
+        &[crate::kernel::auth::Role::Admin],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("seeding the test admin key: {e:#}"));
+}
+
 /// A fresh, migrated database that is removed when dropped.
 pub struct TestDb {
     /// The database.
@@ -46,6 +61,7 @@ impl TestDb {
         db.migrate()
             .await
             .unwrap_or_else(|e| panic!("sqlite migrate: {e:#}"));
+        seed_test_admin(&db).await;
         Self {
             db,
             url,
@@ -86,6 +102,7 @@ impl TestDb {
         db.migrate()
             .await
             .unwrap_or_else(|e| panic!("postgres migrate: {e:#}"));
+        seed_test_admin(&db).await;
         Some(Self {
             db,
             url,
@@ -234,9 +251,29 @@ impl TestResponse {
     }
 }
 
-/// Sends one request through `router` and reads the response.
+/// Sends one request through `router` as the test admin and reads the response.
 pub async fn call(
     router: &Router,
+    method: Method,
+    uri: &str,
+    content_type: Option<&str>,
+    body: impl Into<Body>,
+) -> TestResponse {
+    call_as(
+        router,
+        Some(TEST_ADMIN_KEY),
+        method,
+        uri,
+        content_type,
+        body,
+    )
+    .await
+}
+
+/// Sends one request with `key` as its bearer credential (`None`: no credential).
+pub async fn call_as(
+    router: &Router,
+    key: Option<&str>,
     method: Method,
     uri: &str,
     content_type: Option<&str>,
@@ -246,9 +283,17 @@ pub async fn call(
     if let Some(ct) = content_type {
         builder = builder.header("content-type", ct);
     }
+    if let Some(key) = key {
+        builder = builder.header("authorization", format!("Bearer {key}"));
+    }
     let request = builder
         .body(body.into())
         .unwrap_or_else(|e| panic!("bad test request: {e}"));
+    send_request(router, request).await
+}
+
+/// Sends a prepared request through `router` and reads the response.
+pub async fn send_request(router: &Router, request: Request<Body>) -> TestResponse {
     let response = router
         .clone()
         .oneshot(request)

@@ -77,6 +77,12 @@ const OPERATIONS: &[&str] = &[
     "POST /v2/models/{name}/infer",
     "POST /v2/models/{name}/versions/{version}/infer",
     "GET /healthz",
+    "GET /api/keys",
+    "POST /api/keys",
+    "DELETE /api/keys/{id}",
+    "GET /api/session",
+    "POST /api/session",
+    "DELETE /api/session",
     "GET /readyz",
 ];
 

@@ -2,6 +2,7 @@
 
 mod demo;
 mod import;
+mod keys;
 mod models;
 mod serve;
 mod worker;
@@ -43,6 +44,9 @@ pub enum Command {
     /// Deploy and list models.
     #[command(subcommand)]
     Models(models::ModelsCommand),
+    /// Create, list and revoke API keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Import data from a file.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -86,6 +90,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Import(ImportCommand::Brands(args)) => import::import_brands(args).await,
             Command::Import(ImportCommand::Sales(args)) => import::import_sales(args).await,
             Command::Models(command) => models::run(command).await,
+            Command::Keys(command) => keys::run(command).await,
         }
     });
     match result {

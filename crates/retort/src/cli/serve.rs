@@ -14,8 +14,10 @@ use crate::kernel::state::AppState;
 
 /// Runs the server until SIGINT or SIGTERM; in-flight requests get the grace period.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let access = args.access.config(args.bind)?;
     let db = Db::connect(&args.database.database_url).await?;
     db.migrate().await?;
+    let first_key = admin_key(&db).await?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
@@ -31,7 +33,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(rt) = &runtime {
         tracing::info!(path = %rt.path.display(), "ONNX Runtime loaded as the second backend");
     }
-    let state = AppState::new(db.clone(), args.limits.clone()).with_runtime(runtime);
+    let state = AppState::new(db.clone(), args.limits.clone())
+        .with_runtime(runtime)
+        .with_access(access);
     if args.demo && !super::demo::prepare(&state, args.demo_products, 42).await? {
         eprintln!("demo: the database already has products; leaving them as they are");
     }
@@ -43,6 +47,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         grace: Duration::from_secs(args.shutdown_grace_secs),
         ..WorkerConfig::default()
     };
+    if let Some(key) = first_key {
+        announce_first_key(&key, addr);
+    }
     let workers = worker::spawn(state.clone(), args.workers, config);
     let background = crate::entities::spawn_background(&state);
     let shutdown = state.guards.shutdown();
@@ -65,4 +72,38 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     db.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The variable that seeds a known admin key (e.g. from a Kubernetes Secret).
+pub const ADMIN_KEY_ENV: &str = "RETORT_ADMIN_KEY";
+
+/// Seeds `RETORT_ADMIN_KEY` when set; otherwise, on a database with no key, makes the
+/// first admin key and returns it to be shown once.
+async fn admin_key(db: &Db) -> anyhow::Result<Option<String>> {
+    match std::env::var(ADMIN_KEY_ENV) {
+        Ok(key) if !key.trim().is_empty() => {
+            crate::entities::key::service::seed_admin_key(db, key.trim())
+                .await
+                .context(ADMIN_KEY_ENV)?;
+            Ok(None)
+        }
+        _ => crate::entities::key::service::first_admin_key(db).await,
+    }
+}
+
+/// Prints the first admin key once, with a sign-in link whose fragment carries it (a
+/// fragment never reaches a server, so the key stays out of every access log).
+fn announce_first_key(key: &str, addr: std::net::SocketAddr) {
+    let host = if addr.ip().is_unspecified() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
+    };
+    eprintln!(
+        "\nThis database had no API key, so an admin key was made. It is shown this once; \
+         keep it somewhere safe:\n\n    {key}\n\n\
+         Sign in to the dashboard:  http://{host}/sign-in#key={key}\n\
+         Call the API with it:      curl -H 'Authorization: Bearer {key}' http://{host}/api/models\n\
+         Make keys for others:      retort keys create --name NAME --role viewer\n"
+    );
 }

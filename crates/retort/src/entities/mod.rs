@@ -10,6 +10,7 @@ use crate::kernel::state::AppState;
 pub mod brand;
 pub mod elasticity;
 pub mod job;
+pub mod key;
 pub mod model;
 pub mod optimization;
 pub mod price_change;
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(elasticity::router())
         .merge(optimization::router())
         .merge(price_change::router())
+        .merge(key::router())
 }
 
 /// Every job kind the entities register.

@@ -88,6 +88,56 @@ pub struct ServeArgs {
     /// Seconds that in-flight requests get to finish after SIGTERM or SIGINT.
     #[arg(long, env = "RETORT_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+    /// Who may call without a key, which hosts are answered, job-start allowances.
+    #[command(flatten)]
+    pub access: AccessArgs,
+}
+
+/// Access settings of the HTTP server (docs/SECURITY.md). The first admin key comes
+/// from `RETORT_ADMIN_KEY` when set (it is never a flag, so it stays out of process
+/// lists); otherwise `serve` makes one on a database that has none and prints it once.
+#[derive(Debug, Clone, Args)]
+pub struct AccessArgs {
+    /// Let requests without a key act with this role (e.g. `viewer` for a read-only
+    /// public dashboard). `analyst`, `approver` and `admin` only on a loopback address.
+    #[arg(long, env = "RETORT_ANONYMOUS", value_parser = super::auth::parse_role)]
+    pub anonymous: Option<super::auth::Role>,
+    /// Host names and addresses the server answers (the `Host` header), comma-separated;
+    /// `*` for any. Default: the bind address, `localhost` and the loopback addresses,
+    /// plus every IP address when bound to all interfaces. Others get 421.
+    #[arg(long, env = "RETORT_ALLOWED_HOSTS")]
+    pub allowed_hosts: Option<String>,
+    /// Jobs one key may start per minute (0: no limit); more get 429 with `Retry-After`.
+    #[arg(long, env = "RETORT_JOB_STARTS_PER_MINUTE", default_value_t = 30)]
+    pub job_starts_per_minute: u32,
+}
+
+impl AccessArgs {
+    /// The access configuration of a server bound to `bind`; an anonymous role that
+    /// changes things is refused unless the address is loopback.
+    pub fn config(&self, bind: SocketAddr) -> anyhow::Result<super::auth::AccessConfig> {
+        if let Some(role) = self.anonymous
+            && !role.safe_for_anonymous()
+            && !bind.ip().is_loopback()
+        {
+            anyhow::bail!(
+                "--anonymous {} would let anyone who reaches {bind} change data; it is allowed \
+                 only on a loopback address (127.0.0.1, ::1). Use viewer or predictor, or give \
+                 callers keys (`retort keys create`)",
+                role.as_str()
+            );
+        }
+        let hosts = match &self.allowed_hosts {
+            Some(list) => super::auth::AllowedHosts::parse(list)
+                .map_err(|e| anyhow::anyhow!("--allowed-hosts: {e}"))?,
+            None => super::auth::AllowedHosts::for_bind(bind.ip()),
+        };
+        Ok(super::auth::AccessConfig::new(
+            self.anonymous,
+            hosts,
+            self.job_starts_per_minute,
+        ))
+    }
 }
 
 /// Request limits; the app reads them from its state. docs/SECURITY.md lists each, its

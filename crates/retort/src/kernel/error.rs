@@ -135,6 +135,24 @@ pub enum AppError {
     /// The resource changed since the client read it: `If-Match` did not match (412).
     #[error("precondition failed: {0}")]
     PreconditionFailed(String),
+    /// No valid credential came with the request (401, with `WWW-Authenticate: Bearer`).
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// The credential is valid but lacks the permission, or the request came from
+    /// another site (403).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The request names a host this server does not answer for (421).
+    #[error("misdirected: {0}")]
+    Misdirected(String),
+    /// The caller started too much work too fast (429 with `Retry-After`).
+    #[error("too many requests: {detail}")]
+    TooManyRequests {
+        /// A sentence for `detail`.
+        detail: String,
+        /// Seconds until the next start is allowed.
+        retry_after: u64,
+    },
     /// A dependency such as the database is not reachable (503).
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -196,6 +214,10 @@ impl AppError {
             Self::PayloadTooLarge(_) | Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -235,6 +257,12 @@ impl AppError {
                 ("precondition-failed", "Precondition failed", d.clone())
             }
             Self::RequestTimeout(d) => ("request-timeout", "Request timeout", d.clone()),
+            Self::Unauthorized(d) => ("unauthorized", "Unauthorized", d.clone()),
+            Self::Forbidden(d) => ("forbidden", "Forbidden", d.clone()),
+            Self::Misdirected(d) => ("misdirected", "Misdirected request", d.clone()),
+            Self::TooManyRequests { detail, .. } => {
+                ("too-many-requests", "Too many requests", detail.clone())
+            }
             Self::Unavailable(d) => ("unavailable", "Service unavailable", d.clone()),
             Self::Busy(d) => ("busy", "Busy, retry later", d.clone()),
             Self::Internal(_) => (
@@ -271,7 +299,21 @@ impl IntoResponse for AppError {
             Self::Unavailable(detail) => tracing::warn!(%detail, "dependency unavailable"),
             _ => {}
         }
-        problem_response(&self.to_problem())
+        let mut response = problem_response(&self.to_problem());
+        let headers = response.headers_mut();
+        match &self {
+            Self::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"retort\""),
+                );
+            }
+            Self::TooManyRequests { retry_after, .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            _ => {}
+        }
+        response
     }
 }
 

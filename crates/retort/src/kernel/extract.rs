@@ -233,36 +233,25 @@ where
     S: Send + Sync,
     Arc<Limits>: FromRef<S>,
 {
-    require_json(request.headers())?;
-    let bytes = read_body(request, state).await?;
-    parse_json(&bytes)
-}
-
-/// Like [`json_body`], but an empty body (or JSON `null`) reads as `{}`: for actions
-/// whose parameters are all optional (the document marks their body optional). Without a content type the
-/// body must be empty; with one it must be JSON.
-pub async fn json_body_or_empty<S>(request: Request, state: &S) -> Result<Value, AppError>
-where
-    S: Send + Sync,
-    Arc<Limits>: FromRef<S>,
-{
     let headers = request.headers();
-    let no_type = !headers.contains_key(axum::http::header::CONTENT_TYPE);
     let no_length = headers
-        .get(axum::http::header::CONTENT_LENGTH)
+        .get(header::CONTENT_LENGTH)
         .is_none_or(|v| v.as_bytes() == b"0");
-    if no_type && no_length {
-        return Ok(Value::Object(serde_json::Map::new()));
+    if !headers.contains_key(header::CONTENT_TYPE) && no_length {
+        // A body-less POST is what a cross-site form or a stray click sends: refused,
+        // never read as `{}`.
+        return Err(AppError::BadRequest(
+            "the body is missing: this route takes a JSON object (send {} for the defaults)".into(),
+        ));
     }
     require_json(headers)?;
     let bytes = read_body(request, state).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Object(serde_json::Map::new()));
+        return Err(AppError::BadRequest(
+            "the body is empty: this route takes a JSON object (send {} for the defaults)".into(),
+        ));
     }
-    match parse_json(&bytes)? {
-        Value::Null => Ok(Value::Object(serde_json::Map::new())),
-        value => Ok(value),
-    }
+    parse_json(&bytes)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Shared building blocks: configuration, state, errors, database, validation, web plumbing.
 
+pub mod auth;
 pub mod config;
 pub mod csv_export;
 pub mod csv_import;

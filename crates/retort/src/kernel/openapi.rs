@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, OpenApi};
 
@@ -31,6 +32,7 @@ use super::error::{FieldError, PROBLEM_JSON, Problem, RowError};
         (name = "inference protocol", description = "Open Inference Protocol v2 (KServe / Triton REST), \
             with the binary tensor data extension"),
         (name = "health", description = "Liveness and readiness probes"),
+        (name = "access", description = "API keys with roles, and the dashboard's sign-in session"),
     )
 )]
 pub struct BaseDoc;
@@ -39,6 +41,20 @@ pub struct BaseDoc;
 pub fn base() -> Document {
     let mut doc = BaseDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let scheme = HttpBuilder::new()
+        .scheme(HttpAuthScheme::Bearer)
+        .bearer_format("rtk_<id>_<secret>")
+        .description(Some(
+            "An API key (`retort keys create`, or `POST /api/keys` as an admin). Each \
+             operation's requirement names the permission it needs; the roles grant them: \
+             viewer (read), predictor (predict), analyst (read, predict, catalogue:write, \
+             jobs:start, jobs:cancel), approver (analyst + decisions:approve), admin (all, \
+             models:manage and keys:manage included).",
+        ))
+        .build();
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(super::auth::SCHEME, SecurityScheme::Http(scheme));
     doc
 }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 
+use super::auth::AccessConfig;
 use super::config::Limits;
 use super::db::Db;
 use super::guard::Guards;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub inference: Arc<InferencePool>,
     /// Caps on requests and streams in flight, and the shutdown signal.
     pub guards: Arc<Guards>,
+    /// Who may call without a key, which hosts are answered, job-start allowances.
+    pub access: Arc<AccessConfig>,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
                 limits.predict_timeout,
             )),
             guards: Arc::new(Guards::new(&limits)),
+            access: Arc::new(AccessConfig::default()),
             limits: Arc::new(limits),
             models: Arc::new(ModelCache::default()),
             runtime: None,
@@ -63,6 +67,12 @@ impl AppState {
     /// The same state with other job kinds (tests add their own).
     pub fn with_jobs(mut self, jobs: JobKinds) -> Self {
         self.jobs = Arc::new(jobs);
+        self
+    }
+
+    /// The same state with another access configuration.
+    pub fn with_access(mut self, access: AccessConfig) -> Self {
+        self.access = Arc::new(access);
         self
     }
 

@@ -419,7 +419,7 @@ async fn a_client_that_stops_sending_its_body_gets_a_408() {
     let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     stream
-        .write_all(b"POST /api/products/import HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\nsku,brand\n")
+        .write_all(b"POST /api/products/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer rtk_testadmin234_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\nsku,brand\n")
         .await
         .unwrap();
     let mut answer = Vec::new();
@@ -440,7 +440,7 @@ async fn requests_past_the_in_flight_cap_are_a_503_and_probes_still_answer() {
     for _ in 0..50 {
         let mut upload = tokio::net::TcpStream::connect(app.addr).await.unwrap();
         upload
-            .write_all(b"POST /api/products/import HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\nsku")
+            .write_all(b"POST /api/products/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer rtk_testadmin234_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\nsku")
             .await
             .unwrap();
         if app.get("/api/products").await.status == 503 {
@@ -485,7 +485,7 @@ async fn event_streams_are_capped_and_end_when_the_server_stops() {
     let mut first = tokio::net::TcpStream::connect(app.addr).await.unwrap();
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     first
-        .write_all(format!("GET /api/jobs/{job}/events HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .write_all(format!("GET /api/jobs/{job}/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer rtk_testadmin234_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n").as_bytes())
         .await
         .unwrap();
     let mut buf = [0u8; 512];

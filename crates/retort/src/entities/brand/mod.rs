@@ -14,17 +14,24 @@ mod tests;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::kernel::auth::{Access, Permission, allow};
 use crate::kernel::state::AppState;
 
 /// The brand routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
+    let read = Access::Needs(Permission::Read);
+    let write = Access::Needs(Permission::CatalogueWrite);
     OpenApiRouter::new()
-        .routes(routes!(controller::list_brands, controller::create_brand))
-        .routes(routes!(
-            controller::get_brand,
-            controller::replace_brand,
-            controller::patch_brand,
-            controller::delete_brand
+        .routes(allow(read, routes!(controller::list_brands)))
+        .routes(allow(write, routes!(controller::create_brand)))
+        .routes(allow(read, routes!(controller::get_brand)))
+        .routes(allow(
+            write,
+            routes!(
+                controller::replace_brand,
+                controller::patch_brand,
+                controller::delete_brand
+            ),
         ))
-        .routes(routes!(controller::import_brands))
+        .routes(allow(write, routes!(controller::import_brands)))
 }

@@ -12,12 +12,17 @@ mod tests;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::kernel::auth::{Access, Permission, allow};
 use crate::kernel::state::AppState;
 
 /// The elasticity routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
+    let read = Access::Needs(Permission::Read);
     OpenApiRouter::new()
-        .routes(routes!(controller::list_elasticities))
-        .routes(routes!(controller::estimate_elasticities))
-        .routes(routes!(controller::elasticity_chart))
+        .routes(allow(read, routes!(controller::list_elasticities)))
+        .routes(allow(
+            Access::Needs(Permission::JobsStart),
+            routes!(controller::estimate_elasticities),
+        ))
+        .routes(allow(read, routes!(controller::elasticity_chart)))
 }

@@ -15,13 +15,18 @@ pub mod worker;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::kernel::auth::{Access, Permission, allow};
 use crate::kernel::state::AppState;
 
 /// The job routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
+    let read = Access::Needs(Permission::Read);
     OpenApiRouter::new()
-        .routes(routes!(controller::list_jobs))
-        .routes(routes!(controller::get_job))
-        .routes(routes!(controller::cancel_job))
-        .routes(routes!(controller::job_events))
+        .routes(allow(read, routes!(controller::list_jobs)))
+        .routes(allow(read, routes!(controller::get_job)))
+        .routes(allow(
+            Access::Needs(Permission::JobsCancel),
+            routes!(controller::cancel_job),
+        ))
+        .routes(allow(read, routes!(controller::job_events)))
 }

@@ -20,34 +20,42 @@ use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::kernel::auth::{Access, Permission, allow};
 use crate::kernel::state::AppState;
 
 /// The model routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
+    let read = Access::Needs(Permission::Read);
+    let predict = Access::Needs(Permission::Predict);
+    let manage = Access::Needs(Permission::ModelsManage);
     // Uploads and predictions read their bodies with their own limits.
     let large_bodies = OpenApiRouter::new()
-        .routes(routes!(controller::deploy_version))
-        .routes(routes!(controller::predict))
-        .routes(routes!(controller::predict_version))
-        .routes(routes!(controller::predict_alias))
-        .routes(routes!(oip::infer))
-        .routes(routes!(oip::infer_version))
+        .routes(allow(manage, routes!(controller::deploy_version)))
+        .routes(allow(predict, routes!(controller::predict)))
+        .routes(allow(predict, routes!(controller::predict_version)))
+        .routes(allow(predict, routes!(controller::predict_alias)))
+        .routes(allow(predict, routes!(oip::infer)))
+        .routes(allow(predict, routes!(oip::infer_version)))
         .layer(DefaultBodyLimit::disable())
         // The protocol's clients may compress requests and ask for compressed answers.
         .layer(tower_http::decompression::RequestDecompressionLayer::new())
         .layer(tower_http::compression::CompressionLayer::new());
     OpenApiRouter::new()
-        .routes(routes!(controller::list_models))
-        .routes(routes!(controller::get_model))
-        .routes(routes!(controller::get_version, controller::delete_version))
-        .routes(routes!(controller::download_onnx))
-        .routes(routes!(controller::set_alias, controller::delete_alias))
-        .routes(routes!(oip::server_metadata))
-        .routes(routes!(oip::live))
-        .routes(routes!(oip::ready))
-        .routes(routes!(oip::model_metadata))
-        .routes(routes!(oip::version_metadata))
-        .routes(routes!(oip::model_ready))
-        .routes(routes!(oip::version_ready))
+        .routes(allow(read, routes!(controller::list_models)))
+        .routes(allow(read, routes!(controller::get_model)))
+        .routes(allow(read, routes!(controller::get_version)))
+        .routes(allow(manage, routes!(controller::delete_version)))
+        .routes(allow(read, routes!(controller::download_onnx)))
+        .routes(allow(
+            manage,
+            routes!(controller::set_alias, controller::delete_alias),
+        ))
+        .routes(allow(read, routes!(oip::server_metadata)))
+        .routes(allow(Access::Public, routes!(oip::live)))
+        .routes(allow(Access::Public, routes!(oip::ready)))
+        .routes(allow(read, routes!(oip::model_metadata)))
+        .routes(allow(read, routes!(oip::version_metadata)))
+        .routes(allow(read, routes!(oip::model_ready)))
+        .routes(allow(read, routes!(oip::version_ready)))
         .merge(large_bodies)
 }

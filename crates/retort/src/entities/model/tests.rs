@@ -169,7 +169,7 @@ db_test! {
         let r = deploy(&router, "xgb", "", onnx.clone()).await;
         let sha = r.json["sha256"].as_str().unwrap().to_owned();
         assert_eq!(r.json["size_bytes"].as_u64().unwrap() as usize, onnx.len());
-        let request = axum::http::Request::get("/api/models/xgb/versions/1/onnx").body(axum::body::Body::empty()).unwrap();
+        let request = axum::http::Request::get("/api/models/xgb/versions/1/onnx").header("authorization", format!("Bearer {}", crate::testing::TEST_ADMIN_KEY)).body(axum::body::Body::empty()).unwrap();
         let response = tower::ServiceExt::oneshot(router, request).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()["etag"], format!("\"{sha}\""));

@@ -14,8 +14,9 @@ use super::schema::{
     OptimizationOut, OptimizationPage, OptimizationRequest,
 };
 use super::service;
+use crate::kernel::auth::Principal;
 use crate::kernel::error::{AppError, AppResult, FieldError, Problem};
-use crate::kernel::extract::{Id, QueryPairs, json_body, json_body_or_empty};
+use crate::kernel::extract::{Id, QueryPairs, json_body};
 use crate::kernel::openapi::{BadQuery, JsonBody, Unavailable};
 use crate::kernel::plotly::figure;
 use crate::kernel::query::{Bind, ListQuery, Sql};
@@ -149,52 +150,58 @@ pub async fn optimization_items(
 }
 
 /// Accepts the proposal, all of it or `{"skus": [...]}`: the prices change and each
-/// change is recorded in the audit trail (`actor` from the body, default `api`), in one
+/// change is recorded in the audit trail (the actor is the caller's key name), in one
 /// transaction. Products already accepted or rejected are left as they are, so
 /// accepting twice changes nothing the second time.
 #[utoipa::path(
     post, path = "/api/pricing/optimizations/{id}/accept", tag = "pricing",
     params(("id" = i64, Path, description = "Optimization id")),
-    request_body(content = Option<DecisionIn>, content_type = "application/json",
-        description = "Optional: which products and who decides"),
+    request_body(content = DecisionIn, content_type = "application/json",
+        description = "Which products (`{}` for every pending one); the decider is the caller"),
     responses(
         (status = 200, description = "What changed", body = DecisionOut),
         (status = 404, description = "No such optimization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The proposal is not ready (queued, running or failed)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Skus not in the proposal, a bad actor", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Skus not in the proposal, an unknown field", body = Problem, content_type = "application/problem+json"),
         JsonBody, Unavailable,
     )
 )]
 pub async fn accept_optimization(
     State(state): State<AppState>,
     Id(id): Id,
+    caller: Principal,
     request: Request,
 ) -> AppResult<Json<DecisionOut>> {
-    let body = json_body_or_empty(request, &state).await?;
-    Ok(Json(super::review::accept(&state, id, &body).await?))
+    let body = json_body(request, &state).await?;
+    Ok(Json(
+        super::review::accept(&state, id, &body, &caller.name).await?,
+    ))
 }
 
 /// Rejects the proposal's pending products, all or `{"skus": [...]}`; prices stay.
 #[utoipa::path(
     post, path = "/api/pricing/optimizations/{id}/reject", tag = "pricing",
     params(("id" = i64, Path, description = "Optimization id")),
-    request_body(content = Option<DecisionIn>, content_type = "application/json",
-        description = "Optional: which products and who decides"),
+    request_body(content = DecisionIn, content_type = "application/json",
+        description = "Which products (`{}` for every pending one); the decider is the caller"),
     responses(
         (status = 200, description = "What changed", body = DecisionOut),
         (status = 404, description = "No such optimization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The proposal is not ready", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Skus not in the proposal, a bad actor", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Skus not in the proposal, an unknown field", body = Problem, content_type = "application/problem+json"),
         JsonBody, Unavailable,
     )
 )]
 pub async fn reject_optimization(
     State(state): State<AppState>,
     Id(id): Id,
+    caller: Principal,
     request: Request,
 ) -> AppResult<Json<DecisionOut>> {
-    let body = json_body_or_empty(request, &state).await?;
-    Ok(Json(super::review::reject(&state, id, &body).await?))
+    let body = json_body(request, &state).await?;
+    Ok(Json(
+        super::review::reject(&state, id, &body, &caller.name).await?,
+    ))
 }
 
 /// A proposal's weekly profit impact by category: profit now and proposed, side by side.

@@ -16,18 +16,22 @@ mod tests;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::kernel::auth::{Access, Permission, allow};
 use crate::kernel::state::AppState;
 
 /// The optimisation routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
+    let read = Access::Needs(Permission::Read);
+    let approve = Access::Needs(Permission::DecisionsApprove);
     OpenApiRouter::new()
-        .routes(routes!(
-            controller::start_optimization,
-            controller::list_optimizations
+        .routes(allow(
+            Access::Needs(Permission::JobsStart),
+            routes!(controller::start_optimization),
         ))
-        .routes(routes!(controller::get_optimization))
-        .routes(routes!(controller::optimization_items))
-        .routes(routes!(controller::accept_optimization))
-        .routes(routes!(controller::reject_optimization))
-        .routes(routes!(controller::optimization_chart))
+        .routes(allow(read, routes!(controller::list_optimizations)))
+        .routes(allow(read, routes!(controller::get_optimization)))
+        .routes(allow(read, routes!(controller::optimization_items)))
+        .routes(allow(approve, routes!(controller::accept_optimization)))
+        .routes(allow(approve, routes!(controller::reject_optimization)))
+        .routes(allow(read, routes!(controller::optimization_chart)))
 }

@@ -11,28 +11,17 @@ use crate::kernel::error::{AppError, AppResult, FieldError};
 use crate::kernel::state::AppState;
 use crate::kernel::time;
 
-/// Who decided, from the body's `actor` (default `api`).
-fn actor_of(body: &Json) -> AppResult<String> {
-    match body.get("actor") {
-        None | Some(Json::Null) => Ok("api".into()),
-        Some(Json::String(a))
-            if (1..=200).contains(&a.trim().chars().count()) && !a.contains('\0') =>
-        {
-            Ok(a.trim().into())
-        }
-        Some(_) => Err(AppError::Validation(vec![FieldError::new(
-            "/actor",
-            "must be a name of 1 to 200 characters",
-        )])),
-    }
-}
-
 /// The body's optional `skus` list; 422 naming bad entries and skus not in the proposal.
 async fn selected_skus(state: &AppState, id: i64, body: &Json) -> AppResult<Option<Vec<String>>> {
     let mut errors = Vec::new();
     if let Some(obj) = body.as_object() {
-        for k in obj.keys().filter(|k| *k != "skus" && *k != "actor") {
-            errors.push(FieldError::new(format!("/{k}"), "is not a known field"));
+        for k in obj.keys().filter(|k| *k != "skus") {
+            let message = if k == "actor" {
+                "is set from the credential (the key's name), never from the body; remove it"
+            } else {
+                "is not a known field"
+            };
+            errors.push(FieldError::new(format!("/{k}"), message));
         }
     } else if !body.is_null() {
         return Err(AppError::Validation(vec![FieldError::new(
@@ -82,16 +71,22 @@ async fn selected_skus(state: &AppState, id: i64, body: &Json) -> AppResult<Opti
 /// change and an audit row is written for each, in one transaction. Products already
 /// decided are left alone, so accepting twice changes nothing the second time; products
 /// whose price changed since the proposal are not applied and are reported as conflicts.
-pub async fn accept(state: &AppState, id: i64, body: &Json) -> AppResult<DecisionOut> {
-    decide(state, id, body, true).await
+pub async fn accept(state: &AppState, id: i64, body: &Json, actor: &str) -> AppResult<DecisionOut> {
+    decide(state, id, body, actor, true).await
 }
 
 /// Rejects all or the selected pending products.
-pub async fn reject(state: &AppState, id: i64, body: &Json) -> AppResult<DecisionOut> {
-    decide(state, id, body, false).await
+pub async fn reject(state: &AppState, id: i64, body: &Json, actor: &str) -> AppResult<DecisionOut> {
+    decide(state, id, body, actor, false).await
 }
 
-async fn decide(state: &AppState, id: i64, body: &Json, accept: bool) -> AppResult<DecisionOut> {
+async fn decide(
+    state: &AppState,
+    id: i64,
+    body: &Json,
+    actor: &str,
+    accept: bool,
+) -> AppResult<DecisionOut> {
     let opt = get(state, id).await?;
     if !matches!(
         opt.status.as_str(),
@@ -102,7 +97,7 @@ async fn decide(state: &AppState, id: i64, body: &Json, accept: bool) -> AppResu
             opt.status
         )));
     }
-    let actor = actor_of(body)?;
+    let actor = actor.to_owned();
     let skus = selected_skus(state, id, body).await?;
     let backend = state.db.backend();
     let now = time::now();

@@ -318,19 +318,13 @@ impl utoipa::PartialSchema for SkuText {
 
 impl ToSchema for SkuText {}
 
-/// Accepting or rejecting a proposal (documentation only; `review` reads it). No body,
-/// or `{}`, decides every pending product as `api`.
+/// Accepting or rejecting a proposal (documentation only; `review` reads it). `{}`
+/// decides every pending product; the decider recorded is the caller's key name.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"skus": ["MIC-0000042"], "actor": "ana"}))]
+#[schema(example = json!({"skus": ["MIC-0000042"]}))]
 #[allow(dead_code)]
 pub struct DecisionIn {
     /// Only these products of the proposal (each must be in it); null or absent: all.
     skus: Option<Vec<String>>,
-    /// Who decides, 1–200 characters (default `api`).
-    #[schema(
-        max_length = 200,
-        pattern = r"^[^\u0000]*[^\u0000\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
-    )]
-    actor: Option<String>,
 }

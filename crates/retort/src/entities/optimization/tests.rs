@@ -33,6 +33,34 @@ async fn ready(state: &AppState, products: usize) -> (Router, WorkerPool) {
     (router, pool)
 }
 
+/// A decision (accept or reject) made with a new approver key named `name`.
+async fn decide_as(
+    state: &AppState,
+    router: &Router,
+    name: &str,
+    url: &str,
+    body: &Value,
+) -> crate::testing::TestResponse {
+    let input = crate::entities::key::schema::KeyIn {
+        name: name.into(),
+        roles: vec![crate::kernel::auth::Role::Approver],
+        expires_in: None,
+    };
+    let key = crate::entities::key::service::create_key(&state.db, &input)
+        .await
+        .unwrap()
+        .secret;
+    crate::testing::call_as(
+        router,
+        Some(&key),
+        Method::POST,
+        url,
+        Some("application/json"),
+        body.to_string(),
+    )
+    .await
+}
+
 async fn optimize(router: &Router, body: Value) -> Value {
     let r = send_json(router, Method::POST, "/api/pricing/optimizations", &body).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
@@ -110,7 +138,11 @@ db_test! {
         // Accept two selected products.
         let chosen: Vec<Value> = all.iter().filter(|i| i["new_price"] != i["old_price"]).take(2).cloned().collect();
         let skus: Vec<&Value> = chosen.iter().map(|i| &i["sku"]).collect();
-        let r = send_json(&router, Method::POST, &format!("/api/pricing/optimizations/{}/accept", opt["id"]), &json!({"skus": skus, "actor": "ana"})).await;
+        let url = format!("/api/pricing/optimizations/{}/accept", opt["id"]);
+        let r = send_json(&router, Method::POST, &url, &json!({"skus": skus, "actor": "ana"})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "the actor comes from the credential: {}", r.text);
+        assert_eq!(r.error_paths(), ["/actor"]);
+        let r = decide_as(&state, &router, "ana", &url, &json!({"skus": skus})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!((r.json["changed"].as_i64(), r.json["unchanged"].as_i64()), (Some(2), Some(0)));
         assert_eq!(r.json["optimization"]["status"], "partially_accepted");
@@ -125,8 +157,9 @@ db_test! {
             assert_eq!(change["proposal_id"], opt["id"]);
         }
         // Accept the rest; then again: nothing changes the second time.
-        let url = format!("/api/pricing/optimizations/{}/accept", opt["id"]);
         let rest = call(&router, Method::POST, &url, None, vec![]).await;
+        assert_eq!(rest.status, StatusCode::BAD_REQUEST, "a body-less POST is refused: {}", rest.text);
+        let rest = send_json(&router, Method::POST, &url, &json!({})).await;
         assert_eq!(rest.status, StatusCode::OK, "{}", rest.text);
         assert_eq!(rest.json["changed"].as_i64().unwrap(), all.len() as i64 - 2);
         assert_eq!(rest.json["optimization"]["status"], "accepted");
@@ -156,7 +189,7 @@ db_test! {
             assert!(cents == 99 || it["new_price"] == it["old_price"], "{it}");
         }
         let url = format!("/api/pricing/optimizations/{}/reject", opt["id"]);
-        let r = send_json(&router, Method::POST, &url, &json!({"actor": "bo"})).await;
+        let r = decide_as(&state, &router, "bo", &url, &json!({})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(r.json["optimization"]["status"], "rejected");
         for p in &some {
@@ -228,8 +261,8 @@ db_test! {
         // Someone changes one product's price after the proposal was made.
         let r = send_json(&router, Method::PATCH, &format!("/api/products/{}", moved["product_id"]), &json!({"list_price": 1.23})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        let skus = json!({"skus": [moved["sku"], kept["sku"]], "actor": "ana"});
-        let r = send_json(&router, Method::POST, &format!("/api/pricing/optimizations/{}/accept", opt["id"]), &skus).await;
+        let skus = json!({"skus": [moved["sku"], kept["sku"]]});
+        let r = decide_as(&state, &router, "ana", &format!("/api/pricing/optimizations/{}/accept", opt["id"]), &skus).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(r.json["changed"], 1, "{}", r.json);
         assert_eq!(r.json["conflicts"], json!([{"sku": moved["sku"], "old_price": moved["old_price"], "current_price": 1.23}]));

@@ -14,7 +14,7 @@ use super::schema::{
 use super::service;
 use super::train::DEFAULT_MODEL;
 use crate::kernel::error::{AppError, AppResult, FieldError, Problem};
-use crate::kernel::extract::{QueryPairs, json_body_or_empty};
+use crate::kernel::extract::{QueryPairs, json_body};
 use crate::kernel::openapi::{BadQuery, JsonBody, Unavailable};
 use crate::kernel::state::AppState;
 
@@ -23,8 +23,8 @@ use crate::kernel::state::AppState;
 /// model with its metrics and the `production` alias; then the catalogue is re-scored.
 #[utoipa::path(
     post, path = "/api/pricing/fair-price-model/train", tag = "pricing",
-    request_body(content = Option<TrainIn>, content_type = "application/json",
-        description = "Optional: training parameters; no body (or `{}`) trains with the defaults"),
+    request_body(content = TrainIn, content_type = "application/json",
+        description = "Training parameters; `{}` trains with the defaults"),
     responses(
         (status = 202, description = "Queued; `Location` names the job", body = crate::entities::job::schema::JobOut,
             headers(("location" = String, description = "URL of the job"))),
@@ -36,7 +36,7 @@ pub async fn train_fair_price(
     State(state): State<AppState>,
     request: Request,
 ) -> AppResult<Response> {
-    let body = json_body_or_empty(request, &state).await?;
+    let body = json_body(request, &state).await?;
     crate::entities::job::service::start(&state, "train_fair_price", &body).await
 }
 
@@ -45,8 +45,8 @@ pub async fn train_fair_price(
 /// starts one for a model that never scored, or at once.
 #[utoipa::path(
     post, path = "/api/pricing/mispriced/score", tag = "pricing",
-    request_body(content = Option<ScoreMispricedIn>, content_type = "application/json",
-        description = "Optional: the model; no body (or `{}`) scores with the fair-price model"),
+    request_body(content = ScoreMispricedIn, content_type = "application/json",
+        description = "The model; `{}` scores with the fair-price model"),
     responses(
         (status = 202, description = "Queued (or the same job already queued); `Location` names the job",
             body = crate::entities::job::schema::JobOut,
@@ -60,7 +60,7 @@ pub async fn score_mispriced(
     State(state): State<AppState>,
     request: Request,
 ) -> AppResult<Response> {
-    let body = json_body_or_empty(request, &state).await?;
+    let body = json_body(request, &state).await?;
     let model = service::model_param(&body)?;
     service::start_scoring(&state, &model).await
 }

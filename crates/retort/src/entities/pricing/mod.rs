@@ -17,16 +17,19 @@ pub mod train;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::kernel::auth::{Access, Permission, allow};
 use crate::kernel::state::AppState;
 
 /// The pricing analysis routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
+    let read = Access::Needs(Permission::Read);
+    let start = Access::Needs(Permission::JobsStart);
     OpenApiRouter::new()
-        .routes(routes!(controller::train_fair_price))
-        .routes(routes!(controller::list_mispriced))
-        .routes(routes!(controller::score_mispriced))
-        .routes(routes!(controller::mispriced_facets))
-        .routes(routes!(controller::pricing_evaluation))
-        .routes(routes!(charts::price_scatter))
-        .routes(routes!(charts::gap_distribution))
+        .routes(allow(start, routes!(controller::train_fair_price)))
+        .routes(allow(read, routes!(controller::list_mispriced)))
+        .routes(allow(start, routes!(controller::score_mispriced)))
+        .routes(allow(read, routes!(controller::mispriced_facets)))
+        .routes(allow(read, routes!(controller::pricing_evaluation)))
+        .routes(allow(read, routes!(charts::price_scatter)))
+        .routes(allow(read, routes!(charts::gap_distribution)))
 }

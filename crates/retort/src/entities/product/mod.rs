@@ -15,21 +15,28 @@ mod tests;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::kernel::auth::{Access, Permission, allow};
 use crate::kernel::state::AppState;
 
 /// The product routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
+    let read = Access::Needs(Permission::Read);
+    let write = Access::Needs(Permission::CatalogueWrite);
     OpenApiRouter::new()
-        .routes(routes!(
-            controller::list_products,
-            controller::create_product
+        .routes(allow(read, routes!(controller::list_products)))
+        .routes(allow(write, routes!(controller::create_product)))
+        .routes(allow(read, routes!(controller::get_product)))
+        .routes(allow(
+            write,
+            routes!(
+                controller::replace_product,
+                controller::patch_product,
+                controller::delete_product
+            ),
         ))
-        .routes(routes!(
-            controller::get_product,
-            controller::replace_product,
-            controller::patch_product,
-            controller::delete_product
+        .routes(allow(write, routes!(controller::import_products)))
+        .routes(allow(
+            Access::Needs(Permission::JobsStart),
+            routes!(controller::score_products),
         ))
-        .routes(routes!(controller::import_products))
-        .routes(routes!(controller::score_products))
 }

@@ -14,16 +14,20 @@ mod tests;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::kernel::auth::{Access, Permission, allow};
 use crate::kernel::state::AppState;
 
 /// The sale routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
+    let read = Access::Needs(Permission::Read);
+    let write = Access::Needs(Permission::CatalogueWrite);
     OpenApiRouter::new()
-        .routes(routes!(controller::list_sales, controller::create_sale))
-        .routes(routes!(
-            controller::get_sale,
-            controller::patch_sale,
-            controller::delete_sale
+        .routes(allow(read, routes!(controller::list_sales)))
+        .routes(allow(write, routes!(controller::create_sale)))
+        .routes(allow(read, routes!(controller::get_sale)))
+        .routes(allow(
+            write,
+            routes!(controller::patch_sale, controller::delete_sale),
         ))
-        .routes(routes!(controller::import_sales))
+        .routes(allow(write, routes!(controller::import_sales)))
 }

@@ -236,7 +236,7 @@ db_test! {
         }
         // No products: the job fails with a clear message.
         let pool = worker::spawn(db.state(), 1, fast());
-        let r = call(&router, Method::POST, "/api/pricing/fair-price-model/train", None, vec![]).await;
+        let r = call(&router, Method::POST, "/api/pricing/fair-price-model/train", Some("application/json"), "{}").await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
         let job = wait(&router, r.header("location")).await;
         pool.shutdown().await;

@@ -1,0 +1,33 @@
+//! A key: a named credential with roles (`viewer`, `predictor`, `analyst`, `approver`,
+//! `admin`), shown once and stored as a SHA-256 digest; revoked or expired keys stop
+//! working at once on every replica. The dashboard exchanges a key for a session cookie.
+//! The gate (`gate.rs`) authenticates every API request and enforces what each route
+//! declared (`kernel::auth`).
+
+pub mod controller;
+pub mod gate;
+pub mod interface;
+// Every entity keeps its SQL in model.rs.
+pub mod model;
+pub mod schema;
+pub mod service;
+#[cfg(test)]
+mod tests;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::kernel::auth::{Access, Permission, allow};
+use crate::kernel::state::AppState;
+
+/// The key and session routes, with their OpenAPI paths.
+pub fn router() -> OpenApiRouter<AppState> {
+    let manage = Access::Needs(Permission::KeysManage);
+    OpenApiRouter::new()
+        .routes(allow(manage, routes!(controller::list_keys)))
+        .routes(allow(manage, routes!(controller::create_key)))
+        .routes(allow(manage, routes!(controller::revoke_key)))
+        .routes(allow(Access::SignedIn, routes!(controller::whoami)))
+        .routes(allow(Access::Public, routes!(controller::sign_in)))
+        .routes(allow(Access::Public, routes!(controller::sign_out)))
+}

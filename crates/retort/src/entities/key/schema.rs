@@ -1,0 +1,190 @@
+//! Keys and sessions on the wire: `KeyIn` (create), `KeyOut` (never the secret),
+//! `KeyCreated` (the secret, once), `SignIn`, and `Caller` (who a credential is).
+
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::interface;
+use super::model::KeyRow;
+use crate::kernel::auth::{Permission, Principal, Role, Via};
+use crate::kernel::extract::Parse;
+use crate::kernel::validation::{Cell, Fields, Record};
+
+/// A key to create.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "ana", "roles": ["approver"], "expires_in": "90d"}))]
+pub struct KeyIn {
+    /// Who or what will hold it; the audit trail records this name.
+    #[schema(min_length = 1, max_length = 64, example = "ana")]
+    pub name: String,
+    /// Its roles, at least one.
+    #[schema(min_items = 1, max_items = 5)]
+    pub roles: Vec<Role>,
+    /// How long it works (`90d`, `12w`, `1y`, `36h`); absent or null: until revoked.
+    #[schema(example = "90d", pattern = r"^[0-9]{1,6}[hdwy]$")]
+    pub expires_in: Option<String>,
+}
+
+fn parse_name(cell: Cell<'_>) -> Result<String, String> {
+    let name = match cell {
+        Cell::Json(Value::String(s)) => s.as_str(),
+        other => other.text()?,
+    };
+    interface::check_name(name)?;
+    Ok(name.to_owned())
+}
+
+/// Reads a list of role names (at least one, no repeats).
+pub fn parse_roles(cell: Cell<'_>) -> Result<Vec<Role>, String> {
+    let Cell::Json(Value::Array(items)) = cell else {
+        return Err("expected an array of role names".into());
+    };
+    if items.is_empty() || items.len() > Role::ALL.len() {
+        return Err(format!("must name between 1 and {} roles", Role::ALL.len()));
+    }
+    let mut roles = Vec::with_capacity(items.len());
+    for item in items {
+        let name = item.as_str().unwrap_or_default();
+        let role = crate::kernel::auth::parse_role(name)?;
+        if roles.contains(&role) {
+            return Err(format!("names {name:?} twice"));
+        }
+        roles.push(role);
+    }
+    roles.sort();
+    Ok(roles)
+}
+
+impl Parse for KeyIn {
+    fn parse<R: Record + ?Sized>(record: &R) -> Result<Self, Vec<(String, String)>> {
+        let mut f = Fields::new(record);
+        let value = KeyIn {
+            name: f.required("name", parse_name),
+            roles: f.required("roles", parse_roles),
+            expires_in: f
+                .optional_nullable("expires_in", |c| {
+                    let text = c.text()?;
+                    interface::parse_lifetime(text).map(|_| text.to_owned())
+                })
+                .flatten(),
+        };
+        f.read_only(&["id", "created_at", "revoked_at", "last_used_at", "secret"]);
+        f.finish(value)
+    }
+}
+
+/// A key as listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct KeyOut {
+    /// Public id (the part after `rtk_` in the key).
+    #[schema(example = "k2mzq7xw4rta")]
+    pub id: String,
+    /// Who or what holds it.
+    pub name: String,
+    /// Its roles.
+    pub roles: Vec<Role>,
+    /// Created.
+    pub created_at: String,
+    /// When it stops working, or null.
+    pub expires_at: Option<String>,
+    /// When it was revoked, or null.
+    pub revoked_at: Option<String>,
+    /// When it last authenticated a request (to the minute), or null.
+    pub last_used_at: Option<String>,
+    /// Whether it works now: not revoked, not expired.
+    pub active: bool,
+}
+
+/// The role names stored for a key, read back; unknown names are dropped.
+pub fn roles_of(row: &KeyRow) -> Vec<Role> {
+    row.roles.split(',').filter_map(Role::parse).collect()
+}
+
+impl KeyOut {
+    /// The listing of `row` as of `now`.
+    pub fn of(row: KeyRow, now: &str) -> Self {
+        let active = row.revoked_at.is_none() && row.expires_at.as_deref().is_none_or(|e| e > now);
+        Self {
+            roles: roles_of(&row),
+            id: row.id,
+            name: row.name,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            revoked_at: row.revoked_at,
+            last_used_at: row.last_used_at,
+            active,
+        }
+    }
+}
+
+/// A new key with its secret, shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct KeyCreated {
+    /// The key as it will be listed.
+    #[serde(flatten)]
+    pub key: KeyOut,
+    /// The whole key, for `Authorization: Bearer`; it cannot be shown again.
+    #[schema(example = "rtk_k2mzq7xw4rta_…")]
+    pub secret: String,
+}
+
+/// Every key, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct KeyList {
+    /// The keys (the newest 1,000).
+    pub items: Vec<KeyOut>,
+}
+
+/// A key to exchange for a dashboard session.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    /// The whole key.
+    #[schema(min_length = 1, max_length = 200)]
+    pub key: String,
+}
+
+impl Parse for SignIn {
+    fn parse<R: Record + ?Sized>(record: &R) -> Result<Self, Vec<(String, String)>> {
+        let mut f = Fields::new(record);
+        let value = SignIn {
+            key: f.required("key", |c| {
+                let text = c.text()?;
+                if text.len() > 200 {
+                    return Err("is longer than any key".into());
+                }
+                Ok(text.to_owned())
+            }),
+        };
+        f.finish(value)
+    }
+}
+
+/// Who the credential of this request is, and what it may do.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Caller {
+    /// The key's name, or `anonymous`.
+    pub name: String,
+    /// The key's public id; null for an anonymous caller.
+    pub key_id: Option<String>,
+    /// Its roles.
+    pub roles: Vec<Role>,
+    /// Every permission its roles grant.
+    pub permissions: Vec<Permission>,
+    /// How it proved who it is.
+    pub via: Via,
+}
+
+impl From<&Principal> for Caller {
+    fn from(p: &Principal) -> Self {
+        Self {
+            name: p.name.clone(),
+            key_id: p.key_id.clone(),
+            roles: p.roles.clone(),
+            permissions: p.permissions(),
+            via: p.via,
+        }
+    }
+}

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 
 export const BASE = process.env.RETORT_URL || 'http://127.0.0.1:8000';
+/** The admin key the server was started with (RETORT_ADMIN_KEY). */
+export const ADMIN_KEY = process.env.RETORT_KEY || '';
 export const ARTIFACTS = process.env.ARTIFACTS || join(process.cwd(), 'target', 'browser-artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
 
@@ -26,9 +28,10 @@ export function launch() {
  * console errors, uncaught exceptions, requests to another host, failed requests and
  * HTTP errors from the server (except those `allowStatus(url, status)` expects).
  */
-export async function openPage(browser, { width = 1280, height = 900, allowStatus = () => false } = {}) {
+export async function openPage(browser, { width = 1280, height = 900, allowStatus = () => false, key = ADMIN_KEY } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, baseURL: BASE });
   const page = await context.newPage();
+  if (key) await signIn(page, key);
   page.problems = [];
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
@@ -68,6 +71,20 @@ export async function openPage(browser, { width = 1280, height = 900, allowStatu
   return page;
 }
 
+/** Signs `page`'s browser in with `key` by the link `serve` prints; lands on `next`. */
+export async function signIn(page, key, next = '/') {
+  await page.goto(`/sign-in${next === '/' ? '' : `?next=${encodeURIComponent(next)}`}#key=${key}`);
+  await page.waitForURL((url) => url.pathname === next.split('?')[0], { timeout: 30000 });
+  await page.waitForSelector('#who [data-caller]');
+}
+
+/** Makes a key with `roles` through the API (as the admin); returns its secret. */
+export async function makeKey(name, roles) {
+  const r = await api('POST', '/api/keys', { name, roles });
+  if (r.status !== 201) throw new Error(`making key ${name}: ${r.status} ${r.text}`);
+  return r.body.secret;
+}
+
 /** Fails with every problem the page recorded. */
 export function assertClean(page, where) {
   assert.deepEqual(page.problems, [], `${where}: ${page.problems.join('\n')}`);
@@ -85,7 +102,9 @@ export async function settled(page, timeout = 30000) {
 
 /** Calls the API from Node; returns {status, headers, body}. Throws on network errors. */
 export async function api(method, path, body, headers = {}) {
-  const init = { method, headers: { accept: 'application/json', ...headers } };
+  const auth = ADMIN_KEY ? { authorization: `Bearer ${ADMIN_KEY}` } : {};
+  const init = { method, headers: { accept: 'application/json', ...auth, ...headers } };
+  if (init.headers.authorization === null) delete init.headers.authorization;
   if (body !== undefined) {
     if (body instanceof Uint8Array) {
       init.body = body;

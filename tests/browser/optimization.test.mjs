@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, assertClean, screenshot, settled, api, missingPricing } from './harness.mjs';
+import { launch, openPage, assertClean, screenshot, settled, api, missingPricing, makeKey } from './harness.mjs';
 import { ensureScored, smallScope } from './pricing.mjs';
 
 let browser;
@@ -51,7 +51,9 @@ test('an invalid constraint is shown next to its field', async (t) => {
 
 test('an optimisation runs, is reviewed and accepted, and the prices change with an audit trail', async (t) => {
   if (skip) return t.skip(skip);
-  const page = await openPage(browser);
+  // An approver makes the decision; the audit trail names the key.
+  const approver = await makeKey('Dana Reviewer', ['approver']);
+  const page = await openPage(browser, { key: approver });
   await fillScope(page);
   await page.fill('#o-max_change_pct', '10');
   await page.fill('#o-min_margin_pct', '');
@@ -73,8 +75,8 @@ test('an optimisation runs, is reviewed and accepted, and the prices change with
   await page.click('th button[data-sort="change_pct"]');
   await page.waitForURL(/sort=-change_pct/);
   await settled(page);
-  // Accept all, through the dialog, under a name that goes into the audit trail.
-  await page.fill('#actor', 'Dana Reviewer');
+  // Accept all, through the dialog; the signed-in key's name goes into the audit trail.
+  assert.match(await page.textContent('[data-decider]'), /Dana Reviewer/);
   await page.click('button[data-accept-all]');
   const dialog = await page.waitForSelector('dialog[open]');
   await screenshot(page, 'optimization-confirm');

@@ -63,8 +63,10 @@ else
   demo_flags=(--demo --demo-products "$products")
 fi
 
+# A known admin key for the tests (they make keys with other roles through the API).
+admin_key=$("$bin" keys generate)
 start=$(date +%s)
-RUST_LOG="${RUST_LOG:-warn}" "$bin" serve "$dbflag" "$db" --bind "127.0.0.1:$port" "${demo_flags[@]}" >"$log" 2>&1 &
+RETORT_ADMIN_KEY="$admin_key" RUST_LOG="${RUST_LOG:-warn}" "$bin" serve "$dbflag" "$db" --bind "127.0.0.1:$port" "${demo_flags[@]}" >"$log" 2>&1 &
 server_pid=$!
 ready() { node -e "fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))" "$url/readyz"; }
 until ready; do
@@ -87,9 +89,9 @@ rm -f "$root"/target/browser-artifacts/*.png
 status=0
 (
   cd "$here"
-  RETORT_URL="$url" ARTIFACTS="$root/target/browser-artifacts" FIXTURES="$root/fixtures/models" \
+  RETORT_URL="$url" RETORT_KEY="$admin_key" ARTIFACTS="$root/target/browser-artifacts" FIXTURES="$root/fixtures/models" \
     node --test --test-concurrency=1 --test-reporter=spec \
-    pages.test.mjs explorer.test.mjs optimization.test.mjs
+    access.test.mjs pages.test.mjs explorer.test.mjs optimization.test.mjs
 ) || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- server log (last 40 lines)" >&2

@@ -34,6 +34,7 @@ pub static ASSETS: &[Asset] = &[
     asset!("js/jobwatch.js"),
     asset!("js/main.js"),
     asset!("js/pricing.js"),
+    asset!("js/session.js"),
     asset!("js/ui.js"),
     asset!("js/pages/explorer.js"),
     asset!("js/pages/jobs.js"),
@@ -43,6 +44,7 @@ pub static ASSETS: &[Asset] = &[
     asset!("js/pages/optimizations.js"),
     asset!("js/pages/overview.js"),
     asset!("js/pages/product.js"),
+    asset!("js/pages/signin.js"),
     asset!("vendor/plotly.LICENSE.txt"),
     asset!("vendor/plotly.min.js"),
 ];

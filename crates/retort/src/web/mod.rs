@@ -36,6 +36,7 @@ pub const PAGES: &[&str] = &[
     "/jobs/{id}",
     "/optimizations",
     "/optimizations/{id}",
+    "/sign-in",
 ];
 
 /// What the shell's asset URLs start with, before the version is filled in.

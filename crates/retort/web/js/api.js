@@ -68,6 +68,11 @@ async function send(method, path, { query, body, signal } = {}) {
     if (e.name === 'AbortError') throw e;
     data = null;
   }
+  if (response.status === 401 && !path.startsWith('/api/session') && location.pathname !== '/sign-in') {
+    // The session ended (signed out elsewhere, expired, key revoked): sign in again.
+    const here = location.pathname + location.search;
+    location.assign(`/sign-in?next=${encodeURIComponent(here)}`);
+  }
   if (!response.ok) {
     const problem = data && typeof data === 'object' ? data : { title: response.statusText || `HTTP ${response.status}`, detail: typeof data === 'string' ? data.slice(0, 300) : undefined };
     throw new ApiError(response.status, problem);

@@ -2,6 +2,7 @@
 
 import { h, replace } from './dom.js';
 import { errorBanner, loading } from './ui.js';
+import { loadCaller, currentCaller, signInPath, signOut } from './session.js';
 
 const routes = [
   { path: /^\/$/, section: 'overview', page: () => import('./pages/overview.js') },
@@ -13,6 +14,7 @@ const routes = [
   { path: /^\/jobs\/([^/]+)$/, keys: ['id'], section: 'jobs', page: () => import('./pages/jobs.js'), view: 'detail' },
   { path: /^\/optimizations$/, section: 'optimizations', page: () => import('./pages/optimizations.js') },
   { path: /^\/optimizations\/([^/]+)$/, keys: ['id'], section: 'optimizations', page: () => import('./pages/optimization.js') },
+  { path: /^\/sign-in$/, section: null, page: () => import('./pages/signin.js'), public: true },
 ];
 
 /** Paths that belong to the server, never to the dashboard. */
@@ -81,6 +83,11 @@ async function render({ fromHistory }) {
     view: found ? found.route.view : null,
   };
   current = { route: found && found.route, path: location.pathname, instance: null, controller, ctx };
+  if (!(found && found.route.public) && !currentCaller()) {
+    // Nobody signed in (and no anonymous role): to the sign-in page, then back here.
+    location.replace(signInPath());
+    return;
+  }
   markNav(found ? found.route.section : null);
   replace(view, loading());
   if (!fromHistory && document.readyState === 'complete') window.scrollTo(0, 0);
@@ -120,4 +127,22 @@ document.addEventListener('click', (event) => {
 
 window.addEventListener('popstate', () => render({ fromHistory: true }));
 
-render({ fromHistory: true });
+/** Shows who is signed in, with a sign-out button, in the header. */
+function showCaller(caller) {
+  const box = document.getElementById('who');
+  if (!box) return;
+  if (!caller) {
+    replace(box);
+    return;
+  }
+  const roles = caller.roles.join(', ');
+  replace(box,
+    h('span', { 'data-caller': caller.name, title: `Roles: ${roles}` }, caller.name, ' ', h('span', { class: 'roles' }, `(${roles})`)),
+    caller.via === 'session' ? h('button', { type: 'button', class: 'link', 'data-sign-out': '', onclick: signOut }, 'Sign out') : null,
+    caller.via === 'anonymous' ? h('a', { href: '/sign-in' }, 'Sign in') : null);
+}
+
+// The sign-in page needs no caller (and asking would only answer 401).
+(location.pathname === '/sign-in' ? Promise.resolve(null) : loadCaller())
+  .then(showCaller, (e) => console.warn(e)) // eslint-disable-line no-console
+  .finally(() => render({ fromHistory: true }));

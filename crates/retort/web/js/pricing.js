@@ -5,6 +5,7 @@ import { h, replace, announce } from './dom.js';
 import { get, post, ApiError } from './api.js';
 import { errorBanner } from './ui.js';
 import { watchJob, progressBar } from './jobwatch.js';
+import { can, cannot } from './session.js';
 
 let operations = null;
 
@@ -60,7 +61,7 @@ export function readinessPanel(err, onReady) {
       }
     });
   };
-  const trainButton = () => h('button', {
+  const trainButton = () => (!can('jobs:start') ? h('p', { class: 'note' }, cannot('Training the model', 'jobs:start')) : h('button', {
     type: 'button', class: 'primary', 'data-train': '',
     onclick: async (e) => {
       e.currentTarget.disabled = true;
@@ -71,7 +72,7 @@ export function readinessPanel(err, onReady) {
         el.append(errorBanner(ex));
       }
     },
-  }, 'Train the fair-price model');
+  }, 'Train the fair-price model'));
   const scoring = /job (\d+)/.exec(detail);
   if (/scor/i.test(detail) && scoring) {
     follow(scoring[1], 'The catalogue is being scored');

@@ -4,6 +4,7 @@ import { h, replace, when, announce } from '../dom.js';
 import { get, post, ApiError, isAbort } from '../api.js';
 import { loading, empty, errorBanner, banner, pageHeader, badge, dataTable, cursorPager, firstPage, section, facts } from '../ui.js';
 import { watchJob, progressBar, ENDED } from '../jobwatch.js';
+import { can } from '../session.js';
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const MAX_WATCHED = 10;
@@ -31,7 +32,7 @@ async function cancel(job, onDone, where) {
 }
 
 function cancelButton(job, onDone, where) {
-  if (ENDED.has(job.status)) return null;
+  if (ENDED.has(job.status) || !can('jobs:cancel')) return null;
   return h('button', {
     type: 'button', disabled: job.cancel_requested, 'data-cancel': String(job.id),
     onclick: (e) => { e.currentTarget.disabled = true; cancel(job, onDone, where); },

@@ -4,6 +4,7 @@
 import { h, replace, when, int, num3f } from '../dom.js';
 import { get, post, ApiError, isAbort } from '../api.js';
 import { loading, empty, errorBanner, pageHeader, dataTable, section, facts, field, showFieldErrors, clearFieldErrors, badge } from '../ui.js';
+import { can, cannot } from '../session.js';
 
 const aliasChips = (aliases) => {
   const entries = Array.isArray(aliases) ? aliases.map((a) => [a, null]) : Object.entries(aliases || {});
@@ -153,7 +154,7 @@ function versionDetail(name, v) {
       }),
       h('p', { class: 'hint' }, `Outputs: ${(sig.outputs || []).map((o) => `${o.name} (${o.type})`).join(', ') || '—'}`,
         sig.class_labels ? ` · classes: ${sig.class_labels.join(', ')}` : '')),
-    section('Try it', predictForm(name, v)),
+    section('Try it', can('predict') ? predictForm(name, v) : h('p', { class: 'note' }, cannot('Predicting', 'predict'))),
   ];
 }
 

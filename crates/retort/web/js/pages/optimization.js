@@ -7,6 +7,7 @@ import { loading, empty, errorBanner, banner, dataTable, cursorPager, firstPage,
 import { chartBox, drawFrom, purge } from '../charts.js';
 import { watchJob, progressBar } from '../jobwatch.js';
 import { scopeText } from './optimizations.js';
+import { can, cannot, currentCaller } from '../session.js';
 
 const ITEM_FILTERS = ['sku', 'brand', 'category', 'status', 'binding'];
 const BINDINGS = ['max_increase', 'max_decrease', 'min_margin', 'zero_demand', 'ladder_above', 'ladder_below'];
@@ -86,18 +87,19 @@ export async function render(view, ctx) {
   let proposal = null;
   let itemsCtl = null;
 
-  // Who decides: remembered in this browser, recorded with every price change.
-  const actorInput = h('input', { id: 'actor', name: 'actor', 'data-path': '/actor', autocomplete: 'name', size: '16', value: localStorage.getItem('retort.actor') || '', placeholder: 'dashboard' });
-  actorInput.addEventListener('change', () => localStorage.setItem('retort.actor', actorInput.value.trim()));
   const actionBar = h('form', { class: 'decision', 'aria-label': 'Decide on the proposal', novalidate: true, onsubmit: (e) => e.preventDefault() });
   let pending = 0;
   const isOpen = () => proposal && OPEN.has(proposal.status) && pending > 0;
   const drawActions = () => {
     if (!isOpen()) { replace(actionBar); return; }
+    if (!can('decisions:approve')) {
+      replace(actionBar, h('p', { class: 'note', 'data-cannot-decide': '' }, cannot('Accepting or rejecting prices', 'decisions:approve')));
+      return;
+    }
     replace(actionBar,
       h('div', { class: 'form-errors' }),
       h('div', { class: 'form-actions' },
-        h('div', { class: 'field inline-field' }, h('label', { for: 'actor' }, 'Your name'), actorInput),
+        h('span', { class: 'note', 'data-decider': '' }, `Recorded as ${currentCaller().name}`),
         h('button', { type: 'button', class: 'primary', 'data-accept-selected': '', disabled: selected.size === 0, onclick: () => decide('accept', [...selected]) }, `Accept selected (${int(selected.size)})`),
         h('button', { type: 'button', 'data-accept-all': '', onclick: () => decide('accept', null) }, `Accept all ${int(pending)} pending`),
         h('button', { type: 'button', class: 'danger', 'data-reject': '', onclick: () => decide('reject') }, selected.size ? 'Reject selected' : 'Reject all pending'),
@@ -115,8 +117,6 @@ export async function render(view, ctx) {
         confirm: 'Accept' });
     if (!ok) return;
     const body = skus ? { skus } : {};
-    const actor = actorInput.value.trim();
-    body.actor = actor || 'dashboard';
     try {
       const { data } = await post(`/api/pricing/optimizations/${encodeURIComponent(id)}/${kind}`, body);
       selected.clear();

@@ -5,6 +5,7 @@ import { h, replace, int, money, signedMoney, when, uniqueId } from '../dom.js';
 import { get, post, isAbort } from '../api.js';
 import { loading, empty, errorBanner, pageHeader, dataTable, cursorPager, badge, field, showFieldErrors, clearFieldErrors } from '../ui.js';
 import { FACETS, onlyFilters } from '../filters.js';
+import { can, cannot } from '../session.js';
 
 const RANGE_KEYS = ['rim_in_min', 'rim_in_max', 'list_price_min', 'list_price_max'];
 
@@ -195,7 +196,8 @@ export async function render(view, ctx) {
   replace(view, pageHeader('Optimisation', 'Propose new prices within constraints, review them, accept or reject.'), formBox, list);
   const work = [runList(ctx, list)];
   try {
-    replace(formBox, await newRunForm(ctx, ctx.signal));
+    if (can('jobs:start')) replace(formBox, await newRunForm(ctx, ctx.signal));
+    else replace(formBox, h('p', { class: 'note card', 'data-cannot-start': '' }, cannot('Starting an optimisation', 'jobs:start')));
   } catch (e) {
     if (isAbort(e)) throw e;
     replace(formBox, errorBanner(e));

@@ -17,7 +17,8 @@ trap 'kill "$server" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 db="sqlite://$tmp/bench.db"
 "$bin" models deploy fixtures/models/gb_pipeline_bench.onnx --name price --alias production --database-url "$db" >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-RUST_LOG=warn "$bin" serve --bind "127.0.0.1:$port" --database-url "$db" >/dev/null 2>&1 &
+key=$("$bin" keys generate)
+RETORT_ADMIN_KEY="$key" RUST_LOG=warn "$bin" serve --bind "127.0.0.1:$port" --database-url "$db" >/dev/null 2>&1 &
 server=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 
@@ -33,6 +34,7 @@ PY
 cat > "$tmp/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $key"
 local f = io.open("$tmp/one.json", "r")
 wrk.body = f:read("*a")
 f:close()
@@ -60,14 +62,14 @@ for c in 1 16 64; do
 done
 
 # 10,000-row batches, one at a time.
-python3 - "$port" "$tmp/batch.json" <<'PY'
+python3 - "$port" "$tmp/batch.json" "$key" <<'PY'
 import sys, time, urllib.request
-port, path = sys.argv[1], sys.argv[2]
+port, path, key = sys.argv[1], sys.argv[2], sys.argv[3]
 body = open(path, "rb").read()
 times = []
 for _ in range(10):
     req = urllib.request.Request(f"http://127.0.0.1:{port}/api/models/price/predict", data=body,
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
     t = time.perf_counter()
     urllib.request.urlopen(req).read()
     times.append(time.perf_counter() - t)

@@ -82,6 +82,8 @@ fn predict_path(name: &str, version: i64, sig: &Signature, max_rows: usize) -> J
             "summary": format!("Predict with {name} (now version {version})"),
             "description": "The `production` alias if set, else the latest version. Null in a number column is a missing value.",
             "operationId": format!("predict_{}", name.replace(['.', '-'], "_")),
+            // The same requirement as the route it is served by (`/api/models/{name}/predict`).
+            "security": [{ (crate::kernel::auth::SCHEME): [crate::kernel::auth::Permission::Predict.as_str()] }],
             "requestBody": {
                 "required": true,
                 "content": { "application/json": { "schema": {
@@ -107,6 +109,8 @@ fn predict_path(name: &str, version: i64, sig: &Signature, max_rows: usize) -> J
                     }}}
                 },
                 "404": problem("The model has no version any more"),
+                "401": problem("No credential, or a key that is unknown, revoked or expired"),
+                "403": problem("The credential lacks the `predict` permission"),
                 "422": problem("Bad rows: every bad cell listed"),
             }
         }

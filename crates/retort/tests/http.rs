@@ -11,6 +11,7 @@ use std::time::Duration;
 use retort::testing::TestDb;
 use serde_json::{Value, json};
 
+mod access;
 mod hardening;
 mod support;
 
@@ -445,4 +446,35 @@ async fn a_job_started_over_http_is_run_by_a_separate_worker_process_on_postgres
     if let Some(db) = TestDb::postgres().await {
         a_job_started_over_http_is_run_by_a_separate_worker_process(db).await;
     }
+}
+
+/// A server whose standard error is closed (a log pipe that went away) keeps serving: log
+/// lines that cannot be written are dropped, not turned into a panic and an abort.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_keeps_serving_when_its_log_stream_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("log.db").display());
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut child = retort()
+        .args([
+            "serve",
+            "--bind",
+            &addr.to_string(),
+            "--database-url",
+            &url,
+            "--workers",
+            "0",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let mut server = Server(child);
+    wait_until_up(addr).await;
+    for _ in 0..3 {
+        let r = request(addr, "GET", "/api/products", None, "").await;
+        assert_eq!(r.status, 200);
+    }
+    assert!(server.0.try_wait().unwrap().is_none(), "the server exited");
 }

@@ -1,5 +1,6 @@
 //! `retort serve`: connect, migrate, listen, and shut down gracefully.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -99,7 +100,9 @@ fn announce_first_key(key: &str, addr: std::net::SocketAddr) {
     } else {
         addr.to_string()
     };
-    eprintln!(
+    // Never a panic if stderr is gone (a closed pipe): the server goes on.
+    let _ = writeln!(
+        std::io::stderr(),
         "\nThis database had no API key, so an admin key was made. It is shown this once; \
          keep it somewhere safe:\n\n    {key}\n\n\
          Sign in to the dashboard:  http://{host}/sign-in#key={key}\n\

@@ -1,7 +1,7 @@
 """Retort client: deploy scikit-learn models to a Retort server and predict on DataFrames.
 
 >>> from retort_client import Retort
->>> r = Retort("http://127.0.0.1:8000")
+>>> r = Retort("http://127.0.0.1:8000", api_key="rtk_…")   # else $RETORT_API_KEY
 >>> r.deploy(model, "price", sample_frame, alias="production")
 >>> r.predict("price", frame)
 
@@ -15,10 +15,21 @@ from typing import Any, Dict, Mapping, Optional
 
 import pandas as pd
 
-from .client import DEFAULT_BATCH_SIZE, DEFAULT_URL, ModelLike, Retort
-from .errors import RetortError
+from .client import API_KEY_ENV, DEFAULT_BATCH_SIZE, DEFAULT_URL, ModelLike, Retort
+from .errors import AuthenticationError, AuthError, PermissionDeniedError, RetortError
 
-__all__ = ["Retort", "RetortError", "deploy", "predict", "DEFAULT_URL", "__version__"]
+__all__ = [
+    "Retort",
+    "RetortError",
+    "AuthError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "deploy",
+    "predict",
+    "DEFAULT_URL",
+    "API_KEY_ENV",
+    "__version__",
+]
 
 __version__ = "0.1.0"
 
@@ -31,15 +42,17 @@ def deploy(
     alias: Optional[str] = None,
     description: str = "",
     metrics: Optional[Mapping[str, Any]] = None,
+    api_key: Optional[str] = None,
     **kwargs: Any,
 ) -> Dict[str, Any]:
     """Deploys ``model`` as the next version of ``name`` on the server at ``url``.
 
-    ``url`` defaults to ``$RETORT_URL``, else ``http://127.0.0.1:8000``. Further keyword
+    ``url`` defaults to ``$RETORT_URL``, else ``http://127.0.0.1:8000``; ``api_key`` to
+    ``$RETORT_API_KEY`` (deploying needs a key with the ``admin`` role). Further keyword
     arguments (``feature_names``, ``framework``, ``target_opset``, ``options``) go to
     :meth:`Retort.deploy`. Returns the new version's document.
     """
-    return Retort(url).deploy(
+    return Retort(url, api_key=api_key).deploy(
         model, name, sample_frame, alias=alias, description=description, metrics=metrics, **kwargs
     )
 
@@ -51,9 +64,11 @@ def predict(
     version: Optional[int] = None,
     alias: Optional[str] = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    api_key: Optional[str] = None,
 ) -> pd.DataFrame:
     """Predicts every row of ``frame`` with model ``name`` on the server at ``url``.
 
-    See :meth:`Retort.predict` for the columns of the returned DataFrame.
+    ``api_key`` defaults to ``$RETORT_API_KEY`` (a ``predictor`` key suffices). See
+    :meth:`Retort.predict` for the columns of the returned DataFrame.
     """
-    return Retort(url).predict(name, frame, version=version, alias=alias, batch_size=batch_size)
+    return Retort(url, api_key=api_key).predict(name, frame, version=version, alias=alias, batch_size=batch_size)

@@ -20,6 +20,9 @@ from .frames import frame_to_rows, predictions_to_frame
 #: Where :class:`Retort` connects when no URL is given: ``$RETORT_URL``, else this.
 DEFAULT_URL = "http://127.0.0.1:8000"
 
+#: The environment variable read for the API key when :class:`Retort` gets none.
+API_KEY_ENV = "RETORT_API_KEY"
+
 #: Rows per predict request; Retort accepts up to 100,000 rows per request.
 DEFAULT_BATCH_SIZE = 10_000
 
@@ -47,26 +50,47 @@ def _segment(value: Union[str, int]) -> str:
 class Retort:
     """A Retort server.
 
-    >>> r = Retort("http://127.0.0.1:8000")
+    >>> r = Retort("http://127.0.0.1:8000", api_key="rtk_…")
     >>> r.deploy(pipeline, "price", train_frame.head(), alias="production")
     >>> r.predict("price", frame)          # a DataFrame, one row per input row
 
+    Every request sends ``Authorization: Bearer <api_key>`` (only :meth:`health` works
+    without one); without ``api_key`` the key is ``$RETORT_API_KEY``, and without either no
+    key is sent, which only a server started with ``--anonymous ROLE`` accepts. The key's roles decide what
+    it may do: ``predictor`` predicts, ``viewer`` reads, ``admin`` also deploys. A refused
+    key raises :class:`~retort_client.AuthenticationError` (401) or
+    :class:`~retort_client.PermissionDeniedError` (403).
+
     ``timeout`` (seconds) applies to each HTTP request; ``headers`` are added to every
-    request (e.g. an ``Authorization`` header set up in front of the server).
+    request (``api_key`` wins over an ``Authorization`` header given there).
     """
 
     def __init__(
         self,
         url: Optional[str] = None,
         *,
+        api_key: Optional[str] = None,
         timeout: float = 300.0,
         headers: Optional[Mapping[str, str]] = None,
     ) -> None:
         self.url = (url or os.environ.get("RETORT_URL") or DEFAULT_URL).rstrip("/")
         self.timeout = timeout
         self.headers: Dict[str, str] = dict(headers or {})
+        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")
+        key = key.strip()
+        if key:
+            if any(c.isspace() for c in key) or not key.isprintable():
+                raise ValueError("api_key must be one word without spaces, as `retort keys create` prints it")
+            self.headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
+            self.headers["Authorization"] = f"Bearer {key}"
+
+    @property
+    def has_api_key(self) -> bool:
+        """Whether the requests carry an ``Authorization`` header."""
+        return any(k.lower() == "authorization" for k in self.headers)
 
     def __repr__(self) -> str:
+        # Never the key: a repr ends up in logs and notebooks.
         return f"Retort({self.url!r})"
 
     # ---------------------------------------------------------------- HTTP
@@ -102,11 +126,23 @@ class Retort:
                 parsed: Any = json.loads(raw)
             except ValueError:
                 parsed = raw.decode("utf-8", "replace")
-            raise RetortError.from_response(err.code, parsed, method=method, url=url) from None
+            raise RetortError.from_response(
+                err.code, parsed, method=method, url=url, hint=self._auth_hint(err.code)
+            ) from None
         except (urllib.error.URLError, OSError) as err:
             reason = getattr(err, "reason", err)
             raise RetortError(None, f"cannot reach Retort at {self.url}: {reason}", method=method, url=url) from err
         return json.loads(raw) if raw else None
+
+    def _auth_hint(self, status: int) -> str:
+        """What the client knows about a refused credential, for the error's message."""
+        if status == 401 and not self.has_api_key:
+            return f"No API key was sent: pass Retort(api_key=...) or set ${API_KEY_ENV}."
+        if status == 401:
+            return "The API key was refused: check that it is whole, not revoked and not expired."
+        if status == 403:
+            return "The API key works but its roles do not allow this call; use a key with a role that does."
+        return ""
 
     # ---------------------------------------------------------------- registry
 
@@ -117,6 +153,14 @@ class Retort:
             return True
         except RetortError:
             return False
+
+    def whoami(self) -> Dict[str, Any]:
+        """Who the API key is: ``{name, key_id, roles, permissions, via}``.
+
+        A quick check of a key: raises :class:`~retort_client.AuthenticationError` when
+        the server does not accept it.
+        """
+        return self._request("GET", "/api/session")
 
     def list_models(self) -> List[Dict[str, Any]]:
         """Every model: ``{name, versions, latest_version, aliases, created_at, updated_at}``."""

@@ -1,4 +1,9 @@
-"""The one exception the client raises for anything the server refuses."""
+"""The exceptions the client raises for anything the server refuses.
+
+Every one is a :class:`RetortError`; a refused credential is one of its subclasses,
+:class:`AuthenticationError` (401) or :class:`PermissionDeniedError` (403), both
+:class:`AuthError`.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,11 @@ class RetortError(Exception):
       ``{"path": "/rows/3/width_mm", "message": "..."}``,
     - ``body``: the whole parsed answer (or its text when it was not JSON).
 
-    ``str(error)`` gives the status, title and detail, then one line per field error.
+    - ``hint``: what the client adds about the cause, when it knows (e.g. that no API key
+      was sent), else ``""``.
+
+    ``str(error)`` gives the status, title and detail, then one line per field error, then
+    the hint.
     """
 
     def __init__(
@@ -30,6 +39,7 @@ class RetortError(Exception):
         body: Any = None,
         method: str = "",
         url: str = "",
+        hint: str = "",
     ) -> None:
         self.status = status
         self.detail = detail
@@ -39,6 +49,7 @@ class RetortError(Exception):
         self.body = body
         self.method = method
         self.url = url
+        self.hint = hint
         super().__init__(self._message())
 
     @property
@@ -57,17 +68,24 @@ class RetortError(Exception):
         lines = [head]
         for e in self.errors:
             lines.append(f"  {e.get('path', '') or '(body)'}: {e.get('message', '')}")
+        if self.hint:
+            lines.append(self.hint)
         return "\n".join(lines)
 
     @classmethod
     def from_response(
-        cls, status: int, body: Any, *, method: str = "", url: str = ""
+        cls, status: int, body: Any, *, method: str = "", url: str = "", hint: str = ""
     ) -> "RetortError":
-        """Builds the error from an HTTP error answer (a problem document, or anything else)."""
+        """Builds the error from an HTTP error answer (a problem document, or anything else).
+
+        A 401 gives an :class:`AuthenticationError`, a 403 a :class:`PermissionDeniedError`
+        (the HTTP status decides, whatever the body says).
+        """
+        kind = _KINDS.get(status, cls) if cls is RetortError else cls
         if isinstance(body, dict):
             raw_errors = body.get("errors")
             errors = [e for e in raw_errors if isinstance(e, dict)] if isinstance(raw_errors, list) else []
-            return cls(
+            return kind(
                 int(body.get("status") or status),
                 str(body.get("detail") or ""),
                 title=str(body.get("title") or ""),
@@ -76,6 +94,28 @@ class RetortError(Exception):
                 body=body,
                 method=method,
                 url=url,
+                hint=hint,
             )
         text = body if isinstance(body, str) else ""
-        return cls(status, text.strip()[:500], body=body, method=method, url=url)
+        return kind(status, text.strip()[:500], body=body, method=method, url=url, hint=hint)
+
+
+class AuthError(RetortError):
+    """The server refused the request's credential: see :class:`AuthenticationError` and
+    :class:`PermissionDeniedError`. ``detail`` is the server's explanation."""
+
+
+class AuthenticationError(AuthError):
+    """401: no API key was sent, or the key is unknown, revoked or expired.
+
+    Pass ``api_key=`` to :class:`~retort_client.Retort` or set ``RETORT_API_KEY``; an admin
+    makes keys with ``retort keys create`` or ``POST /api/keys``.
+    """
+
+
+class PermissionDeniedError(AuthError):
+    """403: the key is valid but none of its roles grants what the call needs; ``detail``
+    names the permission (e.g. ``models:manage``) and the key's roles."""
+
+
+_KINDS = {401: AuthenticationError, 403: PermissionDeniedError}

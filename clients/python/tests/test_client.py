@@ -3,6 +3,11 @@
 The binary is ``$RETORT_BIN``, else ``target/debug/retort`` in the repository (three levels
 up from this folder). Without it every server test is skipped, saying so. One server on a
 free port with a temporary SQLite database serves the whole session and is stopped at the end.
+
+The server starts with an admin key seeded through ``RETORT_ADMIN_KEY`` (made by
+``retort keys generate``); the admin makes a ``predictor`` and a ``viewer`` key with
+``POST /api/keys``. Models are deployed and aliases moved with the admin key, predictions
+made with the predictor key and models read with the viewer key.
 """
 
 from __future__ import annotations
@@ -20,7 +25,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retort_client import Retort, RetortError, deploy, predict
+from retort_client import (
+    AuthenticationError,
+    AuthError,
+    PermissionDeniedError,
+    Retort,
+    RetortError,
+    deploy,
+    predict,
+)
 from retort_client.frames import frame_to_rows, predictions_to_frame
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -107,13 +120,24 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def binary() -> Path:
+    path = Path(os.environ.get("RETORT_BIN") or DEFAULT_BIN)
+    if not path.is_file():
+        pytest.skip(f"Retort binary not found at {path}: build it (cargo build) or set RETORT_BIN")
+    return path
+
+
+@pytest.fixture(scope="session")
+def admin_key(binary: Path) -> str:
+    """A new admin key, seeded into the server through RETORT_ADMIN_KEY."""
+    key = subprocess.run([str(binary), "keys", "generate"], check=True, capture_output=True, text=True).stdout.strip()
+    assert key.startswith("rtk_"), key
+    return key
+
+
+@pytest.fixture(scope="session")
+def server(binary: Path, admin_key: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Retort server for the session; yields its base URL, stops it at the end."""
-    binary = Path(os.environ.get("RETORT_BIN") or DEFAULT_BIN)
-    if not binary.is_file():
-        pytest.skip(
-            f"Retort binary not found at {binary}: build it (cargo build) or set RETORT_BIN"
-        )
     tmp = tmp_path_factory.mktemp("retort")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -123,6 +147,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
+        env={**os.environ, "RETORT_ADMIN_KEY": admin_key},
     )
     try:
         deadline = time.monotonic() + 60
@@ -149,15 +174,53 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
+def create_key(server: str, admin_key: str, name: str, roles: list) -> str:
+    """Makes a key with ``POST /api/keys`` as the admin; returns its secret."""
+    request = urllib.request.Request(
+        f"{server}/api/keys",
+        data=json.dumps({"name": name, "roles": roles}).encode(),
+        headers={"Authorization": f"Bearer {admin_key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 201
+        created = json.loads(answer.read())
+    assert created["roles"] == roles and created["secret"].startswith("rtk_")
+    return created["secret"]
+
+
 @pytest.fixture(scope="session")
-def client(server: str) -> Retort:
-    return Retort(server)
+def predictor_key(server: str, admin_key: str) -> str:
+    return create_key(server, admin_key, "client-tests-predictor", ["predictor"])
+
+
+@pytest.fixture(scope="session")
+def viewer_key(server: str, admin_key: str) -> str:
+    return create_key(server, admin_key, "client-tests-viewer", ["viewer"])
+
+
+@pytest.fixture(scope="session")
+def client(server: str, admin_key: str) -> Retort:
+    """The admin: deploys models and moves aliases."""
+    return Retort(server, api_key=admin_key)
+
+
+@pytest.fixture(scope="session")
+def predictor(server: str, predictor_key: str) -> Retort:
+    """A key that may only predict."""
+    return Retort(server, api_key=predictor_key)
+
+
+@pytest.fixture(scope="session")
+def viewer(server: str, viewer_key: str) -> Retort:
+    """A key that may only read."""
+    return Retort(server, api_key=viewer_key)
 
 
 # ------------------------------------------------------------------ tests with the server
 
 
-def test_pipeline_regressor_matches_sklearn(client: Retort, price_pipeline, train, test_frame) -> None:
+def test_pipeline_regressor_matches_sklearn(client: Retort, predictor: Retort, price_pipeline, train, test_frame) -> None:
     out = client.deploy(
         price_pipeline, "price", train.head(20), alias="production",
         description="GB on tires", metrics={"r2": np.float64(0.93), "n": 400},
@@ -170,23 +233,23 @@ def test_pipeline_regressor_matches_sklearn(client: Retort, price_pipeline, trai
     assert {c["name"]: c["dtype"] for c in sig["columns"]} == {
         **{c: "float" for c in NUMERIC}, "tier": "string"}
 
-    got = client.predict("price", test_frame)
+    got = predictor.predict("price", test_frame)
     assert list(got.columns) == ["prediction"]
     assert got.index.equals(test_frame.index)
     assert got.attrs["retort_version"] == 1
     np.testing.assert_allclose(got["prediction"].to_numpy(), price_pipeline.predict(test_frame), rtol=1e-4)
 
 
-def test_nan_is_sent_as_null_and_imputed(client: Retort, price_pipeline, test_frame) -> None:
+def test_nan_is_sent_as_null_and_imputed(predictor: Retort, price_pipeline, test_frame) -> None:
     frame = test_frame.copy()
     frame.loc[frame.index[[0, 3, 7]], "load_index"] = np.nan
     frame.loc[frame.index[5], "width_mm"] = None
     assert frame_to_rows(frame.iloc[[0]])[0]["load_index"] is None
-    got = client.predict("price", frame, alias="production")
+    got = predictor.predict("price", frame, alias="production")
     np.testing.assert_allclose(got["prediction"].to_numpy(), price_pipeline.predict(frame), rtol=1e-4)
 
 
-def test_numeric_classifier_labels_and_probabilities(client: Retort, band_classifier, train, test_frame) -> None:
+def test_numeric_classifier_labels_and_probabilities(client: Retort, predictor: Retort, band_classifier, train, test_frame) -> None:
     out = client.deploy(band_classifier, "band", train[NUMERIC].head(10))
     sig = out["signature"]
     assert sig["task"] == "classification"
@@ -194,7 +257,7 @@ def test_numeric_classifier_labels_and_probabilities(client: Retort, band_classi
     assert {c["input"] for c in sig["columns"]} == {"X"}
 
     frame = test_frame[NUMERIC]
-    got = client.predict("band", frame)
+    got = predictor.predict("band", frame)
     assert list(got.columns) == ["label", "proba_0", "proba_1", "proba_2"]
     assert got.index.equals(frame.index)
     np.testing.assert_array_equal(got["label"].to_numpy(), band_classifier.predict(frame))
@@ -203,11 +266,11 @@ def test_numeric_classifier_labels_and_probabilities(client: Retort, band_classi
     np.testing.assert_allclose(probs, band_classifier.predict_proba(frame), atol=1e-4)
 
 
-def test_bad_frame_raises_with_every_path(client: Retort, price_pipeline, train, test_frame) -> None:
+def test_bad_frame_raises_with_every_path(client: Retort, predictor: Retort, price_pipeline, train, test_frame) -> None:
     client.deploy(price_pipeline, "price-bad", train.head(5))
     frame = test_frame.drop(columns=["rim_in"]).head(3)
     with pytest.raises(RetortError) as info:
-        client.predict("price-bad", frame)
+        predictor.predict("price-bad", frame)
     err = info.value
     assert err.status == 422
     assert err.paths == ["/rows/0/rim_in", "/rows/1/rim_in", "/rows/2/rim_in"]
@@ -215,11 +278,11 @@ def test_bad_frame_raises_with_every_path(client: Retort, price_pipeline, train,
 
     wrong = test_frame.head(2).assign(width_mm=["wide", "narrow"])
     with pytest.raises(RetortError) as info:
-        client.predict("price-bad", wrong)
+        predictor.predict("price-bad", wrong)
     assert info.value.paths == ["/rows/0/width_mm", "/rows/1/width_mm"]
 
 
-def test_aliases_move_and_versions_answer(client: Retort, train, test_frame) -> None:
+def test_aliases_move_and_versions_answer(client: Retort, predictor: Retort, viewer: Retort, train, test_frame) -> None:
     from sklearn.linear_model import LinearRegression
 
     x = train[NUMERIC]
@@ -229,23 +292,23 @@ def test_aliases_move_and_versions_answer(client: Retort, train, test_frame) -> 
     v2 = client.deploy(second, "lin", x.head(), alias="staging")["version"]
     assert (v1, v2) == (1, 2)
     frame = test_frame[NUMERIC]
-    assert client.get_model("lin")["aliases"] == {"production": 1, "staging": 2}
+    assert viewer.get_model("lin")["aliases"] == {"production": 1, "staging": 2}
 
-    by_default = client.predict("lin", frame)
+    by_default = predictor.predict("lin", frame)
     assert by_default.attrs["retort_version"] == 1  # production wins over latest
     np.testing.assert_allclose(by_default["prediction"], first.predict(frame), rtol=1e-4)
-    np.testing.assert_allclose(client.predict("lin", frame, alias="staging")["prediction"], second.predict(frame), rtol=1e-4)
+    np.testing.assert_allclose(predictor.predict("lin", frame, alias="staging")["prediction"], second.predict(frame), rtol=1e-4)
 
     assert client.set_alias("lin", "production", v2)["version"] == 2
-    assert client.get_model("lin")["aliases"] == {"production": 2, "staging": 2}
-    moved = client.predict("lin", frame)
+    assert viewer.get_model("lin")["aliases"] == {"production": 2, "staging": 2}
+    moved = predictor.predict("lin", frame)
     assert moved.attrs["retort_version"] == 2
     np.testing.assert_allclose(moved["prediction"], second.predict(frame), rtol=1e-4)
 
-    pinned = client.predict("lin", frame, version=1)
+    pinned = predictor.predict("lin", frame, version=1)
     assert pinned.attrs["retort_version"] == 1
     np.testing.assert_allclose(pinned["prediction"], first.predict(frame), rtol=1e-4)
-    assert client.get_version("lin", 2)["aliases"] == ["production", "staging"]
+    assert viewer.get_version("lin", 2)["aliases"] == ["production", "staging"]
 
 
 def test_raw_onnx_bytes_proto_and_path(client: Retort, band_classifier, train, test_frame, tmp_path: Path) -> None:
@@ -311,24 +374,98 @@ def test_multi_target_regression_and_batches(client: Retort, train, test_frame) 
     np.testing.assert_allclose(got.to_numpy(), model.predict(test_frame[NUMERIC]), rtol=1e-4)
 
 
-def test_module_level_functions(server: str, price_pipeline, train, test_frame) -> None:
-    out = deploy(price_pipeline, "price-fn", train.head(), url=server, alias="production", metrics={"mae": 4.2})
+def test_module_level_functions(server: str, admin_key: str, predictor_key: str, viewer_key: str,
+                                price_pipeline, train, test_frame, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = deploy(price_pipeline, "price-fn", train.head(), url=server, alias="production", metrics={"mae": 4.2},
+                 api_key=admin_key)
     assert out["aliases"] == ["production"] and out["metrics"] == {"mae": 4.2}
-    got = predict("price-fn", test_frame, url=server)
+    got = predict("price-fn", test_frame, url=server, api_key=predictor_key)
     np.testing.assert_allclose(got["prediction"], price_pipeline.predict(test_frame), rtol=1e-4)
+    monkeypatch.setenv("RETORT_API_KEY", predictor_key)
     got = predict("price-fn", test_frame.head(3), url=server, version=out["version"])
     assert len(got) == 3
-    assert "price-fn" in [m["name"] for m in Retort(server).list_models()]
+    with pytest.raises(PermissionDeniedError):
+        deploy(price_pipeline, "price-fn", train.head(), url=server)
+    assert "price-fn" in [m["name"] for m in Retort(server, api_key=viewer_key).list_models()]
 
 
-def test_unknown_model_and_bad_alias(client: Retort, test_frame) -> None:
+def test_unknown_model_and_bad_alias(client: Retort, predictor: Retort, test_frame) -> None:
     with pytest.raises(RetortError) as info:
-        client.predict("no-such-model", test_frame.head(1))
+        predictor.predict("no-such-model", test_frame.head(1))
     assert info.value.status == 404
     assert "no-such-model" in str(info.value)
     with pytest.raises(RetortError) as info:
         client.set_alias("lin", "canary", 99)
     assert info.value.status == 422 and info.value.paths == ["/version"]
+
+
+def test_a_missing_or_refused_key_raises_an_authentication_error(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RETORT_API_KEY", raising=False)
+    anonymous = Retort(server)
+    assert not anonymous.has_api_key
+    assert anonymous.health() is True  # the probe needs no key
+    with pytest.raises(AuthenticationError) as info:
+        anonymous.list_models()
+    err = info.value
+    assert isinstance(err, AuthError) and isinstance(err, RetortError)
+    assert err.status == 401
+    assert "Authorization: Bearer" in err.detail  # the server's own explanation
+    assert err.detail in str(err) and "No API key was sent" in str(err) and "RETORT_API_KEY" in str(err)
+
+    unknown = Retort(server, api_key="rtk_aaaaaaaaaaaa_" + "a" * 52)
+    for call in (unknown.list_models, unknown.whoami, lambda: unknown.predict("price", pd.DataFrame({"x": [1.0]}))):
+        with pytest.raises(AuthenticationError) as info:
+            call()
+        assert info.value.status == 401 and info.value.detail
+        assert "The API key was refused" in str(info.value)
+    with pytest.raises(AuthenticationError):
+        Retort(server, api_key="not-a-key").get_model("price")
+
+
+def test_a_predictor_key_predicts_but_may_not_deploy_or_read(
+    predictor: Retort, client: Retort, band_classifier, train, test_frame
+) -> None:
+    assert predictor.whoami()["roles"] == ["predictor"]
+    client.deploy(band_classifier, "band-roles", train[NUMERIC].head(5), alias="production")
+    got = predictor.predict("band-roles", test_frame[NUMERIC])
+    np.testing.assert_array_equal(got["label"], band_classifier.predict(test_frame[NUMERIC]))
+
+    with pytest.raises(PermissionDeniedError) as info:
+        predictor.deploy(band_classifier, "band-roles", train[NUMERIC].head(5))
+    err = info.value
+    assert err.status == 403 and isinstance(err, AuthError)
+    assert "`models:manage`" in err.detail and "predictor" in err.detail
+    assert err.detail in str(err) and "roles do not allow" in str(err)
+    with pytest.raises(PermissionDeniedError) as info:
+        predictor.set_alias("band-roles", "production", 1)
+    assert "`models:manage`" in info.value.detail
+    with pytest.raises(PermissionDeniedError) as info:
+        predictor.get_model("band-roles")
+    assert "`read`" in info.value.detail
+    assert client.get_model("band-roles")["latest_version"] == 1  # nothing was deployed
+
+
+def test_a_viewer_key_reads_but_may_not_predict(viewer: Retort, client: Retort, band_classifier, train, test_frame) -> None:
+    client.deploy(band_classifier, "band-viewer", train[NUMERIC].head(5))
+    assert viewer.whoami()["permissions"] == ["read"]
+    assert viewer.get_version("band-viewer", 1)["signature"]["task"] == "classification"
+    with pytest.raises(PermissionDeniedError) as info:
+        viewer.predict("band-viewer", test_frame[NUMERIC].head(2))
+    assert "`predict`" in info.value.detail
+
+
+def test_the_key_comes_from_the_environment_unless_given(
+    server: str, viewer_key: str, predictor_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RETORT_API_KEY", f" {viewer_key}\n")
+    assert Retort(server).whoami()["name"] == "client-tests-viewer"
+    assert Retort(server, api_key=predictor_key).whoami()["name"] == "client-tests-predictor"
+    # api_key wins over an Authorization header given in headers.
+    both = Retort(server, api_key=predictor_key, headers={"authorization": "Bearer nothing", "X-Trace": "1"})
+    assert both.whoami()["roles"] == ["predictor"]
+    assert both.headers == {"X-Trace": "1", "Authorization": f"Bearer {predictor_key}"}
+    # The key never shows in a repr.
+    assert predictor_key not in repr(both) and viewer_key not in repr(Retort(server))
 
 
 # ------------------------------------------------------------------ tests without the server
@@ -389,3 +526,21 @@ def test_retort_error_str_lists_every_field() -> None:
         "  /rows/4/tier: may not be null",
     ]
     assert err.status == 422 and err.detail.startswith("2 invalid") and len(err.errors) == 2
+
+
+def test_auth_answers_become_their_own_errors() -> None:
+    body = {"type": "urn:retort:problem:forbidden", "title": "Forbidden", "status": 403,
+            "detail": "this needs the `models:manage` permission, which the key k (ci) (roles: predictor) does not hold"}
+    err = RetortError.from_response(403, body, method="POST", url="http://h/api/models/m/versions")
+    assert type(err) is PermissionDeniedError and err.status == 403
+    assert str(err).startswith("HTTP 403 Forbidden: this needs the `models:manage` permission")
+    err = RetortError.from_response(401, {"status": 401, "title": "Unauthorized", "detail": "unknown key"}, hint="h")
+    assert type(err) is AuthenticationError and str(err) == "HTTP 401 Unauthorized: unknown key\nh"
+    assert type(RetortError.from_response(404, {"status": 404, "detail": "no"})) is RetortError
+    assert type(RetortError.from_response(401, "plain text")) is AuthenticationError
+
+
+def test_a_key_with_spaces_is_refused_before_any_request() -> None:
+    with pytest.raises(ValueError, match="one word"):
+        Retort("http://127.0.0.1:1", api_key="rtk_abc def")
+    assert Retort("http://127.0.0.1:1", api_key="  ").has_api_key is False

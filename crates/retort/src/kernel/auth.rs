@@ -17,6 +17,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa_axum::router::UtoipaMethodRouter;
 
@@ -267,7 +268,19 @@ impl Access {
 /// the gate from the same document.
 pub fn allow<S>(access: Access, routes: UtoipaMethodRouter<S>) -> UtoipaMethodRouter<S> {
     let (schemas, mut paths, router) = routes;
-    for item in paths.paths.values_mut() {
+    for (path, item) in &mut paths.paths {
+        // The inference protocol answers errors as `{"error": …}`, not problem documents.
+        let protocol = path.starts_with("/v2");
+        let answer = |description: &str| {
+            if protocol {
+                ResponseBuilder::new()
+                    .description(format!("{description}: {{\"error\": …}}"))
+                    .build()
+                    .into()
+            } else {
+                problem(description)
+            }
+        };
         let operations = [
             &mut item.get,
             &mut item.put,
@@ -286,16 +299,16 @@ pub fn allow<S>(access: Access, routes: UtoipaMethodRouter<S>) -> UtoipaMethodRo
             let answers = &mut op.responses.responses;
             // Checking the credential reads the database.
             answers.entry("503".into()).or_insert_with(|| {
-                problem("The database is unreachable or busy (locked); nothing was changed, retry later")
+                answer("The database is unreachable or busy (locked); nothing was changed, retry later")
             });
             answers.insert(
                 "401".into(),
-                problem("No credential, or a key that is unknown, revoked or expired"),
+                answer("No credential, or a key that is unknown, revoked or expired"),
             );
             if let Access::Needs(p) = access {
                 answers.insert(
                     "403".into(),
-                    problem(&format!(
+                    answer(&format!(
                         "The credential lacks the `{}` permission, or a cookie-authenticated \
                          change came from another site",
                         p.as_str()
@@ -310,7 +323,7 @@ pub fn allow<S>(access: Access, routes: UtoipaMethodRouter<S>) -> UtoipaMethodRo
             if access == Access::Needs(Permission::JobsStart) {
                 answers.insert(
                     "429".into(),
-                    problem("This key started too many jobs in the last minute; see Retry-After"),
+                    answer("This key started too many jobs in the last minute; see Retry-After"),
                 );
             }
         }

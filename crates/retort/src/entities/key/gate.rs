@@ -107,8 +107,25 @@ pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Principal
 pub async fn authorize(State(gate): State<Gate>, mut req: Request, next: Next) -> Response {
     match check(&gate, &mut req).await {
         Ok(()) => next.run(req).await,
+        Err(e) if req.uri().path().starts_with("/v2") => protocol_error(e),
         Err(e) => e.into_response(),
     }
+}
+
+/// A refusal on the inference protocol's routes, in its form (`{"error": …}`), with the
+/// same status and headers (`WWW-Authenticate`, `Retry-After`) as the problem document.
+fn protocol_error(e: AppError) -> Response {
+    let detail = e.to_problem().detail;
+    let mut response = e.into_response();
+    let body = serde_json::json!({ "error": detail }).to_string();
+    let headers = response.headers_mut();
+    headers.remove(header::CONTENT_LENGTH);
+    headers.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    *response.body_mut() = axum::body::Body::from(body);
+    response
 }
 
 async fn check(gate: &Gate, req: &mut Request) -> Result<(), AppError> {

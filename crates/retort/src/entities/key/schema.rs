@@ -11,6 +11,9 @@ use crate::kernel::auth::{Permission, Principal, Role, Via};
 use crate::kernel::extract::Parse;
 use crate::kernel::validation::{Cell, Fields, Record};
 
+/// The most role names a key's `roles` may list (repeats included).
+const MAX_ROLE_NAMES: usize = 16;
+
 /// A key to create.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -19,8 +22,8 @@ pub struct KeyIn {
     /// Who or what will hold it; the audit trail records this name.
     #[schema(min_length = 1, max_length = 64, example = "ana")]
     pub name: String,
-    /// Its roles, at least one.
-    #[schema(min_items = 1, max_items = 5)]
+    /// Its roles, at least one (a role named twice counts once).
+    #[schema(min_items = 1, max_items = 16)]
     pub roles: Vec<Role>,
     /// How long it works (`90d`, `12w`, `1y`, `36h`); absent or null: until revoked.
     #[schema(example = "90d", pattern = r"^[0-9]{1,6}[hdwy]$")]
@@ -36,24 +39,21 @@ fn parse_name(cell: Cell<'_>) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
-/// Reads a list of role names (at least one, no repeats).
+/// Reads a list of role names (at least one; a role named twice counts once).
 pub fn parse_roles(cell: Cell<'_>) -> Result<Vec<Role>, String> {
     let Cell::Json(Value::Array(items)) = cell else {
         return Err("expected an array of role names".into());
     };
-    if items.is_empty() || items.len() > Role::ALL.len() {
-        return Err(format!("must name between 1 and {} roles", Role::ALL.len()));
+    if items.is_empty() || items.len() > MAX_ROLE_NAMES {
+        return Err(format!("must name between 1 and {MAX_ROLE_NAMES} roles"));
     }
     let mut roles = Vec::with_capacity(items.len());
     for item in items {
         let name = item.as_str().unwrap_or_default();
-        let role = crate::kernel::auth::parse_role(name)?;
-        if roles.contains(&role) {
-            return Err(format!("names {name:?} twice"));
-        }
-        roles.push(role);
+        roles.push(crate::kernel::auth::parse_role(name)?);
     }
     roles.sort();
+    roles.dedup();
     Ok(roles)
 }
 
@@ -150,12 +150,11 @@ impl Parse for SignIn {
     fn parse<R: Record + ?Sized>(record: &R) -> Result<Self, Vec<(String, String)>> {
         let mut f = Fields::new(record);
         let value = SignIn {
-            key: f.required("key", |c| {
-                let text = c.text()?;
-                if text.len() > 200 {
-                    return Err("is longer than any key".into());
-                }
-                Ok(text.to_owned())
+            // Any text: one that is not a key is a 401 from the check, like a wrong key.
+            key: f.required("key", |c| match c {
+                Cell::Json(Value::String(text)) if text.len() <= 200 => Ok(text.trim().to_owned()),
+                Cell::Json(Value::String(_)) => Err("is longer than any key".into()),
+                _ => Err("expected a string".into()),
             }),
         };
         f.finish(value)

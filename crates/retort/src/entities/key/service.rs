@@ -121,7 +121,7 @@ fn principal_of(db: &Db, row: KeyRow, via: Via) -> AppResult<Principal> {
 pub async fn authenticate_key(db: &Db, key: &str) -> AppResult<Principal> {
     let Some(id) = interface::parse(key) else {
         return Err(AppError::Unauthorized(
-            "the bearer credential is not a Retort key (rtk_…)".into(),
+            "not a Retort key (they read rtk_<id>_<secret>)".into(),
         ));
     };
     let Some(row) = model::find(db, id).await? else {

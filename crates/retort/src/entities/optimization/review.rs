@@ -23,7 +23,7 @@ async fn selected_skus(state: &AppState, id: i64, body: &Json) -> AppResult<Opti
             };
             errors.push(FieldError::new(format!("/{k}"), message));
         }
-    } else if !body.is_null() {
+    } else {
         return Err(AppError::Validation(vec![FieldError::new(
             "",
             "expected an object, e.g. {\"skus\": [...]}",

@@ -196,7 +196,6 @@ pub fn model_param(body: &Json) -> AppResult<String> {
     let mut errors = Vec::new();
     let mut model = DEFAULT_MODEL.to_owned();
     match body {
-        Json::Null => {}
         Json::Object(map) => {
             for (k, v) in map {
                 match (k.as_str(), v) {

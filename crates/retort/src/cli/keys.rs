@@ -159,7 +159,7 @@ mod tests {
         let input = KeyIn {
             name: "ana".into(),
             roles: vec![Role::Analyst],
-            expires_in: Some("90d".into()),
+            expires_in_days: Some(90),
         };
         let created = service::create_key(&db.db, &input)
             .await

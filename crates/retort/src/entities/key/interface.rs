@@ -133,9 +133,6 @@ pub fn check_name(name: &str) -> Result<(), String> {
     if name.chars().any(char::is_control) {
         return Err("must not contain control characters".into());
     }
-    if name != name.trim() {
-        return Err("must not start or end with spaces".into());
-    }
     Ok(())
 }
 
@@ -190,7 +187,6 @@ mod tests {
     fn names_are_checked() {
         assert!(check_name("ana").is_ok());
         assert!(check_name("").is_err());
-        assert!(check_name(" ana").is_err());
         assert!(check_name("a\nb").is_err());
         assert!(check_name(&"x".repeat(65)).is_err());
     }

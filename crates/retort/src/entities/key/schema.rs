@@ -17,23 +17,29 @@ const MAX_ROLE_NAMES: usize = 16;
 /// A key to create.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "ana", "roles": ["approver"], "expires_in": "90d"}))]
+#[schema(example = json!({"name": "ana", "roles": ["approver"], "expires_in_days": 90}))]
 pub struct KeyIn {
-    /// Who or what will hold it; the audit trail records this name.
-    #[schema(min_length = 1, max_length = 64, example = "ana")]
+    /// Who or what will hold it; the audit trail records this name (trimmed; no control
+    /// characters).
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u001f\u007f-\u009f\t\n\u000b\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$",
+        example = "ana"
+    )]
     pub name: String,
     /// Its roles, at least one (a role named twice counts once).
     #[schema(min_items = 1, max_items = 16)]
     pub roles: Vec<Role>,
-    /// How long it works (`90d`, `12w`, `1y`, `36h`); absent or null: until revoked.
-    #[schema(example = "90d", pattern = r"^[0-9]{1,6}[hdwy]$")]
-    pub expires_in: Option<String>,
+    /// Days it works; absent or null: until revoked.
+    #[schema(minimum = 1, maximum = 3650, example = 90)]
+    pub expires_in_days: Option<u32>,
 }
 
 fn parse_name(cell: Cell<'_>) -> Result<String, String> {
     let name = match cell {
-        Cell::Json(Value::String(s)) => s.as_str(),
-        other => other.text()?,
+        Cell::Json(Value::String(s)) => s.trim(),
+        _ => return Err("expected a string".into()),
     };
     interface::check_name(name)?;
     Ok(name.to_owned())
@@ -63,10 +69,14 @@ impl Parse for KeyIn {
         let value = KeyIn {
             name: f.required("name", parse_name),
             roles: f.required("roles", parse_roles),
-            expires_in: f
-                .optional_nullable("expires_in", |c| {
-                    let text = c.text()?;
-                    interface::parse_lifetime(text).map(|_| text.to_owned())
+            expires_in_days: f
+                .optional_nullable("expires_in_days", |c| {
+                    let days = crate::kernel::validation::int_in(
+                        c,
+                        1,
+                        i64::try_from(interface::MAX_LIFETIME_DAYS).unwrap_or(3650),
+                    )?;
+                    u32::try_from(days).map_err(|e| e.to_string())
                 })
                 .flatten(),
         };

@@ -47,12 +47,19 @@ fn row_for(
 
 /// Creates a key; the secret is in the answer and nowhere else.
 pub async fn create_key(db: &Db, input: &KeyIn) -> AppResult<KeyCreated> {
-    let hours = match &input.expires_in {
-        Some(text) => Some(interface::parse_lifetime(text).map_err(AppError::BadRequest)?),
-        None => None,
-    };
+    let hours = input.expires_in_days.map(|d| u64::from(d) * 24);
+    create_key_for(db, &input.name, &input.roles, hours).await
+}
+
+/// Creates a key living `hours` (or until revoked).
+async fn create_key_for(
+    db: &Db,
+    name: &str,
+    roles: &[Role],
+    hours: Option<u64>,
+) -> AppResult<KeyCreated> {
     let (id, key) = interface::generate().map_err(random_failed)?;
-    let row = row_for(id, &key, &input.name, &input.roles, hours);
+    let row = row_for(id, &key, name, roles, hours);
     model::insert(db, &row).await?;
     Ok(KeyCreated {
         key: KeyOut::of(row, &time::now()),
@@ -225,6 +232,7 @@ pub async fn create_key_cli(
     roles: &[Role],
     expires_in: Option<&str>,
 ) -> anyhow::Result<KeyCreated> {
+    let name = name.trim();
     interface::check_name(name).map_err(|e| anyhow::anyhow!("--name {e}"))?;
     if roles.is_empty() {
         anyhow::bail!("give at least one --role");
@@ -232,15 +240,13 @@ pub async fn create_key_cli(
     let mut roles = roles.to_vec();
     roles.sort();
     roles.dedup();
-    if let Some(text) = expires_in {
-        interface::parse_lifetime(text).map_err(|e| anyhow::anyhow!("--expires {e}"))?;
-    }
-    let input = KeyIn {
-        name: name.to_owned(),
-        roles,
-        expires_in: expires_in.map(str::to_owned),
+    let hours = match expires_in {
+        Some(text) => {
+            Some(interface::parse_lifetime(text).map_err(|e| anyhow::anyhow!("--expires {e}"))?)
+        }
+        None => None,
     };
-    create_key(db, &input)
+    create_key_for(db, name, &roles, hours)
         .await
         .map_err(|e| anyhow::anyhow!(e.to_problem().detail))
 }

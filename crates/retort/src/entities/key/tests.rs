@@ -18,7 +18,7 @@ async fn key(db: &Db, name: &str, roles: &[Role]) -> String {
     let input = KeyIn {
         name: name.into(),
         roles: roles.to_vec(),
-        expires_in: None,
+        expires_in_days: None,
     };
     service::create_key(db, &input).await.unwrap().secret
 }
@@ -279,7 +279,7 @@ db_test! {
 db_test! {
     async fn keys_are_created_listed_and_revoked_by_admins_and_the_secret_shown_once(db: TestDb) {
         let router = db.router();
-        let r = crate::testing::send_json(&router, Method::POST, "/api/keys", &json!({"name": "ci", "roles": ["predictor", "viewer"], "expires_in": "90d"})).await;
+        let r = crate::testing::send_json(&router, Method::POST, "/api/keys", &json!({"name": "ci", "roles": ["predictor", "viewer"], "expires_in_days": 90})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         let secret = r.json["secret"].as_str().unwrap().to_owned();
         assert!(secret.starts_with("rtk_"));
@@ -292,9 +292,9 @@ db_test! {
         assert_eq!(list.status, StatusCode::OK);
         assert!(!list.text.contains(&secret) && !list.text.contains("secret"), "{}", list.text);
         assert_eq!(list.json["items"].as_array().unwrap().len(), 3, "{}", list.text);
-        let bad = crate::testing::send_json(&router, Method::POST, "/api/keys", &json!({"name": " ", "roles": ["boss"], "expires_in": "5m", "secret": "x"})).await;
+        let bad = crate::testing::send_json(&router, Method::POST, "/api/keys", &json!({"name": " ", "roles": ["boss"], "expires_in_days": 0, "secret": "x"})).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(bad.error_paths(), ["/name", "/roles", "/expires_in", "/secret"], "{}", bad.text);
+        assert_eq!(bad.error_paths(), ["/name", "/roles", "/expires_in_days", "/secret"], "{}", bad.text);
         let r = call_as(&router, Some(&secret), Method::GET, "/api/keys", None, Body::empty()).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         assert!(r.json["detail"].as_str().unwrap().contains("keys:manage"));

@@ -44,7 +44,7 @@ async fn decide_as(
     let input = crate::entities::key::schema::KeyIn {
         name: name.into(),
         roles: vec![crate::kernel::auth::Role::Approver],
-        expires_in: None,
+        expires_in_days: None,
     };
     let key = crate::entities::key::service::create_key(&state.db, &input)
         .await

@@ -15,7 +15,9 @@ mod access;
 mod hardening;
 mod support;
 
-use support::{Server, free_port, product, request, retort, spawn_app, wait_until_up};
+use support::{
+    Server, free_port, product, request, retort, serve_binary, spawn_app, wait_until_up,
+};
 
 async fn create_then_list_over_http(db: TestDb) {
     let (addr, stop, server) = spawn_app(&db).await;
@@ -454,24 +456,8 @@ async fn a_job_started_over_http_is_run_by_a_separate_worker_process_on_postgres
 async fn the_server_keeps_serving_when_its_log_stream_closes() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("log.db").display());
-    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let mut child = retort()
-        .args([
-            "serve",
-            "--bind",
-            &addr.to_string(),
-            "--database-url",
-            &url,
-            "--workers",
-            "0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stderr.take());
-    let mut server = Server(child);
-    wait_until_up(addr).await;
+    let (addr, mut server) = serve_binary(&url, true).await;
+    drop(server.0.stderr.take());
     for _ in 0..3 {
         let r = request(addr, "GET", "/api/products", None, "").await;
         assert_eq!(r.status, 200);

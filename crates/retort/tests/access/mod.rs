@@ -4,10 +4,9 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::{Server, free_port, retort, send, wait_until_up};
+use crate::support::{retort, send, serve_binary};
 
 fn run(args: &[&str]) -> (bool, String, String) {
     let out = retort()
@@ -98,24 +97,7 @@ async fn keys_are_made_listed_and_revoked_from_the_command_line() {
     assert!(!ok && stderr.contains("--expires"), "{stderr}");
 
     // A database with a key: the server makes none, and the key works.
-    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let child = retort()
-        .env_remove("RETORT_ADMIN_KEY")
-        .args([
-            "serve",
-            "--bind",
-            &addr.to_string(),
-            "--database-url",
-            &url,
-            "--workers",
-            "0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = Server(child);
-    wait_until_up(addr).await;
+    let (addr, _server) = serve_binary(&url, false).await;
     assert_eq!(status_with(addr, "GET", "/api/products", &key).await, 200);
     assert_eq!(status_with(addr, "GET", "/api/keys", &key).await, 403);
     let (ok, _, stderr) = run(&["keys", "revoke", &id, "--database-url", &url]);
@@ -133,24 +115,8 @@ async fn keys_are_made_listed_and_revoked_from_the_command_line() {
 async fn a_new_server_prints_its_first_admin_key_once_with_a_sign_in_link() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("first.db").display());
-    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let mut child = retort()
-        .env_remove("RETORT_ADMIN_KEY")
-        .args([
-            "serve",
-            "--bind",
-            &addr.to_string(),
-            "--database-url",
-            &url,
-            "--workers",
-            "0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let _server = Server(child);
+    let (addr, mut server) = serve_binary(&url, false).await;
+    let stderr = server.0.stderr.take().unwrap();
     let link = tokio::task::spawn_blocking(move || {
         BufReader::new(stderr)
             .lines()
@@ -167,7 +133,6 @@ async fn a_new_server_prints_its_first_admin_key_once_with_a_sign_in_link() {
         link.contains(&format!("http://{addr}/sign-in#key=rtk_")),
         "{link}"
     );
-    wait_until_up(addr).await;
     assert_eq!(status_with(addr, "GET", "/api/keys", &key).await, 200);
     let none = send(
         addr,

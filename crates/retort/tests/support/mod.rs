@@ -113,6 +113,34 @@ pub fn retort() -> Command {
     cmd
 }
 
+/// `retort serve` on a free port of 127.0.0.1 over `url`, with no job workers; `admin_key`
+/// says whether it gets the test admin key (`RETORT_ADMIN_KEY`). Its standard error is
+/// piped (take it from `child.stderr`). Returns once the port answers.
+pub async fn serve_binary(url: &str, admin_key: bool) -> (SocketAddr, Server) {
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut cmd = retort();
+    if !admin_key {
+        cmd.env_remove("RETORT_ADMIN_KEY");
+    }
+    let child = cmd
+        .args([
+            "serve",
+            "--bind",
+            &addr.to_string(),
+            "--database-url",
+            url,
+            "--workers",
+            "0",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    wait_until_up(addr).await;
+    (addr, server)
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -9,7 +9,6 @@
 //! is refused to everyone.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -23,6 +22,9 @@ use utoipa_axum::router::UtoipaMethodRouter;
 
 use super::error::AppError;
 use super::openapi::problem;
+
+mod hosts;
+pub use hosts::{AllowedHosts, host_name, is_loopback_host};
 
 /// The name of the security scheme in the OpenAPI document.
 pub const SCHEME: &str = "bearer";
@@ -402,103 +404,6 @@ impl AccessTable {
     }
 }
 
-/// Which `Host` headers the server answers (DNS rebinding defence).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AllowedHosts {
-    /// Any host (`--allowed-hosts '*'`, and the tests' in-process router).
-    Any,
-    /// These names and addresses (lowercase, no port); with `any_ip`, also every IP
-    /// literal (a server bound to all interfaces is reached by address, e.g. by probes,
-    /// and an address cannot be rebound).
-    Listed {
-        /// The names and addresses.
-        names: Vec<String>,
-        /// Whether every IP literal is also allowed.
-        any_ip: bool,
-    },
-}
-
-impl AllowedHosts {
-    /// The default for a server bound to `bind`: that address, `localhost` and the
-    /// loopback addresses; every IP literal when bound to all interfaces.
-    pub fn for_bind(bind: IpAddr) -> Self {
-        let mut names = vec![
-            "localhost".to_owned(),
-            "127.0.0.1".to_owned(),
-            "::1".to_owned(),
-        ];
-        let own = bind.to_string();
-        if !names.contains(&own) {
-            names.push(own);
-        }
-        Self::Listed {
-            names,
-            any_ip: bind.is_unspecified(),
-        }
-    }
-
-    /// From `--allowed-hosts`: names separated by commas; `*` allows any.
-    pub fn parse(list: &str) -> Result<Self, String> {
-        let mut names = Vec::new();
-        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            if name == "*" {
-                return Ok(Self::Any);
-            }
-            let name = name.trim_start_matches('[').trim_end_matches(']');
-            if name.len() > 253
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
-            {
-                return Err(format!("{name:?} is not a host name or address"));
-            }
-            names.push(name.to_ascii_lowercase());
-        }
-        if names.is_empty() {
-            return Err("name at least one host, or * for any".into());
-        }
-        Ok(Self::Listed {
-            names,
-            any_ip: false,
-        })
-    }
-
-    /// Whether the `Host` header value `host` (with or without a port) is allowed.
-    pub fn allows(&self, host: &str) -> bool {
-        let Self::Listed { names, any_ip } = self else {
-            return true;
-        };
-        let name = host_name(host).to_ascii_lowercase();
-        let name = name.trim_end_matches('.');
-        if *any_ip && name.parse::<IpAddr>().is_ok() {
-            return true;
-        }
-        names.iter().any(|n| n == name)
-    }
-}
-
-/// The host part of a `Host` header value: `[::1]:8000` → `::1`, `a.b:80` → `a.b`.
-pub fn host_name(host: &str) -> &str {
-    if let Some(rest) = host.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or("");
-    }
-    match host.rsplit_once(':') {
-        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) && !name.contains(':') => {
-            name
-        }
-        _ => host,
-    }
-}
-
-/// Whether a `Host` names this machine's loopback (where browsers treat plain HTTP as a
-/// secure context, so `Secure` cookies work).
-pub fn is_loopback_host(host: &str) -> bool {
-    let name = host_name(host).to_ascii_lowercase();
-    name == "localhost"
-        || name.ends_with(".localhost")
-        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
 /// Who may do what on this server, and how fast keys may start jobs.
 #[derive(Debug)]
 pub struct AccessConfig {
@@ -561,82 +466,4 @@ impl AccessConfig {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn roles_grow_as_documented() {
-        let analyst = Role::Analyst.permissions();
-        assert!(
-            Role::Viewer
-                .permissions()
-                .iter()
-                .all(|p| analyst.contains(p))
-        );
-        assert!(
-            Role::Predictor
-                .permissions()
-                .iter()
-                .all(|p| analyst.contains(p))
-        );
-        assert!(
-            analyst
-                .iter()
-                .all(|p| Role::Approver.permissions().contains(p))
-        );
-        assert!(!analyst.contains(&Permission::DecisionsApprove));
-        assert!(
-            !Role::Approver
-                .permissions()
-                .contains(&Permission::ModelsManage)
-        );
-        assert_eq!(Role::Admin.permissions(), &Permission::ALL);
-        for p in Permission::ALL {
-            assert_eq!(Permission::parse(p.as_str()), Some(p));
-        }
-    }
-
-    #[test]
-    fn hosts_are_matched_without_port_and_case() {
-        let local = AllowedHosts::for_bind("127.0.0.1".parse().unwrap_or(IpAddr::from([0; 4])));
-        assert!(local.allows("localhost:8000"));
-        assert!(local.allows("127.0.0.1:8000"));
-        assert!(local.allows("[::1]:8000"));
-        assert!(local.allows("LOCALHOST"));
-        assert!(!local.allows("evil.example:8000"));
-        assert!(!local.allows("10.0.0.5"));
-        let all = AllowedHosts::for_bind(IpAddr::from([0, 0, 0, 0]));
-        assert!(all.allows("10.0.0.5:8000"));
-        assert!(!all.allows("rebound.example"));
-        let listed =
-            AllowedHosts::parse("retort.internal, Example.com").unwrap_or(AllowedHosts::Any);
-        assert!(listed.allows("example.com:443"));
-        assert!(!listed.allows("localhost"));
-        assert_eq!(AllowedHosts::parse("*"), Ok(AllowedHosts::Any));
-        assert!(AllowedHosts::parse("a b").is_err());
-        assert!(AllowedHosts::parse(" , ").is_err());
-    }
-
-    #[test]
-    fn loopback_hosts_are_recognised() {
-        assert!(is_loopback_host("127.0.0.1:8000"));
-        assert!(is_loopback_host("localhost"));
-        assert!(is_loopback_host("[::1]:1"));
-        assert!(!is_loopback_host("10.1.1.1"));
-        assert!(!is_loopback_host("example.com"));
-    }
-
-    #[test]
-    fn job_starts_refill_over_a_minute() {
-        let config = AccessConfig::new(None, AllowedHosts::Any, 2);
-        assert_eq!(config.take_job_start("a"), Ok(()));
-        assert_eq!(config.take_job_start("a"), Ok(()));
-        let wait = config.take_job_start("a");
-        assert!(matches!(wait, Err(s) if (1..=30).contains(&s)), "{wait:?}");
-        assert_eq!(config.take_job_start("b"), Ok(()));
-        let unlimited = AccessConfig::default();
-        for _ in 0..1000 {
-            assert_eq!(unlimited.take_job_start("a"), Ok(()));
-        }
-    }
-}
+mod tests;

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use retort::entities::job::{model, worker};
+use retort::entities::job::{service as jobs, worker};
 use retort::kernel::error::FieldError;
 use retort::kernel::jobs::{BoxFuture, JobContext, JobError, JobKind, JobKinds};
 use retort::testing::{TestDb, get};
@@ -112,7 +112,7 @@ async fn main() {
     // Throughput: 2,000 queued no-op jobs drained by one worker.
     let n = 2000;
     for _ in 0..n {
-        model::enqueue(&state.db, "noop", "{}", 3).await.unwrap();
+        jobs::enqueue(&state, "noop", &json!({})).await.unwrap();
     }
     let started = Instant::now();
     let pool = worker::spawn(state.clone(), 1, config.clone());
@@ -147,7 +147,7 @@ async fn main() {
     for jobs in [1usize, 2] {
         let pool = worker::spawn(state.clone(), jobs, config.clone());
         for _ in 0..jobs {
-            model::enqueue(&state.db, "spin", &json!({"ms": 60_000}).to_string(), 1)
+            jobs::enqueue(&state, "spin", &json!({"ms": 60_000}))
                 .await
                 .unwrap();
         }

@@ -13,7 +13,6 @@ use std::fmt::Write as _;
 use crate::entities::product::service;
 use crate::kernel::db::Db;
 use crate::kernel::error::AppError;
-use crate::kernel::query::{Bind, Sql};
 
 /// A brand and its tier's price multiplier.
 const BRANDS: [(&str, f64, [&str; 3]); 12] = [
@@ -272,32 +271,16 @@ pub struct DemoReport {
 
 /// Records the planted mispricings (`sku,formula_price,list_price,direction` CSV).
 async fn record_planted(db: &Db, csv: &str) -> Result<u64, AppError> {
-    let rows: Vec<Vec<&str>> = csv
+    let rows: Vec<(String, f64, f64, String)> = csv
         .lines()
         .skip(1)
-        .map(|l| l.split(',').collect())
+        .filter_map(|l| {
+            let r: Vec<&str> = l.split(',').collect();
+            let number = |k: usize| r.get(k).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+            (r.len() == 4).then(|| (r[0].to_owned(), number(1), number(2), r[3].to_owned()))
+        })
         .collect();
-    let mut tx = db.begin_write().await?;
-    for chunk in rows.chunks(200) {
-        let mut sql = Sql::new(db.backend());
-        sql.push(
-            "INSERT INTO planted_mispricings (sku, formula_price, list_price, direction) VALUES ",
-        );
-        for (i, r) in chunk.iter().enumerate() {
-            let number = |k: usize| Bind::Float(r[k].parse().unwrap_or(0.0));
-            sql.push(if i == 0 { "(" } else { ", (" })
-                .bind(Bind::Text(r[0].to_owned()))
-                .push(", ")
-                .bind(number(1))
-                .push(", ")
-                .bind(number(2))
-                .push(", ")
-                .bind(Bind::Text(r[3].to_owned()))
-                .push(")");
-        }
-        sql.query().execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
+    crate::entities::pricing::record_planted(db, &rows).await?;
     Ok(rows.len() as u64)
 }
 
@@ -376,18 +359,23 @@ mod tests {
         // About 2 % of 300, each recorded with a direction that matches its move.
         let planted = report.map_or(0, |r| r.planted);
         assert!((1..=20).contains(&planted), "{planted}");
-        let rows = sqlx::query(
-            "SELECT m.direction, m.formula_price, m.list_price, p.list_price FROM planted_mispricings m JOIN products p ON p.sku = m.sku",
-        )
-        .fetch_all(db.db.pool())
-        .await
-        .unwrap();
+        let rows = crate::entities::pricing::planted_details(&db.db)
+            .await
+            .unwrap();
         assert_eq!(rows.len() as u64, planted);
-        for r in &rows {
-            use sqlx::Row;
-            let (direction, formula, listed, product): (String, f64, f64, f64) =
-                (r.get(0), r.get(1), r.get(2), r.get(3));
-            assert_eq!(listed, product);
+        let skus: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+        let ids = crate::entities::product::ids_by_sku(&db.db, &skus)
+            .await
+            .unwrap();
+        let mut ids: Vec<i64> = ids.into_values().collect();
+        ids.sort_unstable();
+        let products = crate::entities::product::find_many(&db.db, &ids)
+            .await
+            .unwrap();
+        assert_eq!(products.len() as u64, planted);
+        for (_, direction, formula, listed) in &rows {
+            let (direction, formula, listed) = (direction.clone(), *formula, *listed);
+            assert!(products.iter().any(|p| p.list_price == listed));
             let shift = (listed / formula).ln();
             assert!((0.2..0.47).contains(&shift.abs()), "{shift}");
             assert_eq!(direction == "over", shift > 0.0);

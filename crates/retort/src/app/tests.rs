@@ -334,14 +334,14 @@ fn every_documented_list_parameter_is_accepted_by_the_list_parser() {
     use crate::kernel::query::ListQuery;
     use crate::kernel::query::docs::list_params;
     let lists = [
-        &crate::entities::product::model::LIST,
-        &crate::entities::brand::model::LIST,
-        &crate::entities::sale::model::LIST,
-        &crate::entities::job::model::LIST,
-        &crate::entities::pricing::model::LIST,
-        &crate::entities::price_change::model::LIST,
-        &crate::entities::optimization::model::LIST,
-        &crate::entities::optimization::model::ITEMS,
+        crate::entities::product::list_spec(),
+        crate::entities::brand::list_spec(),
+        crate::entities::sale::list_spec(),
+        crate::entities::job::list_spec(),
+        crate::entities::pricing::list_spec(),
+        crate::entities::price_change::list_spec(),
+        crate::entities::optimization::list_specs()[0],
+        crate::entities::optimization::list_specs()[1],
     ];
     for spec in lists {
         for param in list_params(spec, "id") {

@@ -7,6 +7,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::kernel::state::AppState;
 
+#[cfg(test)]
+mod boundaries;
 pub mod brand;
 pub mod elasticity;
 pub mod job;
@@ -31,6 +33,23 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(optimization::router())
         .merge(price_change::router())
         .merge(key::router())
+}
+
+/// Every entity by folder name, with the tables (and views) it owns: only that entity's
+/// `model.rs` reads or writes them (`boundaries.rs` checks it).
+pub fn owners() -> Vec<(&'static str, &'static [&'static str])> {
+    vec![
+        ("product", product::TABLES),
+        ("brand", brand::TABLES),
+        ("sale", sale::TABLES),
+        ("model", model::TABLES),
+        ("job", job::TABLES),
+        ("pricing", pricing::TABLES),
+        ("elasticity", elasticity::TABLES),
+        ("optimization", optimization::TABLES),
+        ("price_change", price_change::TABLES),
+        ("key", key::TABLES),
+    ]
 }
 
 /// Every job kind the entities register.

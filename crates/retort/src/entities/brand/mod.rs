@@ -4,12 +4,22 @@
 
 pub mod controller;
 pub mod interface;
-// Every entity keeps its SQL in model.rs.
-pub mod model;
+mod model;
 pub mod schema;
 pub mod service;
 #[cfg(test)]
 mod tests;
+
+// What the rest of the service may ask of brands; only `model.rs` touches `brands`.
+pub use model::{BrandRow, tiers};
+
+/// The tables this entity owns.
+pub const TABLES: &[&str] = &["brands"];
+
+/// What the brand list filters and sorts on.
+pub fn list_spec() -> &'static crate::kernel::query::ListSpec {
+    &model::LIST
+}
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

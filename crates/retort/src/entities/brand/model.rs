@@ -186,3 +186,15 @@ pub async fn delete(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
 pub async fn list(db: &Db, query: &ListQuery) -> Result<Page<BrandRow>, sqlx::Error> {
     query.fetch(db, COLUMNS, BrandRow::from_row).await
 }
+
+/// Every brand's tier (null when unset), by name.
+pub async fn tiers(
+    db: &Db,
+) -> Result<std::collections::HashMap<String, Option<String>>, sqlx::Error> {
+    sqlx::query("SELECT name, tier FROM brands")
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}

@@ -2,12 +2,18 @@
 //! history by a background job and read by the optimiser and the dashboard.
 
 pub mod controller;
-// Every entity keeps its SQL in model.rs.
-pub mod model;
+mod model;
 pub mod schema;
 pub mod service;
 #[cfg(test)]
 mod tests;
+
+// What the rest of the service may ask of the estimates; only `model.rs` touches
+// `elasticities`.
+pub use model::all as estimates;
+
+/// The tables this entity owns.
+pub const TABLES: &[&str] = &["elasticities"];
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

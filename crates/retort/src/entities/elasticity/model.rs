@@ -1,56 +1,10 @@
-//! The `elasticities` table and the sales panel it is estimated from.
+//! The `elasticities` table.
 
-use std::collections::HashMap;
-
-use futures_util::TryStreamExt;
-use retort_learn::elasticity::Observation;
 use sqlx::Row;
 
 use super::schema::ElasticityOut;
 use crate::kernel::db::Db;
 use crate::kernel::query::{Bind, Sql};
-
-/// The groups of the panel: (category, tier).
-pub type Groups = Vec<(String, Option<String>)>;
-
-/// Every sale as an observation grouped by its product's category and brand tier,
-/// streamed (millions of rows; weeks and groups are interned as they arrive).
-pub async fn panel(db: &Db) -> Result<(Groups, Vec<Observation>), sqlx::Error> {
-    let mut rows = sqlx::query(
-        "SELECT s.product_id, s.week, s.price, s.units, p.category, b.tier \
-         FROM sales s JOIN products p ON p.id = s.product_id LEFT JOIN brands b ON b.name = p.brand",
-    )
-    .fetch(db.pool());
-    let mut groups: HashMap<(String, Option<String>), usize> = HashMap::new();
-    let mut weeks: HashMap<String, i64> = HashMap::new();
-    let mut out = Vec::new();
-    while let Some(r) = rows.try_next().await? {
-        let key: (String, Option<String>) = (r.try_get(4)?, r.try_get(5)?);
-        let next = groups.len();
-        let group = *groups.entry(key).or_insert(next);
-        let week: String = r.try_get(1)?;
-        let next = weeks.len() as i64;
-        let week = *weeks.entry(week).or_insert(next);
-        out.push(Observation {
-            group,
-            product: r.try_get(0)?,
-            week,
-            price: r.try_get(2)?,
-            units: r.try_get::<i64, _>(3)? as f64,
-        });
-    }
-    let mut list: Vec<((String, Option<String>), usize)> = groups.into_iter().collect();
-    list.sort_by_key(|(_, i)| *i);
-    Ok((list.into_iter().map(|(k, _)| k).collect(), out))
-}
-
-/// How many sales rows there are.
-pub async fn sales_rows(db: &Db) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT COUNT(*) FROM sales")
-        .fetch_one(db.pool())
-        .await?
-        .try_get(0)
-}
 
 /// Replaces every estimate in one transaction.
 pub async fn replace(

@@ -50,8 +50,10 @@ impl JobKind for EstimateElasticities {
 pub async fn run(ctx: &JobContext) -> Result<Json, JobError> {
     let failed = JobError::from;
     ctx.progress(0.0, "reading the sales history").await?;
-    let sales_rows = model::sales_rows(&ctx.state.db).await.map_err(failed)?;
-    let (groups, observations) = model::panel(&ctx.state.db).await.map_err(failed)?;
+    let sales_rows = crate::entities::sale::count_all(&ctx.state.db)
+        .await
+        .map_err(failed)?;
+    let (groups, observations) = panel(&ctx.state.db).await.map_err(failed)?;
     ctx.progress(
         0.6,
         format!(
@@ -97,7 +99,7 @@ pub async fn list(state: &AppState) -> AppResult<ElasticitiesOut> {
         return Ok((*out).clone());
     }
     let (items, run) = model::all(&state.db).await?;
-    let sales_rows = model::sales_rows(&state.db).await?;
+    let sales_rows = crate::entities::sale::count_all(&state.db).await?;
     let pending =
         crate::entities::job::service::pending(state, "estimate_elasticities", &json!({})).await?;
     let Some((rows_then, estimated_at)) = run else {
@@ -128,7 +130,7 @@ pub async fn list(state: &AppState) -> AppResult<ElasticitiesOut> {
 /// an older history; once (a queued or running one is left to finish). Its job id.
 pub async fn refresh_stale(state: &AppState) -> AppResult<Option<i64>> {
     let (_, run) = model::all(&state.db).await?;
-    let sales_rows = model::sales_rows(&state.db).await?;
+    let sales_rows = crate::entities::sale::count_all(&state.db).await?;
     let stale = match run {
         Some((rows_then, _)) => rows_then != sales_rows,
         None => sales_rows > 0,
@@ -160,4 +162,72 @@ pub fn lookup(items: &[ElasticityOut], category: &str, tier: Option<&str>) -> Op
                 .collect();
             (!same.is_empty()).then(|| same.iter().sum::<f64>() / same.len() as f64)
         })
+}
+
+/// The groups of the panel: (category, tier).
+pub type Groups = Vec<(String, Option<String>)>;
+
+/// Every sale as an observation grouped by its product's category and brand tier (sales,
+/// products and brands each asked through their entity; weeks and groups are interned as
+/// the sales stream in).
+pub async fn panel(
+    db: &crate::kernel::db::Db,
+) -> Result<(Groups, Vec<retort_learn::elasticity::Observation>), sqlx::Error> {
+    use std::collections::HashMap;
+    let products = crate::entities::product::groups(db).await?;
+    let tiers = crate::entities::brand::tiers(db).await?;
+    let mut groups: HashMap<(String, Option<String>), usize> = HashMap::new();
+    // Each product's group, resolved once.
+    let mut group_of: HashMap<i64, usize> = HashMap::with_capacity(products.len());
+    for (id, (category, brand)) in products {
+        let key = (category, tiers.get(&brand).cloned().flatten());
+        let next = groups.len();
+        let group = *groups.entry(key).or_insert(next);
+        group_of.insert(id, group);
+    }
+    let mut weeks: HashMap<String, i64> = HashMap::new();
+    let mut out = Vec::new();
+    crate::entities::sale::for_each(db, |product, week, price, units| {
+        // A sale always has its product (a foreign key); one deleted meanwhile is skipped.
+        let Some(&group) = group_of.get(&product) else {
+            return;
+        };
+        let week = match weeks.get(week) {
+            Some(&w) => w,
+            None => {
+                let w = weeks.len() as i64;
+                weeks.insert(week.to_owned(), w);
+                w
+            }
+        };
+        out.push(retort_learn::elasticity::Observation {
+            group,
+            product,
+            week,
+            price,
+            units: units as f64,
+        });
+    })
+    .await?;
+    // Only groups that have sales, numbered in order of first appearance as before.
+    let mut renumber = vec![usize::MAX; groups.len()];
+    let mut first_seen: Vec<usize> = Vec::new();
+    for o in &out {
+        if renumber[o.group] == usize::MAX {
+            renumber[o.group] = first_seen.len();
+            first_seen.push(o.group);
+        }
+    }
+    for o in &mut out {
+        o.group = renumber[o.group];
+    }
+    let mut by_index: Vec<Option<(String, Option<String>)>> = vec![None; groups.len()];
+    for (key, i) in groups {
+        by_index[i] = Some(key);
+    }
+    let list = first_seen
+        .into_iter()
+        .filter_map(|g| by_index[g].take())
+        .collect();
+    Ok((list, out))
 }

@@ -4,13 +4,20 @@
 //! failures with backoff, and stop cleanly when cancelled.
 
 pub mod controller;
-// Every entity keeps its SQL in model.rs.
-pub mod model;
+mod model;
 pub mod schema;
 pub mod service;
 #[cfg(test)]
 mod tests;
 pub mod worker;
+
+/// The tables this entity owns; only `model.rs` touches them.
+pub const TABLES: &[&str] = &["jobs"];
+
+/// What the job list filters and sorts on.
+pub fn list_spec() -> &'static crate::kernel::query::ListSpec {
+    &model::LIST
+}
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

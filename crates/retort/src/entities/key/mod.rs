@@ -7,12 +7,14 @@
 pub mod controller;
 pub mod gate;
 pub mod interface;
-// Every entity keeps its SQL in model.rs.
-pub mod model;
+mod model;
 pub mod schema;
 pub mod service;
 #[cfg(test)]
 mod tests;
+
+/// The tables this entity owns; only `model.rs` touches them.
+pub const TABLES: &[&str] = &["api_keys", "key_sessions"];
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -6,15 +6,20 @@ pub mod controller;
 pub mod docs;
 pub mod ensemble;
 pub mod interface;
-// Every entity keeps its SQL in model.rs, this one too.
 #[allow(clippy::module_inception)]
-pub mod model;
+mod model;
 pub mod oip;
 pub mod predict;
 pub mod schema;
 pub mod service;
 #[cfg(test)]
 mod tests;
+
+pub use model::VersionRow;
+
+/// The tables this entity owns; only `model.rs` touches them.
+pub const TABLES: &[&str] = &["models", "model_versions", "model_aliases"];
+pub use service::{Scorer, scorer};
 
 use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;

@@ -7,6 +7,7 @@ use retort_onnx::{Data, Keys, Tensor, Value};
 use serde_json::{Map, Value as Json};
 
 use super::interface::{Signature, Task};
+use crate::kernel::columns::ColumnRef;
 use crate::kernel::config::Limits;
 use crate::kernel::error::{AppError, FieldError};
 use crate::kernel::validation::pointer_segment;
@@ -338,4 +339,161 @@ pub fn predictions(
             }
         })
         .collect()
+}
+
+/// Turns typed columns into one tensor per graph input, in graph input order, with the
+/// row API's rules (a missing number is NaN where the column is nullable; whole numbers
+/// feed integer inputs, any number a float input; text feeds text, flags feed flags);
+/// `column(name)` gives each signature column. Every problem is named, by column.
+pub fn columns_to_inputs<'a>(
+    sig: &Signature,
+    input_names: &[String],
+    rows: usize,
+    column: impl Fn(&str) -> Option<ColumnRef<'a>>,
+) -> Result<Vec<Value>, Vec<String>> {
+    let mut errors = Vec::new();
+    let width = |n: &str| sig.columns.iter().filter(|c| c.input == n).count();
+    let mut buffers: HashMap<&str, Buffer> = HashMap::new();
+    for n in input_names {
+        let dtype = sig
+            .columns
+            .iter()
+            .find(|c| &c.input == n)
+            .map_or("float", |c| c.dtype.as_str());
+        let len = rows * width(n);
+        let buf = match dtype {
+            "double" => Buffer::F64(vec![0.0; len]),
+            "int64" | "int32" => Buffer::I64(vec![0; len]),
+            "string" => Buffer::Str(vec![String::new(); len]),
+            "bool" => Buffer::Bool(vec![false; len]),
+            _ => Buffer::F32(vec![0.0; len]),
+        };
+        buffers.insert(n.as_str(), buf);
+    }
+    for col in &sig.columns {
+        let Some(values) = column(&col.name) else {
+            errors.push(format!("{}: no such column", col.name));
+            continue;
+        };
+        if values.len() != rows {
+            errors.push(format!(
+                "{}: {} values for {rows} rows",
+                col.name,
+                values.len()
+            ));
+            continue;
+        }
+        let w = width(&col.input);
+        let Some(buffer) = buffers.get_mut(col.input.as_str()) else {
+            continue;
+        };
+        let at = |r: usize| r * w + col.index;
+        let problem = match (buffer, values) {
+            (Buffer::F32(b), ColumnRef::Int(_) | ColumnRef::Float(_) | ColumnRef::OptInt(_)) => {
+                let mut missing = false;
+                for r in 0..rows {
+                    match values.number(r) {
+                        Some(x) => b[at(r)] = x as f32,
+                        None => {
+                            missing = true;
+                            b[at(r)] = f32::NAN;
+                        }
+                    }
+                }
+                (missing && !col.nullable).then_some("may not be null")
+            }
+            (Buffer::F64(b), ColumnRef::Int(_) | ColumnRef::Float(_) | ColumnRef::OptInt(_)) => {
+                let mut missing = false;
+                for r in 0..rows {
+                    match values.number(r) {
+                        Some(x) => b[at(r)] = x,
+                        None => {
+                            missing = true;
+                            b[at(r)] = f64::NAN;
+                        }
+                    }
+                }
+                (missing && !col.nullable).then_some("may not be null")
+            }
+            (Buffer::I64(b), ColumnRef::Int(v)) => {
+                for (r, x) in v.iter().enumerate() {
+                    b[at(r)] = *x;
+                }
+                None
+            }
+            (Buffer::I64(b), ColumnRef::OptInt(v)) => {
+                let mut missing = false;
+                for (r, x) in v.iter().enumerate() {
+                    match x {
+                        Some(x) => b[at(r)] = *x,
+                        None => missing = true,
+                    }
+                }
+                missing.then_some("may not be null")
+            }
+            (Buffer::I64(b), ColumnRef::Float(v)) => {
+                let mut fraction = false;
+                for (r, x) in v.iter().enumerate() {
+                    if x.fract() == 0.0 && x.is_finite() {
+                        b[at(r)] = *x as i64;
+                    } else {
+                        fraction = true;
+                    }
+                }
+                fraction.then_some("expected a whole number")
+            }
+            (Buffer::Str(b), ColumnRef::Text(v)) => {
+                for (r, x) in v.iter().enumerate() {
+                    b[at(r)].clone_from(x);
+                }
+                None
+            }
+            (Buffer::Bool(b), ColumnRef::Bool(v)) => {
+                for (r, x) in v.iter().enumerate() {
+                    b[at(r)] = *x;
+                }
+                None
+            }
+            _ => Some("has the wrong type"),
+        };
+        if let Some(p) = problem {
+            errors.push(format!(
+                "{}: {p} (the model expects {})",
+                col.name, col.dtype
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(input_names
+        .iter()
+        .map(|n| {
+            let data = match buffers.remove(n.as_str()) {
+                Some(Buffer::F32(v)) => Data::F32(v),
+                Some(Buffer::F64(v)) => Data::F64(v),
+                Some(Buffer::I64(v)) => Data::I64(v),
+                Some(Buffer::Str(v)) => Data::Str(v),
+                Some(Buffer::Bool(v)) => Data::Bool(v),
+                None => Data::F32(Vec::new()),
+            };
+            Value::Tensor(Tensor {
+                shape: vec![rows, width(n)],
+                data,
+            })
+        })
+        .collect())
+}
+
+/// A regressor's first output as one number per row (NaN where it is not a number).
+pub fn regression_values(outputs: &[Value], rows: usize) -> Vec<f64> {
+    match outputs.first() {
+        Some(Value::Tensor(t)) if t.data.len() == rows => match &t.data {
+            Data::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            Data::F64(v) => v.clone(),
+            Data::I64(v) => v.iter().map(|&x| x as f64).collect(),
+            _ => vec![f64::NAN; rows],
+        },
+        _ => vec![f64::NAN; rows],
+    }
 }

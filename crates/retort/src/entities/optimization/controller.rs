@@ -1,17 +1,14 @@
 //! HTTP handlers of price optimisations: start, read, list, review, accept, reject, chart.
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::{Value as Json_, json};
-use sqlx::Row;
 
-use super::model::{self, BINDING_FILTERS, ITEM_COLUMNS, ITEMS, LIST};
+use super::model::{self, BINDING_FILTERS, ITEMS, LIST};
 use super::schema::{
-    DecisionIn, DecisionOut, ItemOut, ItemPage, ItemParams, OptimizationListParams,
-    OptimizationOut, OptimizationPage, OptimizationRequest,
+    DecisionIn, DecisionOut, ItemPage, ItemParams, OptimizationListParams, OptimizationOut,
+    OptimizationPage, OptimizationRequest,
 };
 use super::service;
 use crate::kernel::auth::Principal;
@@ -19,7 +16,7 @@ use crate::kernel::error::{AppError, AppResult, FieldError, Problem};
 use crate::kernel::extract::{Id, QueryPairs, json_body};
 use crate::kernel::openapi::{BadQuery, JsonBody, Unavailable};
 use crate::kernel::plotly::figure;
-use crate::kernel::query::{Bind, ListQuery, Sql};
+use crate::kernel::query::{Bind, ListQuery};
 use crate::kernel::state::AppState;
 
 /// Computes new prices for a scope of products as a background job: maximise profit
@@ -61,9 +58,7 @@ pub async fn list_optimizations(
         pairs.push(("sort".into(), "-id".into()));
     }
     let query = ListQuery::parse(&LIST, &pairs, &[]).map_err(AppError::Validation)?;
-    let page = query
-        .fetch(&state.db, model::COLUMNS, OptimizationOut::from_row)
-        .await?;
+    let page = model::list(&state.db, &query).await?;
     Ok(Json(OptimizationPage {
         items: page.items,
         next_cursor: page.next_cursor,
@@ -139,9 +134,7 @@ pub async fn optimization_items(
         query.require(predicate);
     }
     query.require_equal("proposal_id", Bind::Int(id));
-    let page = query
-        .fetch(&state.db, ITEM_COLUMNS, ItemOut::from_row)
-        .await?;
+    let page = model::items(&state.db, &query).await?;
     Ok(Json(ItemPage {
         items: page.items,
         next_cursor: page.next_cursor,
@@ -219,18 +212,7 @@ pub async fn optimization_chart(
     Id(id): Id,
 ) -> AppResult<Json<Json_>> {
     let opt = service::get(&state, id).await?;
-    let sql = Sql::with(
-        state.db.backend(),
-        &[
-            "SELECT category, SUM((old_price - cost) * baseline_units), SUM(profit_delta), COUNT(*) FROM price_proposal_items WHERE proposal_id = ",
-            " GROUP BY category ORDER BY category",
-        ],
-        vec![Bind::Int(id)],
-    );
-    let mut by_category: BTreeMap<String, (f64, f64, i64)> = BTreeMap::new();
-    for r in sql.query().fetch_all(state.db.pool()).await? {
-        by_category.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
-    }
+    let by_category = model::profit_by_category(&state.db, id).await?;
     let categories: Vec<&String> = by_category.keys().collect();
     let before: Vec<f64> = by_category.values().map(|v| v.0).collect();
     let after: Vec<f64> = by_category.values().map(|v| v.0 + v.1).collect();

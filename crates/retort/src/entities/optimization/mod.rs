@@ -3,8 +3,7 @@
 //! rows written) or rejected.
 
 pub mod controller;
-// Every entity keeps its SQL in model.rs.
-pub mod model;
+mod model;
 pub mod params;
 pub mod review;
 pub mod schema;
@@ -12,6 +11,14 @@ pub mod service;
 pub mod solve;
 #[cfg(test)]
 mod tests;
+
+/// The tables this entity owns; only `model.rs` touches them.
+pub const TABLES: &[&str] = &["price_proposals", "price_proposal_items"];
+
+/// What the optimization list and a proposal's items filter and sort on.
+pub fn list_specs() -> [&'static crate::kernel::query::ListSpec; 2] {
+    [&model::LIST, &model::ITEMS]
+}
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

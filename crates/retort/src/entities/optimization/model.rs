@@ -8,7 +8,8 @@ use sqlx::{AnyConnection, Row};
 
 use super::schema::{ItemOut, OptimizationOut, Totals};
 use crate::kernel::db::Db;
-use crate::kernel::query::{Bind, Column, Kind, ListSpec, Sql};
+use crate::kernel::pagination::Page;
+use crate::kernel::query::{Bind, Column, Kind, ListQuery, ListSpec, Sql};
 
 /// Columns of a proposal, as [`OptimizationOut::from_row`] reads them.
 pub const COLUMNS: &str =
@@ -233,64 +234,6 @@ pub struct ScopeProduct {
     pub cost: f64,
 }
 
-/// The products with these ids, with their brand's tier.
-pub async fn scope_products(db: &Db, ids: &[i64]) -> Result<Vec<ScopeProduct>, sqlx::Error> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let mut sql = Sql::new(db.backend());
-        sql.push(
-            "SELECT p.id, p.sku, p.brand, p.category, b.tier, p.width_mm, p.aspect_ratio, p.rim_in, p.list_price, p.cost \
-             FROM products p LEFT JOIN brands b ON b.name = p.brand WHERE p.id IN (",
-        );
-        sql.bind_list(chunk.iter().map(|&i| Bind::Int(i)));
-        sql.push(")");
-        for r in sql.query().fetch_all(db.pool()).await? {
-            out.push(ScopeProduct {
-                id: r.try_get(0)?,
-                sku: r.try_get(1)?,
-                brand: r.try_get(2)?,
-                category: r.try_get(3)?,
-                tier: r.try_get(4)?,
-                size: (r.try_get(5)?, r.try_get(6)?, r.try_get(7)?),
-                price: r.try_get(8)?,
-                cost: r.try_get(9)?,
-            });
-        }
-    }
-    out.sort_by_key(|p| p.id);
-    Ok(out)
-}
-
-/// Mean weekly units per product over the weeks from `since` (a Monday, inclusive).
-pub async fn baseline_units(
-    db: &Db,
-    ids: &[i64],
-    since: &str,
-) -> Result<HashMap<i64, f64>, sqlx::Error> {
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(500) {
-        let mut sql = Sql::new(db.backend());
-        sql.push("SELECT product_id, CAST(SUM(units) AS DOUBLE PRECISION), COUNT(*) FROM sales WHERE week >= ")
-            .bind(Bind::Text(since.into()))
-            .push(" AND product_id IN (");
-        sql.bind_list(chunk.iter().map(|&i| Bind::Int(i)));
-        sql.push(") GROUP BY product_id");
-        for r in sql.query().fetch_all(db.pool()).await? {
-            let (id, units, weeks): (i64, f64, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-            out.insert(id, units / weeks.max(1) as f64);
-        }
-    }
-    Ok(out)
-}
-
-/// The latest week in the sales history.
-pub async fn last_week(db: &Db) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query("SELECT MAX(week) FROM sales")
-        .fetch_one(db.pool())
-        .await?
-        .try_get(0)
-}
-
 /// Writes a proposal's items.
 pub async fn insert_items(
     conn: &mut AnyConnection,
@@ -452,4 +395,56 @@ pub async fn undecide_item(
     .execute(conn)
     .await
     .map(|_| ())
+}
+
+/// One page of optimizations.
+pub async fn list(db: &Db, query: &ListQuery) -> Result<Page<OptimizationOut>, sqlx::Error> {
+    query.fetch(db, COLUMNS, OptimizationOut::from_row).await
+}
+
+/// One page of a proposal's items (`query` already limited to the proposal).
+pub async fn items(db: &Db, query: &ListQuery) -> Result<Page<ItemOut>, sqlx::Error> {
+    query.fetch(db, ITEM_COLUMNS, ItemOut::from_row).await
+}
+
+/// Per category of a proposal: weekly profit at current prices, its change, and how
+/// many products.
+pub async fn profit_by_category(
+    db: &Db,
+    id: i64,
+) -> Result<std::collections::BTreeMap<String, (f64, f64, i64)>, sqlx::Error> {
+    let sql = Sql::with(
+        db.backend(),
+        &[
+            "SELECT category, SUM((old_price - cost) * baseline_units), SUM(profit_delta), COUNT(*) FROM price_proposal_items WHERE proposal_id = ",
+            " GROUP BY category ORDER BY category",
+        ],
+        vec![Bind::Int(id)],
+    );
+    let mut out = std::collections::BTreeMap::new();
+    for r in sql.query().fetch_all(db.pool()).await? {
+        out.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+    }
+    Ok(out)
+}
+
+/// Records a proposal's status after a decision, and who decided.
+pub async fn set_decided(
+    conn: &mut AnyConnection,
+    backend: crate::kernel::db::Backend,
+    id: i64,
+    status: &str,
+    actor: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    let mut sql = Sql::new(backend);
+    sql.push("UPDATE price_proposals SET status = ")
+        .bind(Bind::Text(status.into()))
+        .push(", decided_by = ")
+        .bind(Bind::Text(actor.into()))
+        .push(", updated_at = ")
+        .bind(Bind::Text(now.into()))
+        .push(" WHERE id = ")
+        .bind(Bind::Int(id));
+    sql.query().execute(conn).await.map(|_| ())
 }

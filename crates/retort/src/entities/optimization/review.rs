@@ -6,7 +6,8 @@ use serde_json::Value as Json;
 use super::model;
 use super::schema::{ConflictOut, DecisionOut};
 use super::service::get;
-use crate::entities::price_change::model::{self as changes, PriceSet};
+use crate::entities::price_change;
+use crate::entities::product::{self, PriceSet};
 use crate::kernel::error::{AppError, AppResult, FieldError};
 use crate::kernel::state::AppState;
 use crate::kernel::time;
@@ -114,11 +115,10 @@ async fn decide(
             continue;
         }
         if accept {
-            match changes::set_price_if(&mut tx, backend, *product, *old, *new, &now).await? {
+            match product::set_price_if(&mut tx, *product, *old, *new, &now).await? {
                 PriceSet::Changed => {
-                    changes::insert(
+                    price_change::record(
                         &mut tx,
-                        backend,
                         *product,
                         sku,
                         *old,
@@ -164,16 +164,7 @@ async fn decide(
     } else {
         "ready"
     };
-    let mut sql = crate::kernel::query::Sql::new(backend);
-    sql.push("UPDATE price_proposals SET status = ")
-        .bind(crate::kernel::query::Bind::Text(status.into()))
-        .push(", decided_by = ")
-        .bind(crate::kernel::query::Bind::Text(actor.clone()))
-        .push(", updated_at = ")
-        .bind(crate::kernel::query::Bind::Text(now.clone()))
-        .push(" WHERE id = ")
-        .bind(crate::kernel::query::Bind::Int(id));
-    sql.query().execute(&mut *tx).await?;
+    model::set_decided(&mut tx, backend, id, status, &actor, &now).await?;
     tx.commit().await?;
     if accept && changed > 0 {
         crate::entities::pricing::score::catalogue_changed(state);

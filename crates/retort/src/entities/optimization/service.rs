@@ -34,7 +34,7 @@ async fn scope_ids(state: &AppState, scope: &Json) -> AppResult<Vec<i64>> {
             .iter()
             .filter_map(|s| s.as_str().map(|s| s.trim().to_owned()))
             .collect();
-        let found = crate::entities::product::model::ids_by_sku(db, &skus).await?;
+        let found = crate::entities::product::ids_by_sku(db, &skus).await?;
         let errors: Vec<FieldError> = skus
             .iter()
             .enumerate()
@@ -56,7 +56,7 @@ async fn scope_ids(state: &AppState, scope: &Json) -> AppResult<Vec<i64>> {
     }
     let pairs =
         filter_pairs(scope.get("filters").unwrap_or(&json!({}))).map_err(AppError::Validation)?;
-    let ids = crate::entities::product::model::ids_matching(db, &pairs, MAX_PRODUCTS + 1).await?;
+    let ids = crate::entities::product::ids_matching(db, &pairs, MAX_PRODUCTS + 1).await?;
     if ids.is_empty() {
         return Err(AppError::Validation(vec![FieldError::new(
             "/scope/filters",
@@ -77,7 +77,7 @@ async fn scope_ids(state: &AppState, scope: &Json) -> AppResult<Vec<i64>> {
 pub async fn start(state: &AppState, body: &Json) -> AppResult<Response> {
     let params = super::params::params_from_json(body).map_err(AppError::Validation)?;
     scope_ids(state, &params.scope).await?;
-    let (estimates, _) = crate::entities::elasticity::model::all(&state.db).await?;
+    let (estimates, _) = crate::entities::elasticity::estimates(&state.db).await?;
     if estimates.is_empty() {
         let job = elasticities::ensure_job(state).await?;
         return Err(AppError::Conflict(format!(
@@ -228,17 +228,19 @@ async fn run(ctx: &JobContext, id: i64) -> Result<Json, JobError> {
     let params = opt.params;
     ctx.progress(0.05, "reading the products in scope").await?;
     let ids = scope_ids(state, &params.scope).await.map_err(failed)?;
-    let products = model::scope_products(db, &ids).await.map_err(db_failed)?;
-    let last = model::last_week(db).await.map_err(db_failed)?;
+    let products = scope_products(db, &ids).await.map_err(db_failed)?;
+    let last = crate::entities::sale::last_week(db)
+        .await
+        .map_err(db_failed)?;
     let since = last
         .as_deref()
         .and_then(time::parse_date)
         .map(|d| (d - ::time::Duration::weeks(params.baseline_weeks - 1)).to_string())
         .unwrap_or_default();
-    let baseline = model::baseline_units(db, &ids, &since)
+    let baseline = crate::entities::sale::mean_units_since(db, &ids, &since)
         .await
         .map_err(db_failed)?;
-    let (estimates, _) = crate::entities::elasticity::model::all(db)
+    let (estimates, _) = crate::entities::elasticity::estimates(db)
         .await
         .map_err(db_failed)?;
     let mut groups: HashMap<(String, i64, i64, i64), u32> = HashMap::new();
@@ -358,4 +360,26 @@ async fn run(ctx: &JobContext, id: i64) -> Result<Json, JobError> {
     Ok(
         json!({ "optimization": id, "products": out.len(), "changed": totals.changed, "profit_delta": totals.profit_delta }),
     )
+}
+
+/// The products with these ids, with their brand's tier, in id order.
+async fn scope_products(
+    db: &crate::kernel::db::Db,
+    ids: &[i64],
+) -> Result<Vec<ScopeProduct>, sqlx::Error> {
+    let tiers = crate::entities::brand::tiers(db).await?;
+    Ok(crate::entities::product::find_many(db, ids)
+        .await?
+        .into_iter()
+        .map(|p| ScopeProduct {
+            tier: tiers.get(&p.brand).cloned().flatten(),
+            id: p.id,
+            sku: p.sku,
+            brand: p.brand,
+            category: p.category,
+            size: (p.width_mm, p.aspect_ratio, p.rim_in),
+            price: p.list_price,
+            cost: p.cost,
+        })
+        .collect())
 }

@@ -2,9 +2,20 @@
 //! product, old and new price, the proposal, who and when.
 
 pub mod controller;
-// Every entity keeps its SQL in model.rs.
-pub mod model;
+mod model;
 pub mod schema;
+
+// What the rest of the service may ask of the audit trail; only `model.rs` touches
+// `price_changes`.
+pub use model::insert as record;
+
+/// The tables this entity owns.
+pub const TABLES: &[&str] = &["price_changes"];
+
+/// What the audit trail filters and sorts on.
+pub fn list_spec() -> &'static crate::kernel::query::ListSpec {
+    &model::LIST
+}
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

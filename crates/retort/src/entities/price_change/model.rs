@@ -1,4 +1,4 @@
-//! The `price_changes` table and the price update it records.
+//! The `price_changes` table.
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -55,68 +55,10 @@ impl PriceChangeOut {
     }
 }
 
-/// What a conditional price change found.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum PriceSet {
-    /// The price was as expected and is now the new one.
-    Changed,
-    /// The price is no longer the expected one (this is it); nothing changed.
-    Moved(f64),
-    /// The product is gone.
-    Gone,
-}
-
-/// Sets a product's list price to `price` only if it is still `expected` (to the cent):
-/// a decision never overwrites a change it did not see.
-pub async fn set_price_if(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    product: i64,
-    expected: f64,
-    price: f64,
-    now: &str,
-) -> Result<PriceSet, sqlx::Error> {
-    let done = Sql::with(
-        backend,
-        &[
-            "UPDATE products SET list_price = ",
-            ", updated_at = ",
-            " WHERE id = ",
-            " AND ABS(list_price - ",
-            ") < 0.005",
-        ],
-        vec![
-            Bind::Float(price),
-            Bind::Text(now.into()),
-            Bind::Int(product),
-            Bind::Float(expected),
-        ],
-    )
-    .query()
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() == 1 {
-        return Ok(PriceSet::Changed);
-    }
-    let current = Sql::with(
-        backend,
-        &["SELECT list_price FROM products WHERE id = ", ""],
-        vec![Bind::Int(product)],
-    )
-    .query()
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(match current {
-        Some(row) => PriceSet::Moved(row.try_get(0)?),
-        None => PriceSet::Gone,
-    })
-}
-
 /// Records a change.
 #[allow(clippy::too_many_arguments)]
 pub async fn insert(
     conn: &mut AnyConnection,
-    backend: Backend,
     product: i64,
     sku: &str,
     old: f64,
@@ -126,7 +68,7 @@ pub async fn insert(
     now: &str,
 ) -> Result<(), sqlx::Error> {
     Sql::with(
-        backend,
+        Backend::of(conn),
         &[
             "INSERT INTO price_changes (product_id, sku, old_price, new_price, proposal_id, actor, changed_at) VALUES (",
             ", ", ", ", ", ", ", ", ", ", ", ", ")",

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use serde_json::{Value as Json_, json};
-use sqlx::Row;
 
 use super::schema::MispricedParams;
 use super::service;
@@ -14,7 +13,6 @@ use crate::kernel::error::{AppResult, Problem};
 use crate::kernel::extract::QueryPairs;
 use crate::kernel::openapi::{BadQuery, Unavailable};
 use crate::kernel::plotly::{COLOURS, figure};
-use crate::kernel::query::Sql;
 use crate::kernel::state::AppState;
 
 /// One trace of points: fair prices, list prices, hover texts.
@@ -41,27 +39,15 @@ pub async fn price_scatter(
     let scoring = service::scoring(&state, &model).await?;
     let total = service::total(&state, &scoring, &query, &pairs).await?;
     let step = (total + MAX_POINTS - 1) / MAX_POINTS;
-    let mut sql = Sql::new(state.db.backend());
-    sql.push("SELECT sku, category, list_price, fair_price, gap_pct FROM price_scores");
-    query.push_where(&mut sql);
-    if step > 1 {
-        sql.push(&format!(" AND id % {step} = 0"));
-    }
-    sql.push(" ORDER BY id");
-    let rows = sql.query().fetch_all(state.db.pool()).await?;
+    let rows = super::model::scatter_points(&state.db, &query, step).await?;
     let mut by_category: BTreeMap<String, Points> = BTreeMap::new();
     let mut top = 0.0f64;
-    for r in &rows {
-        let category: String = r.try_get(1)?;
-        let (list, fair): (f64, f64) = (r.try_get(2)?, r.try_get(3)?);
-        let gap_pct: f64 = r.try_get(4)?;
+    for (sku, category, list, fair, gap_pct) in rows {
         top = top.max(list).max(fair);
         let entry = by_category.entry(category).or_default();
         entry.0.push(fair);
         entry.1.push(list);
-        entry
-            .2
-            .push(format!("{} ({gap_pct:+.1} %)", r.try_get::<String, _>(0)?));
+        entry.2.push(format!("{sku} ({gap_pct:+.1} %)"));
     }
     let mut traces: Vec<Json_> = by_category
         .into_iter()
@@ -109,17 +95,13 @@ pub async fn gap_distribution(
 ) -> AppResult<Json<Json_>> {
     let (model, query) = service::parse(&pairs)?;
     service::scoring(&state, &model).await?;
-    let mut sql = Sql::new(state.db.backend());
-    sql.push("SELECT gap_pct FROM price_scores");
-    query.push_where(&mut sql);
-    let rows = sql.query().fetch_all(state.db.pool()).await?;
+    let rows = super::model::gap_pcts(&state.db, &query).await?;
     // Bins of 2 % from −60 % to +60 %; the outermost bins take everything beyond.
     const WIDTH: f64 = 2.0;
     const EDGE: f64 = 60.0;
     let bins = (2.0 * EDGE / WIDTH) as usize;
     let mut counts = vec![0i64; bins];
-    for r in &rows {
-        let g: f64 = r.try_get(0)?;
+    for &g in &rows {
         let i = ((g + EDGE) / WIDTH).floor().clamp(0.0, (bins - 1) as f64) as usize;
         counts[i] += 1;
     }

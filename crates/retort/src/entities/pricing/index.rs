@@ -10,14 +10,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use futures_util::TryStreamExt;
 use serde_json::Value as Json;
 use sqlx::Row;
 
 use super::model::FACETS;
 use super::schema::FacetCount;
 use crate::kernel::db::{Db, get_bool};
-use crate::kernel::query::{Bind, Condition, ListQuery, Sql};
+use crate::kernel::query::{Bind, Condition, ListQuery};
 
 const TEXT: [&str; 8] = [
     "sku",
@@ -101,23 +100,11 @@ impl ScoreIndex {
             .copied()
             .chain(["runflat"])
             .collect();
-        let sql = Sql::with(
-            db.backend(),
-            &[
-                &format!(
-                    "SELECT {} FROM price_scores WHERE model = ",
-                    columns.join(", ")
-                ),
-                " ORDER BY id",
-            ],
-            vec![Bind::Text(model.into())],
-        );
         let mut index = Self {
             model: model.to_owned(),
             ..Self::default()
         };
-        let mut rows = sql.query().fetch(db.pool());
-        while let Some(r) = rows.try_next().await? {
+        super::model::for_each_row(db, model, &columns, |r| {
             for name in TEXT {
                 let v: Option<String> = r.try_get(name)?;
                 if name == "sku" {
@@ -143,9 +130,11 @@ impl ScoreIndex {
                     .or_default()
                     .push(v.unwrap_or(f64::NAN));
             }
-            index.runflat.push(get_bool(&r, "runflat")?);
+            index.runflat.push(get_bool(r, "runflat")?);
             index.rows += 1;
-        }
+            Ok(())
+        })
+        .await?;
         Ok(index)
     }
 

@@ -5,14 +5,25 @@
 pub mod charts;
 pub mod controller;
 pub mod index;
-// Every entity keeps its SQL in model.rs.
-pub mod model;
+mod model;
 pub mod schema;
 pub mod score;
 pub mod service;
 #[cfg(test)]
 pub(crate) mod tests;
 pub mod train;
+
+// What the rest of the service may ask of the analysis; only `model.rs` touches its
+// tables.
+pub use model::{insert_planted as record_planted, planted_details};
+
+/// The tables this entity owns.
+pub const TABLES: &[&str] = &["price_scores", "price_score_state", "planted_mispricings"];
+
+/// What the mispricing list filters and sorts on.
+pub fn list_spec() -> &'static crate::kernel::query::ListSpec {
+    &model::LIST
+}
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

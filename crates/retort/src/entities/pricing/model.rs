@@ -8,7 +8,10 @@ use super::schema::MispricedOut;
 use crate::entities::brand::interface::Tier;
 use crate::entities::product::interface::{Season, SpeedRating};
 use crate::kernel::db::{Db, get_bool};
-use crate::kernel::query::{Bind, Column, Kind, ListSpec, Sql};
+use serde_json::Value as Json;
+
+use crate::kernel::pagination::Page;
+use crate::kernel::query::{Bind, Column, Kind, ListQuery, ListSpec, Sql};
 
 /// Columns of a scored product, in the order [`MispricedOut::from_row`] reads them.
 pub const COLUMNS: &str = "id, sku, brand, tier, line, category, width_mm, aspect_ratio, rim_in, load_index, speed_rating, season, tread_warranty_miles, runflat, cost, list_price, fair_price, gap, gap_pct, log_ratio, direction, mispricing, peer_z, peer_count, version, scored_at";
@@ -96,27 +99,6 @@ impl MispricedOut {
             scored_at: r.try_get("scored_at")?,
         })
     }
-}
-
-/// The products with a model's scores and their brand's tier, in id order: everything
-/// the analysis needs (its own columns still zero, filled in by the analysis).
-pub async fn scored_products(db: &Db, model: &str) -> Result<Vec<MispricedOut>, sqlx::Error> {
-    let sql = Sql::with(
-        db.backend(),
-        &[
-            "SELECT p.id, p.sku, p.brand, b.tier, p.line, p.category, p.width_mm, p.aspect_ratio, \
-             p.rim_in, p.load_index, p.speed_rating, p.season, p.tread_warranty_miles, p.runflat, \
-             p.cost, p.list_price, s.score AS fair_price, CAST(0 AS DOUBLE PRECISION) AS gap, \
-             CAST(0 AS DOUBLE PRECISION) AS gap_pct, CAST(0 AS DOUBLE PRECISION) AS log_ratio, 'fair' AS direction, \
-             CAST(0 AS DOUBLE PRECISION) AS mispricing, CAST(NULL AS DOUBLE PRECISION) AS peer_z, \
-             CAST(0 AS BIGINT) AS peer_count, s.version, s.scored_at \
-             FROM products p JOIN product_scores s ON s.product_id = p.id AND s.model = ",
-            " LEFT JOIN brands b ON b.name = p.brand ORDER BY p.id",
-        ],
-        vec![Bind::Text(model.into())],
-    );
-    let rows = sql.query().fetch_all(db.pool()).await?;
-    rows.iter().map(MispricedOut::from_row).collect()
 }
 
 /// Replaces a model's analysis with `rows` (of `scored` products scored) in one
@@ -241,14 +223,6 @@ pub async fn score_states(db: &Db) -> Result<Vec<(String, i64, String, i64)>, sq
         .collect()
 }
 
-/// When the catalogue last changed (the newest product `updated_at`), and its size.
-pub async fn catalogue_state(db: &Db) -> Result<(Option<String>, i64), sqlx::Error> {
-    let row = sqlx::query("SELECT MAX(updated_at), COUNT(*) FROM products")
-        .fetch_one(db.pool())
-        .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
-}
-
 /// The skus of the planted mispricings with their direction.
 pub async fn planted(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query("SELECT sku, direction FROM planted_mispricings ORDER BY sku")
@@ -257,16 +231,6 @@ pub async fn planted(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
         .iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect()
-}
-
-/// Value counts of `column` (one of [`FACETS`]) among the rows `sql_where` selects.
-pub fn facet_sql(column: &'static str, mut sql: Sql) -> Sql {
-    sql.push(" GROUP BY ")
-        .push(column)
-        .push(" ORDER BY COUNT(*) DESC, ")
-        .push(column)
-        .push(" LIMIT 200");
-    sql
 }
 
 /// The facet counts over all of a model's rows, as stored at scoring.
@@ -280,4 +244,198 @@ pub async fn stored_facets(db: &Db, model: &str) -> Result<Option<String>, sqlx:
         Some(row) => row.try_get(0),
         None => Ok(None),
     }
+}
+
+/// How many of the analysis' rows match `query`.
+pub async fn count(db: &Db, query: &ListQuery) -> Result<i64, sqlx::Error> {
+    let mut count = Sql::new(db.backend());
+    count.push("SELECT COUNT(*) FROM price_scores");
+    query.push_where(&mut count);
+    count.query().fetch_one(db.pool()).await?.try_get(0)
+}
+
+/// One page of the analysis, with the total count.
+pub async fn list(db: &Db, query: &ListQuery) -> Result<Page<MispricedOut>, sqlx::Error> {
+    query.fetch(db, COLUMNS, MispricedOut::from_row).await
+}
+
+/// One page of the analysis without counting.
+pub async fn page(db: &Db, query: &ListQuery) -> Result<Page<MispricedOut>, sqlx::Error> {
+    query.fetch_page(db, COLUMNS, MispricedOut::from_row).await
+}
+
+/// Value counts of each facet among the rows its query selects (run concurrently), most
+/// frequent first, at most 200 values each.
+pub async fn facet_counts(
+    db: &Db,
+    facets: &[(&str, ListQuery)],
+) -> Result<Vec<Vec<(Json, i64)>>, sqlx::Error> {
+    if let Some((odd, _)) = facets.iter().find(|(f, _)| !FACETS.contains(f)) {
+        return Err(sqlx::Error::Protocol(format!("{odd:?} is not a facet")));
+    }
+    let queries: Vec<Sql> = facets
+        .iter()
+        .map(|(facet, q)| {
+            let mut sql = Sql::new(db.backend());
+            sql.push("SELECT ")
+                .push(facet)
+                .push(", COUNT(*) FROM price_scores");
+            q.push_where(&mut sql);
+            sql.push(" GROUP BY ")
+                .push(facet)
+                .push(" ORDER BY COUNT(*) DESC, ")
+                .push(facet)
+                .push(" LIMIT 200");
+            sql
+        })
+        .collect();
+    let results = futures_util::future::try_join_all(
+        queries.iter().map(|sql| sql.query().fetch_all(db.pool())),
+    )
+    .await?;
+    results
+        .iter()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| {
+                    let value = r
+                        .try_get::<Option<String>, _>(0)
+                        .map(|v| v.map_or(Json::Null, Json::from))
+                        .or_else(|_| r.try_get::<i64, _>(0).map(Json::from))?;
+                    Ok((value, r.try_get(1)?))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Every analysed row of a model as `(sku, mispricing, |gap|, log ratio)`.
+pub async fn gaps(db: &Db, model: &str) -> Result<Vec<(String, f64, f64, f64)>, sqlx::Error> {
+    let sql = Sql::with(
+        db.backend(),
+        &[
+            "SELECT sku, mispricing, ABS(gap), log_ratio FROM price_scores WHERE model = ",
+            "",
+        ],
+        vec![Bind::Text(model.into())],
+    );
+    sql.query()
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect()
+}
+
+/// `(sku, category, list price, fair price, gap %)` of the rows `query` selects, every
+/// `step`th by id.
+pub async fn scatter_points(
+    db: &Db,
+    query: &ListQuery,
+    step: i64,
+) -> Result<Vec<(String, String, f64, f64, f64)>, sqlx::Error> {
+    let mut sql = Sql::new(db.backend());
+    sql.push("SELECT sku, category, list_price, fair_price, gap_pct FROM price_scores");
+    query.push_where(&mut sql);
+    if step > 1 {
+        sql.push(&format!(" AND id % {step} = 0"));
+    }
+    sql.push(" ORDER BY id");
+    sql.query()
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+            ))
+        })
+        .collect()
+}
+
+/// The relative gaps (%) of the rows `query` selects.
+pub async fn gap_pcts(db: &Db, query: &ListQuery) -> Result<Vec<f64>, sqlx::Error> {
+    let mut sql = Sql::new(db.backend());
+    sql.push("SELECT gap_pct FROM price_scores");
+    query.push_where(&mut sql);
+    sql.query()
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect()
+}
+
+/// Calls `each` with every analysed row of a model, in id order, selecting `columns`.
+pub async fn for_each_row(
+    db: &Db,
+    model: &str,
+    columns: &[&str],
+    mut each: impl FnMut(&AnyRow) -> Result<(), sqlx::Error>,
+) -> Result<(), sqlx::Error> {
+    use futures_util::TryStreamExt;
+    let sql = Sql::with(
+        db.backend(),
+        &[
+            &format!(
+                "SELECT {} FROM price_scores WHERE model = ",
+                columns.join(", ")
+            ),
+            " ORDER BY id",
+        ],
+        vec![Bind::Text(model.into())],
+    );
+    let mut rows = sql.query().fetch(db.pool());
+    while let Some(r) = rows.try_next().await? {
+        each(&r)?;
+    }
+    Ok(())
+}
+
+/// Records the demo's planted mispricings: `(sku, formula price, list price, direction)`.
+pub async fn insert_planted(
+    db: &Db,
+    rows: &[(String, f64, f64, String)],
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    for chunk in rows.chunks(200) {
+        let mut sql = Sql::new(db.backend());
+        sql.push(
+            "INSERT INTO planted_mispricings (sku, formula_price, list_price, direction) VALUES ",
+        );
+        for (i, r) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" })
+                .bind(Bind::Text(r.0.clone()))
+                .push(", ")
+                .bind(Bind::Float(r.1))
+                .push(", ")
+                .bind(Bind::Float(r.2))
+                .push(", ")
+                .bind(Bind::Text(r.3.clone()))
+                .push(")");
+        }
+        sql.query().execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
+
+/// The planted mispricings: `(sku, direction, formula price, list price when planted)`.
+pub async fn planted_details(db: &Db) -> Result<Vec<(String, String, f64, f64)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT sku, direction, formula_price, list_price FROM planted_mispricings ORDER BY sku",
+    )
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+    .collect()
+}
+
+/// Refreshes the planner's statistics of `price_scores` (after a large write).
+pub async fn analyze(db: &Db) -> Result<(), sqlx::Error> {
+    db.analyze("price_scores").await
 }

@@ -66,7 +66,7 @@ pub async fn score_fair_prices(ctx: &JobContext, params: Json) -> Result<Json, J
     .await?;
     ctx.progress(0.95, "computing gaps and peer z-scores")
         .await?;
-    let rows = model::scored_products(&ctx.state.db, &name)
+    let rows = scored_products(&ctx.state.db, &name)
         .await
         .map_err(failed)?;
     let scored_count = rows.len();
@@ -81,7 +81,7 @@ pub async fn score_fair_prices(ctx: &JobContext, params: Json) -> Result<Json, J
         .await
         .map_err(failed)?;
     // Fresh statistics, so the planner picks the mispricing-ordered indexes.
-    ctx.state.db.analyze("price_scores").await.map_err(failed)?;
+    model::analyze(&ctx.state.db).await.map_err(failed)?;
     ctx.state.memo.forget_prefix(&memo_key(&name));
     if let Some(first) = rows.first() {
         super::service::warm_index(&ctx.state, &name, first.version, &first.scored_at).await;
@@ -89,6 +89,50 @@ pub async fn score_fair_prices(ctx: &JobContext, params: Json) -> Result<Json, J
     Ok(
         json!({ "model": name, "version": params["version"], "scored": scored["scored"], "analysed": rows.len() }),
     )
+}
+
+/// The products with a model's scores and their brand's tier, in id order: everything
+/// the analysis needs (its own columns still zero, filled in by [`analyse`]).
+pub async fn scored_products(
+    db: &crate::kernel::db::Db,
+    model: &str,
+) -> Result<Vec<MispricedOut>, sqlx::Error> {
+    let tiers = crate::entities::brand::tiers(db).await?;
+    Ok(crate::entities::product::with_scores(db, model)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let p = s.product;
+            MispricedOut {
+                tier: tiers.get(&p.brand).cloned().flatten(),
+                id: p.id,
+                sku: p.sku,
+                brand: p.brand,
+                line: p.line,
+                category: p.category,
+                width_mm: p.width_mm,
+                aspect_ratio: p.aspect_ratio,
+                rim_in: p.rim_in,
+                load_index: p.load_index,
+                speed_rating: p.speed_rating,
+                season: p.season,
+                tread_warranty_miles: p.tread_warranty_miles,
+                runflat: p.runflat,
+                cost: p.cost,
+                list_price: p.list_price,
+                fair_price: s.score,
+                gap: 0.0,
+                gap_pct: 0.0,
+                log_ratio: 0.0,
+                direction: "fair".into(),
+                mispricing: 0.0,
+                peer_z: None,
+                peer_count: 0,
+                version: s.version,
+                scored_at: s.scored_at,
+            }
+        })
+        .collect())
 }
 
 /// Forgets every remembered scoring state, so the next read sees that the catalogue

@@ -6,10 +6,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::{Value as Json, json};
-use sqlx::Row;
 
 use super::index::ScoreIndex;
-use super::model::{self, COLUMNS, FACETS, LIST};
+use super::model::{self, FACETS, LIST};
 use super::schema::{
     EvaluationOut, FacetCount, FacetsOut, MispricedOut, MispricedPage, ScoringOut,
 };
@@ -19,7 +18,7 @@ use crate::entities::model::service::{self as models, Selector};
 use crate::kernel::csv_export;
 use crate::kernel::error::{AppError, AppResult, FieldError};
 use crate::kernel::pagination::Page;
-use crate::kernel::query::{Bind, ListQuery, Sql};
+use crate::kernel::query::{Bind, ListQuery};
 use crate::kernel::state::AppState;
 
 /// Parameters the mispricing list reads itself (the rest are list filters).
@@ -100,7 +99,7 @@ pub async fn scoring(state: &AppState, model: &str) -> AppResult<ScoringOut> {
             ),
         }));
     };
-    let (changed, products) = model::catalogue_state(&state.db).await?;
+    let (changed, products) = crate::entities::product::catalogue_state(&state.db).await?;
     let stale = version != current || changed.is_some_and(|c| c > scored_at) || products != count;
     let rescore_job = if stale { pending } else { None };
     let out = ScoringOut {
@@ -167,7 +166,7 @@ async fn build_index(state: &AppState, model: &str, key: String) -> Option<Arc<S
 /// A 422 naming `model` (where `field` puts it) when its version cannot score the
 /// catalogue.
 fn check_can_score(
-    row: &crate::entities::model::model::VersionRow,
+    row: &crate::entities::model::VersionRow,
     field: impl Fn(String) -> FieldError,
 ) -> AppResult<()> {
     let problems = crate::entities::product::score::scoring_problems(row)?;
@@ -250,7 +249,7 @@ pub async fn refresh_stale(state: &AppState) -> AppResult<Vec<i64>> {
     if states.is_empty() {
         return Ok(jobs);
     }
-    let (changed, products) = model::catalogue_state(&state.db).await?;
+    let (changed, products) = crate::entities::product::catalogue_state(&state.db).await?;
     for (name, version, scored_at, count) in states {
         let Ok(row) = models::resolve(state, &name, &Selector::Default).await else {
             continue; // the model was deleted: nothing to re-score with
@@ -308,10 +307,7 @@ pub async fn total(
     if let Some(n) = quick_total(state, scoring, query, pairs).await {
         return Ok(n);
     }
-    let mut count = Sql::new(state.db.backend());
-    count.push("SELECT COUNT(*) FROM price_scores");
-    query.push_where(&mut count);
-    Ok(count.query().fetch_one(state.db.pool()).await?.try_get(0)?)
+    Ok(model::count(&state.db, query).await?)
 }
 
 /// One page of mispriced products for the query parameters.
@@ -320,15 +316,11 @@ pub async fn mispriced(state: &AppState, pairs: &[(String, String)]) -> AppResul
     let scoring = scoring(state, &model).await?;
     let counted = quick_total(state, &scoring, &query, pairs).await;
     let page: Page<MispricedOut> = if let Some(total) = counted {
-        let mut page = query
-            .fetch_page(&state.db, COLUMNS, MispricedOut::from_row)
-            .await?;
+        let mut page = model::page(&state.db, &query).await?;
         page.total = total;
         page
     } else {
-        query
-            .fetch(&state.db, COLUMNS, MispricedOut::from_row)
-            .await?
+        model::list(&state.db, &query).await?
     };
     Ok(MispricedPage {
         items: page.items,
@@ -380,33 +372,14 @@ pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<F
             }
         }
         let (_, q) = parse(&others)?;
-        let mut sql = Sql::new(state.db.backend());
-        sql.push("SELECT ")
-            .push(facet)
-            .push(", COUNT(*) FROM price_scores");
-        q.push_where(&mut sql);
-        queries.push((facet, model::facet_sql(facet, sql)));
+        queries.push((facet, q));
     }
-    let results = futures_util::future::try_join_all(
-        queries
-            .iter()
-            .map(|(_, sql)| sql.query().fetch_all(state.db.pool())),
-    )
-    .await?;
-    for ((facet, _), rows) in queries.iter().zip(results) {
-        let counts = rows
-            .iter()
-            .map(|r| {
-                let value = r
-                    .try_get::<Option<String>, _>(0)
-                    .map(|v| v.map_or(Json::Null, Json::from))
-                    .or_else(|_| r.try_get::<i64, _>(0).map(Json::from))?;
-                Ok(FacetCount {
-                    value,
-                    count: r.try_get(1)?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let results = model::facet_counts(&state.db, &queries).await?;
+    for ((facet, _), counts) in queries.iter().zip(results) {
+        let counts = counts
+            .into_iter()
+            .map(|(value, count)| FacetCount { value, count })
+            .collect();
         out.insert((*facet).to_owned(), counts);
     }
     let total = total(state, &scoring, &query, pairs).await?;
@@ -423,19 +396,7 @@ pub async fn evaluation(state: &AppState, model: &str, k: i64) -> AppResult<Eval
     }
     scoring(state, model).await?;
     let planted: BTreeMap<String, String> = model::planted(&state.db).await?.into_iter().collect();
-    let sql = Sql::with(
-        state.db.backend(),
-        &[
-            "SELECT sku, mispricing, ABS(gap), log_ratio FROM price_scores WHERE model = ",
-            "",
-        ],
-        vec![Bind::Text(model.into())],
-    );
-    let rows = sql.query().fetch_all(state.db.pool()).await?;
-    let mut scored: Vec<(String, f64, f64, f64)> = rows
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-        .collect::<Result<_, sqlx::Error>>()?;
+    let mut scored = model::gaps(&state.db, model).await?;
     let present: HashSet<&str> = scored.iter().map(|s| s.0.as_str()).collect();
     let planted_here: Vec<(&String, &String)> = planted
         .iter()

@@ -8,11 +8,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use retort_learn::gbdt::{self, Dataset, Feature, Params};
 use serde_json::{Value as Json, json};
-use sqlx::Row;
 
 use crate::entities::model::schema::DeployMeta;
 use crate::entities::model::service as models;
-use crate::kernel::db::{Db, get_bool};
+use crate::entities::product::Catalogue;
+use crate::kernel::db::Db;
 use crate::kernel::error::{AppError, FieldError};
 use crate::kernel::jobs::{BoxFuture, JobContext, JobError, JobKind};
 
@@ -153,88 +153,69 @@ pub const FEATURES: [&str; 11] = [
 ];
 
 /// The catalogue as a training set: the features and the list prices, at most
-/// `max_rows` products (an even, seeded sample when there are more).
+/// `max_rows` products (an even, seeded sample when there are more). The catalogue is
+/// read as columns, the same way scoring reads it ([`features`]).
 async fn read_products(
     db: &Db,
     max_rows: usize,
     seed: u64,
 ) -> Result<(Dataset, Vec<f64>), sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT brand, line, category, width_mm, aspect_ratio, rim_in, load_index, speed_rating, season, tread_warranty_miles, runflat, list_price FROM products ORDER BY id",
-    )
-    .fetch_all(db.pool())
-    .await?;
-    let keep: Vec<usize> = if rows.len() > max_rows {
-        let (sample, _) = gbdt::split_holdout(
-            rows.len(),
-            1.0 - max_rows as f64 / rows.len() as f64,
-            seed ^ 0xC0FFEE,
-        );
+    let catalogue = crate::entities::product::catalogue(db, 100_000).await?;
+    let n = catalogue.len();
+    let keep: Vec<usize> = if n > max_rows {
+        let (sample, _) = gbdt::split_holdout(n, 1.0 - max_rows as f64 / n as f64, seed ^ 0xC0FFEE);
         let mut s = sample;
         s.sort_unstable();
         s
     } else {
-        (0..rows.len()).collect()
+        (0..n).collect()
     };
-    let text = |col: &str| -> Result<Vec<String>, sqlx::Error> {
-        keep.iter()
-            .map(|&i| rows[i].try_get::<String, _>(col))
-            .collect()
+    let prices = keep.iter().map(|&i| catalogue.list_price[i]).collect();
+    Ok((features(&catalogue, &keep), prices))
+}
+
+/// The fair-price model's features of the products at `rows` of a catalogue, in graph
+/// order: text as categories, sizes and ratings as whole numbers, the warranty as a
+/// number that may be missing (NaN, which the trees route), run-flat as a flag. Scoring
+/// feeds the same catalogue columns to the exported graph by name.
+pub fn features(catalogue: &Catalogue, rows: &[usize]) -> Dataset {
+    let text = |v: &[String]| rows.iter().map(|&i| v[i].clone()).collect();
+    let int = |v: &[i64]| rows.iter().map(|&i| v[i] as f64).collect();
+    let categorical = |name: &str, v: &[String]| Feature::Categorical {
+        name: name.into(),
+        values: text(v),
     };
-    let int = |col: &str| -> Result<Vec<f64>, sqlx::Error> {
-        keep.iter()
-            .map(|&i| {
-                Ok(rows[i]
-                    .try_get::<Option<i64>, _>(col)?
-                    .map_or(f64::NAN, |v| v as f64))
-            })
-            .collect()
+    let numeric = |name: &str, v: &[i64]| Feature::Numeric {
+        name: name.into(),
+        values: int(v),
+        int: true,
     };
-    let categorical = |name: &str| -> Result<Feature, sqlx::Error> {
-        Ok(Feature::Categorical {
-            name: name.into(),
-            values: text(name)?,
-        })
-    };
-    let numeric = |name: &str| -> Result<Feature, sqlx::Error> {
-        Ok(Feature::Numeric {
-            name: name.into(),
-            values: int(name)?,
-            int: true,
-        })
-    };
-    let runflat = keep
-        .iter()
-        .map(|&i| get_bool(&rows[i], "runflat"))
-        .collect::<Result<Vec<bool>, _>>()?;
-    let data = Dataset {
+    let c = catalogue;
+    Dataset {
         features: vec![
-            categorical("brand")?,
-            categorical("line")?,
-            categorical("category")?,
-            numeric("width_mm")?,
-            numeric("aspect_ratio")?,
-            numeric("rim_in")?,
-            numeric("load_index")?,
-            categorical("speed_rating")?,
-            categorical("season")?,
-            // Float, so that a missing warranty (null) is a NaN the trees route.
+            categorical("brand", &c.brand),
+            categorical("line", &c.line),
+            categorical("category", &c.category),
+            numeric("width_mm", &c.width_mm),
+            numeric("aspect_ratio", &c.aspect_ratio),
+            numeric("rim_in", &c.rim_in),
+            numeric("load_index", &c.load_index),
+            categorical("speed_rating", &c.speed_rating),
+            categorical("season", &c.season),
             Feature::Numeric {
                 name: "tread_warranty_miles".into(),
-                values: int("tread_warranty_miles")?,
+                values: rows
+                    .iter()
+                    .map(|&i| c.tread_warranty_miles[i].map_or(f64::NAN, |v| v as f64))
+                    .collect(),
                 int: false,
             },
             Feature::Flag {
                 name: "runflat".into(),
-                values: runflat,
+                values: rows.iter().map(|&i| c.runflat[i]).collect(),
             },
         ],
-    };
-    let prices = keep
-        .iter()
-        .map(|&i| rows[i].try_get::<f64, _>("list_price"))
-        .collect::<Result<Vec<f64>, _>>()?;
-    Ok((data, prices))
+    }
 }
 
 /// Trains, evaluates on the holdout and deploys; the new version's name, number and

@@ -70,7 +70,7 @@ where
     let rows = csv.finish().await?;
     tx.commit().await?;
     if rows >= ANALYZE_AFTER_ROWS {
-        db.analyze("products").await?;
+        model::analyze(db).await?;
     }
     Ok(ImportReport {
         rows,

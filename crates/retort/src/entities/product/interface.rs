@@ -173,3 +173,121 @@ pub fn parse_int(range: (i64, i64)) -> impl Fn(Cell<'_>) -> Result<i64, String> 
 pub fn parse_price(cell: Cell<'_>) -> Result<f64, String> {
     number_in(cell, MIN_PRICE, MAX_PRICE)
 }
+
+/// What a conditional price change found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PriceSet {
+    /// The price was as expected and is now the new one.
+    Changed,
+    /// The price is no longer the expected one (this is it); nothing changed.
+    Moved(f64),
+    /// The product is gone.
+    Gone,
+}
+
+/// Products as columns, in id order: what models read (one feature path for training and
+/// scoring) without a row type or JSON in between.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Catalogue {
+    /// Ids, ascending.
+    pub id: Vec<i64>,
+    /// Brand.
+    pub brand: Vec<String>,
+    /// Line.
+    pub line: Vec<String>,
+    /// Category slug.
+    pub category: Vec<String>,
+    /// Width in mm.
+    pub width_mm: Vec<i64>,
+    /// Aspect ratio.
+    pub aspect_ratio: Vec<i64>,
+    /// Rim in inches.
+    pub rim_in: Vec<i64>,
+    /// Load index.
+    pub load_index: Vec<i64>,
+    /// Speed-rating letter.
+    pub speed_rating: Vec<String>,
+    /// Season name.
+    pub season: Vec<String>,
+    /// Warranty miles, if any.
+    pub tread_warranty_miles: Vec<Option<i64>>,
+    /// Run-flat.
+    pub runflat: Vec<bool>,
+    /// Unit cost.
+    pub cost: Vec<f64>,
+    /// List price.
+    pub list_price: Vec<f64>,
+}
+
+impl Catalogue {
+    /// An empty catalogue with room for `n` products.
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            id: Vec::with_capacity(n),
+            brand: Vec::with_capacity(n),
+            line: Vec::with_capacity(n),
+            category: Vec::with_capacity(n),
+            width_mm: Vec::with_capacity(n),
+            aspect_ratio: Vec::with_capacity(n),
+            rim_in: Vec::with_capacity(n),
+            load_index: Vec::with_capacity(n),
+            speed_rating: Vec::with_capacity(n),
+            season: Vec::with_capacity(n),
+            tread_warranty_miles: Vec::with_capacity(n),
+            runflat: Vec::with_capacity(n),
+            cost: Vec::with_capacity(n),
+            list_price: Vec::with_capacity(n),
+        }
+    }
+
+    /// How many products.
+    pub fn len(&self) -> usize {
+        self.id.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.id.is_empty()
+    }
+
+    /// The column called `name` (a product field), if there is one.
+    pub fn column(&self, name: &str) -> Option<crate::kernel::columns::ColumnRef<'_>> {
+        use crate::kernel::columns::ColumnRef as C;
+        Some(match name {
+            "id" => C::Int(&self.id),
+            "brand" => C::Text(&self.brand),
+            "line" => C::Text(&self.line),
+            "category" => C::Text(&self.category),
+            "width_mm" => C::Int(&self.width_mm),
+            "aspect_ratio" => C::Int(&self.aspect_ratio),
+            "rim_in" => C::Int(&self.rim_in),
+            "load_index" => C::Int(&self.load_index),
+            "speed_rating" => C::Text(&self.speed_rating),
+            "season" => C::Text(&self.season),
+            "tread_warranty_miles" => C::OptInt(&self.tread_warranty_miles),
+            "runflat" => C::Bool(&self.runflat),
+            "cost" => C::Float(&self.cost),
+            "list_price" => C::Float(&self.list_price),
+            _ => return None,
+        })
+    }
+
+    /// Appends `other` (the next ids).
+    pub fn append(&mut self, mut other: Self) {
+        self.id.append(&mut other.id);
+        self.brand.append(&mut other.brand);
+        self.line.append(&mut other.line);
+        self.category.append(&mut other.category);
+        self.width_mm.append(&mut other.width_mm);
+        self.aspect_ratio.append(&mut other.aspect_ratio);
+        self.rim_in.append(&mut other.rim_in);
+        self.load_index.append(&mut other.load_index);
+        self.speed_rating.append(&mut other.speed_rating);
+        self.season.append(&mut other.season);
+        self.tread_warranty_miles
+            .append(&mut other.tread_warranty_miles);
+        self.runflat.append(&mut other.runflat);
+        self.cost.append(&mut other.cost);
+        self.list_price.append(&mut other.list_price);
+    }
+}

@@ -5,12 +5,47 @@
 pub mod controller;
 pub mod import;
 pub mod interface;
-pub mod model;
+mod model;
 pub mod schema;
 pub mod score;
 pub mod service;
 #[cfg(test)]
 mod tests;
+
+// What the rest of the service may ask of the catalogue: typed functions, no SQL. Only
+// `model.rs` touches the product tables (`products`, `product_scores`,
+// `product_score_runs`).
+pub use interface::{Catalogue, PriceSet};
+pub use model::{
+    ProductRow, Scored, catalogue_state, find_many, groups, ids_by_sku, ids_by_sku_on,
+    ids_matching, scores, set_price_if, with_scores,
+};
+
+/// The tables this entity owns.
+pub const TABLES: &[&str] = &["products", "product_scores", "product_score_runs"];
+
+/// What the product list filters and sorts on.
+pub fn list_spec() -> &'static crate::kernel::query::ListSpec {
+    &model::LIST
+}
+
+/// The whole catalogue as columns, read in id order in chunks of `chunk` products.
+pub async fn catalogue(db: &crate::kernel::db::Db, chunk: usize) -> Result<Catalogue, sqlx::Error> {
+    let mut all = Catalogue::default();
+    let mut after = i64::MIN;
+    loop {
+        let part = model::columns(db, None, after, chunk.max(1)).await?;
+        let Some(&last) = part.id.last() else {
+            return Ok(all);
+        };
+        let done = part.len() < chunk.max(1);
+        after = last;
+        all.append(part);
+        if done {
+            return Ok(all);
+        }
+    }
+}
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -2,23 +2,20 @@
 //! deployed regression model, into `product_scores` — in chunks, reporting progress,
 //! swapping the new scores in at the end so a cancelled run leaves the old ones intact.
 
-use serde_json::{Map, Value as Json, json};
-use sqlx::Row;
+use serde_json::{Value as Json, json};
 
-use super::model::LIST;
-use super::schema::ProductOut;
+use super::model::{self, LIST};
+use crate::entities::model::VersionRow;
 use crate::entities::model::interface::{Signature, Task};
-use crate::entities::model::model::VersionRow;
 use crate::entities::model::service::{self as models, Selector};
-use crate::kernel::db::Db;
 use crate::kernel::error::{AppError, AppResult, FieldError};
 use crate::kernel::jobs::{BoxFuture, JobContext, JobError, JobKind};
-use crate::kernel::query::{Bind, ListQuery, Sql};
+use crate::kernel::query::ListQuery;
 use crate::kernel::state::AppState;
 use crate::kernel::time;
 
 /// Products scored per step.
-const CHUNK: usize = 1000;
+const CHUNK: usize = 50_000;
 
 /// The job kind.
 pub struct ScoreProducts;
@@ -120,169 +117,65 @@ impl JobKind for ScoreProducts {
 /// `product_scores`; a cancelled or failed run leaves the previous scores as they were.
 pub async fn score_all(ctx: &JobContext, params: Json) -> Result<Json, JobError> {
     let db = &ctx.state.db;
-    clear_run(db, ctx.job_id).await.map_err(JobError::from)?;
+    model::clear_score_run(db, ctx.job_id).await?;
     let result = score(ctx, &params).await;
     if result.is_err() {
-        let _ = clear_run(db, ctx.job_id).await;
+        let _ = model::clear_score_run(db, ctx.job_id).await;
     }
     result
 }
 
-async fn clear_run(db: &Db, job_id: i64) -> Result<(), sqlx::Error> {
-    Sql::with(
-        db.backend(),
-        &["DELETE FROM product_score_runs WHERE job_id = ", ""],
-        vec![Bind::Int(job_id)],
-    )
-    .query()
-    .execute(db.pool())
-    .await
-    .map(|_| ())
-}
-
 async fn score(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
-    let failed = |e: AppError| JobError::from(e);
     let state = &ctx.state;
     let name = params["model"].as_str().unwrap_or_default();
     let version = params["version"].as_i64().unwrap_or(0);
-    let row = models::resolve(state, name, &Selector::Version(version))
-        .await
-        .map_err(failed)?;
-    let sig: Signature =
-        serde_json::from_str(&row.signature).map_err(|e| JobError::Failed(e.to_string()))?;
+    let row = models::resolve(state, name, &Selector::Version(version)).await?;
+    let scorer = crate::entities::model::scorer(state, &row).await?;
     let filters = filter_pairs(params.get("filters").unwrap_or(&json!({})))
         .map_err(|e| JobError::Failed(format!("{e:?}")))?;
-    let mut scored = 0u64;
-    let mut unscored = 0u64;
-    let mut cursor: Option<String> = None;
-    let total = {
-        let query = ListQuery::parse(&LIST, &filters, &[])
-            .map_err(|e| JobError::Failed(format!("{e:?}")))?;
-        super::model::count(&state.db, &query)
-            .await
-            .map_err(JobError::from)?
-    };
+    let query =
+        ListQuery::parse(&LIST, &filters, &[]).map_err(|e| JobError::Failed(format!("{e:?}")))?;
+    let total = model::count(&state.db, &query).await?;
+    let (mut scored, mut unscored, mut after) = (0u64, 0u64, i64::MIN);
     loop {
-        let mut pairs = filters.clone();
-        pairs.push(("limit".into(), CHUNK.to_string()));
-        if let Some(c) = &cursor {
-            pairs.push(("cursor".into(), c.clone()));
-        }
-        let query =
-            ListQuery::parse(&LIST, &pairs, &[]).map_err(|e| JobError::Failed(format!("{e:?}")))?;
-        let page = super::model::page(&state.db, &query)
-            .await
-            .map_err(JobError::from)?;
-        if page.items.is_empty() {
-            break;
-        }
-        let ids: Vec<i64> = page.items.iter().map(|p| p.id).collect();
-        let rows: Vec<Json> = page
-            .items
-            .into_iter()
-            .map(|p| row_for(&sig, &ProductOut::from(p)))
+        let chunk = model::columns(&state.db, Some(&query), after, CHUNK).await?;
+        let Some(&last) = chunk.id.last() else { break };
+        after = last;
+        let n = chunk.len();
+        // The model runs on the blocking pool, in a CPU slot (a core stays free for
+        // requests).
+        let (chunk, values) = {
+            let scorer = scorer.clone();
+            ctx.cpu(move || {
+                let values = scorer.score(n, |c| chunk.column(c));
+                (chunk, values)
+            })
+            .await?
+        };
+        let values = values.map_err(JobError::Failed)?;
+        let finite: Vec<(i64, f64)> = chunk
+            .id
+            .iter()
+            .zip(values)
+            .filter(|(_, v)| v.is_finite())
+            .map(|(id, v)| (*id, v))
             .collect();
-        // The model runs on the blocking pool (a chunk is well over the inline size);
-        // the CPU slot keeps a core free for requests.
-        let slot = ctx.cpu_slot().await;
-        let predictions = models::predict_one(state, &row, &json!({ "rows": rows }))
-            .await
-            .map_err(failed)?;
-        drop(slot);
-        unscored += write_run(&state.db, ctx.job_id, &ids, &predictions)
-            .await
-            .map_err(JobError::from)?;
-        scored += ids.len() as u64;
+        unscored += (n - finite.len()) as u64;
+        model::write_score_run(&state.db, ctx.job_id, &finite).await?;
+        scored += n as u64;
         ctx.progress(
             scored as f64 / total.max(1) as f64,
             format!("scored {scored} of {total} products"),
         )
         .await?;
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
+        if n < CHUNK {
+            break;
         }
     }
-    swap_in(&state.db, ctx.job_id, name, version)
-        .await
-        .map_err(JobError::from)?;
+    model::swap_in_score_run(&state.db, ctx.job_id, name, version, &time::now()).await?;
     Ok(
         json!({ "model": name, "version": version, "scored": scored - unscored, "unscored": unscored, "total": total }),
     )
-}
-
-/// The model's columns taken from a product, by name.
-fn row_for(sig: &Signature, product: &ProductOut) -> Json {
-    let all = serde_json::to_value(product).unwrap_or(Json::Null);
-    let row: Map<String, Json> = sig
-        .columns
-        .iter()
-        .map(|c| {
-            (
-                c.name.clone(),
-                all.get(&c.name).cloned().unwrap_or(Json::Null),
-            )
-        })
-        .collect();
-    Json::Object(row)
-}
-
-/// Writes the finite predictions of a chunk; how many were not finite (a model can
-/// answer NaN, e.g. for a missing input), which are left unscored.
-async fn write_run(
-    db: &Db,
-    job_id: i64,
-    ids: &[i64],
-    predictions: &[Json],
-) -> Result<u64, sqlx::Error> {
-    let finite: Vec<(i64, f64)> = ids
-        .iter()
-        .zip(predictions)
-        .filter_map(|(id, p)| p.as_f64().filter(|v| v.is_finite()).map(|v| (*id, v)))
-        .collect();
-    let skipped = (ids.len() - finite.len()) as u64;
-    if finite.is_empty() {
-        return Ok(skipped);
-    }
-    let mut sql = Sql::new(db.backend());
-    sql.push("INSERT INTO product_score_runs (job_id, product_id, score) VALUES ");
-    for (i, (id, v)) in finite.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.push("(")
-            .bind(Bind::Int(job_id))
-            .push(", ")
-            .bind(Bind::Int(*id))
-            .push(", ")
-            .bind(Bind::Float(*v))
-            .push(")");
-    }
-    sql.query().execute(db.pool()).await?;
-    Ok(skipped)
-}
-
-/// Replaces the model's scores of the products this run scored, in one transaction.
-async fn swap_in(db: &Db, job_id: i64, model: &str, version: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin_write().await?;
-    let backend = db.backend();
-    Sql::with(
-        backend,
-        &["INSERT INTO product_scores (model, product_id, version, score, job_id, scored_at) SELECT ", ", product_id, ", ", score, job_id, ", " FROM product_score_runs WHERE job_id = ", " ON CONFLICT (model, product_id) DO UPDATE SET version = excluded.version, score = excluded.score, job_id = excluded.job_id, scored_at = excluded.scored_at"],
-        vec![Bind::Text(model.into()), Bind::Int(version), Bind::Text(time::now()), Bind::Int(job_id)],
-    )
-    .query()
-    .execute(&mut *tx)
-    .await?;
-    Sql::with(
-        backend,
-        &["DELETE FROM product_score_runs WHERE job_id = ", ""],
-        vec![Bind::Int(job_id)],
-    )
-    .query()
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await
 }
 
 /// Why a model version cannot score the catalogue, if it cannot: an ensemble (scoring
@@ -385,22 +278,4 @@ pub async fn start_scoring(state: &AppState, body: &Json) -> AppResult<axum::res
         }
     }
     Err(AppError::Validation(errors))
-}
-
-/// The scores of a model, by product id (for analyses and tests).
-pub async fn scores(db: &Db, model: &str) -> Result<Vec<(i64, f64, i64)>, sqlx::Error> {
-    let sql = Sql::with(
-        db.backend(),
-        &[
-            "SELECT product_id, score, version FROM product_scores WHERE model = ",
-            " ORDER BY product_id",
-        ],
-        vec![Bind::Text(model.into())],
-    );
-    sql.query()
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect()
 }

@@ -4,12 +4,23 @@
 
 pub mod controller;
 pub mod interface;
-// Every entity keeps its SQL in model.rs.
-pub mod model;
+mod model;
 pub mod schema;
 pub mod service;
 #[cfg(test)]
 mod tests;
+
+// What the rest of the service may ask of the sales history; only `model.rs` touches
+// `sales` and `sales_view` (a view that adds the product's sku).
+pub use model::{SaleRow, count_all, for_each, last_week, mean_units_since};
+
+/// The tables (and views) this entity owns.
+pub const TABLES: &[&str] = &["sales", "sales_view"];
+
+/// What the sales list filters and sorts on.
+pub fn list_spec() -> &'static crate::kernel::query::ListSpec {
+    &model::LIST
+}
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -61,26 +61,6 @@ impl SaleRow {
     }
 }
 
-/// Product ids of the skus given that exist.
-pub async fn product_ids(
-    conn: &mut AnyConnection,
-    skus: &[&str],
-) -> Result<HashMap<String, i64>, sqlx::Error> {
-    if skus.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let mut sql = Sql::new(Backend::of(conn));
-    sql.push("SELECT sku, id FROM products WHERE sku IN (");
-    sql.bind_list(skus.iter().map(|s| Bind::Text((*s).to_owned())));
-    sql.push(")");
-    sql.query()
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
-}
-
 /// Inserts sales `(product id, sale)`; with `upsert` an existing product-week gets the new
 /// price and units, without it existing ones are skipped and returned as
 /// `(product id, week)`, so the caller can report them.
@@ -176,4 +156,56 @@ pub async fn delete(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
 /// One page of sales.
 pub async fn list(db: &Db, query: &ListQuery) -> Result<Page<SaleRow>, sqlx::Error> {
     query.fetch(db, COLUMNS, SaleRow::from_row).await
+}
+
+/// Calls `each(product id, week, price, units)` for every sale, streamed (millions of rows).
+pub async fn for_each(
+    db: &Db,
+    mut each: impl FnMut(i64, &str, f64, i64),
+) -> Result<(), sqlx::Error> {
+    use futures_util::TryStreamExt;
+    let mut rows = sqlx::query("SELECT product_id, week, price, units FROM sales").fetch(db.pool());
+    while let Some(r) = rows.try_next().await? {
+        let week: &str = r.try_get(1)?;
+        each(r.try_get(0)?, week, r.try_get(2)?, r.try_get(3)?);
+    }
+    Ok(())
+}
+
+/// How many sales rows there are.
+pub async fn count_all(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) FROM sales")
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)
+}
+
+/// Mean weekly units per product over the weeks from `since` (a Monday, inclusive).
+pub async fn mean_units_since(
+    db: &Db,
+    ids: &[i64],
+    since: &str,
+) -> Result<HashMap<i64, f64>, sqlx::Error> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let mut sql = Sql::new(db.backend());
+        sql.push("SELECT product_id, CAST(SUM(units) AS DOUBLE PRECISION), COUNT(*) FROM sales WHERE week >= ")
+            .bind(Bind::Text(since.into()))
+            .push(" AND product_id IN (");
+        sql.bind_list(chunk.iter().map(|&i| Bind::Int(i)));
+        sql.push(") GROUP BY product_id");
+        for r in sql.query().fetch_all(db.pool()).await? {
+            let (id, units, weeks): (i64, f64, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            out.insert(id, units / weeks.max(1) as f64);
+        }
+    }
+    Ok(out)
+}
+
+/// The latest week in the sales history.
+pub async fn last_week(db: &Db) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query("SELECT MAX(week) FROM sales")
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)
 }

@@ -21,7 +21,7 @@ fn not_found(id: i64) -> AppError {
 /// Records a sale; 422 for an unknown sku, 409 if the product has a sale that week.
 pub async fn create_sale(db: &Db, input: &SaleIn) -> AppResult<SaleRow> {
     let mut tx = db.begin_write().await?;
-    let ids = model::product_ids(&mut tx, &[input.sku.as_str()]).await?;
+    let ids = crate::entities::product::ids_by_sku_on(&mut tx, &[input.sku.as_str()]).await?;
     let Some(&pid) = ids.get(&input.sku) else {
         return Err(AppError::Validation(vec![FieldError::new(
             "/sku",
@@ -97,7 +97,7 @@ where
         let mut skus: Vec<&str> = batch.iter().map(|(_, s)| s.sku.as_str()).collect();
         skus.sort_unstable();
         skus.dedup();
-        let ids = model::product_ids(&mut tx, &skus).await?;
+        let ids = crate::entities::product::ids_by_sku_on(&mut tx, &skus).await?;
         let mut rows = Vec::with_capacity(batch.len());
         {
             let mut log = lock(&csv.log);

@@ -274,16 +274,9 @@ db_test! {
                 let others: Vec<(String, String)> = pairs.iter().filter(|(k, _)| !own(k)).cloned().collect();
                 let (_, q2) = crate::entities::pricing::service::parse(&others).unwrap();
                 let mut expected = std::collections::HashMap::new();
-                let mut sql = crate::kernel::query::Sql::new(state.db.backend());
-                sql.push("SELECT ").push(facet).push(", COUNT(*) FROM price_scores");
-                q2.push_where(&mut sql);
-                sql.push(" GROUP BY ").push(facet);
-                for r in sql.query().fetch_all(state.db.pool()).await.unwrap() {
-                    let v = sqlx::Row::try_get::<Option<String>, _>(&r, 0)
-                        .map(|v| v.map_or(Value::Null, Value::from))
-                        .or_else(|_| sqlx::Row::try_get::<i64, _>(&r, 0).map(Value::from))
-                        .unwrap();
-                    expected.insert(v.to_string(), sqlx::Row::try_get::<i64, _>(&r, 1).unwrap());
+                let counted = super::super::model::facet_counts(&state.db, &[(facet, q2)]).await.unwrap();
+                for (v, n) in counted.into_iter().flatten() {
+                    expected.insert(v.to_string(), n);
                 }
                 let got: std::collections::HashMap<String, i64> = counts.iter().map(|c| (c.value.to_string(), c.count)).collect();
                 assert_eq!(got, expected, "{q}: {facet}");
@@ -333,4 +326,52 @@ fn the_csv_export_neutralises_formula_text_and_keeps_negative_numbers() {
         "7,'-X1,\"'=HYPERLINK(\"\"http://x\"\")\",'@mid,\"'+Line, One\",suv,225,45,17,94,H,summer,,false,\
          50,80,100,-20,-20,-0.223,under,0.223,-1.5,9,1,2026-11-26T01:54:35.123456Z\n"
     );
+}
+
+db_test! {
+    async fn training_and_scoring_read_the_same_features_of_every_product(db: TestDb) {
+        use retort_learn::gbdt::Feature;
+        use retort_onnx::{Data, Value as Tensor};
+        let state = db.state();
+        let (_router, pool, _) = trained(&state, 300).await;
+        pool.shutdown().await;
+        // A product without a warranty, so a missing value is compared too.
+        let r = send_json(&_router, Method::PATCH, "/api/products/3", &json!({"tread_warranty_miles": null})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        // Read in chunks smaller than the catalogue, as scoring does.
+        let catalogue = crate::entities::product::catalogue(&state.db, 64).await.unwrap();
+        let n = catalogue.len();
+        assert_eq!(n, 300);
+        assert!(catalogue.tread_warranty_miles.iter().any(Option::is_none));
+        let training = super::super::train::features(&catalogue, &(0..n).collect::<Vec<_>>());
+        let version = crate::entities::model::service::resolve(&state, "fair-price", &crate::entities::model::service::Selector::Default)
+            .await
+            .unwrap();
+        let scorer = crate::entities::model::scorer(&state, &version).await.unwrap();
+        let inputs = scorer.inputs(n, |c| catalogue.column(c)).unwrap();
+        let sig = scorer.signature();
+        assert_eq!(sig.columns.len(), training.features.len());
+        let cell = |data: &Data, i: usize| match data {
+            Data::F32(v) => format!("{:?}", v[i]),
+            Data::F64(v) => format!("{:?}", v[i] as f32),
+            Data::I64(v) => format!("{:?}", v[i] as f32),
+            Data::Str(v) => v[i].clone(),
+            Data::Bool(v) => v[i].to_string(),
+        };
+        for feature in &training.features {
+            let (name, trained): (&str, Vec<String>) = match feature {
+                Feature::Categorical { name, values } => (name, values.clone()),
+                Feature::Numeric { name, values, .. } => (name, values.iter().map(|v| format!("{:?}", *v as f32)).collect()),
+                Feature::Flag { name, values } => (name, values.iter().map(bool::to_string).collect()),
+            };
+            let column = sig.columns.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("the graph reads no {name}"));
+            let at = scorer.input_names().iter().position(|i| *i == column.input).unwrap();
+            let Tensor::Tensor(t) = &inputs[at] else { panic!("{name}: not a tensor") };
+            let width = t.shape[1];
+            let scored: Vec<String> = (0..n).map(|r| cell(&t.data, r * width + column.index)).collect();
+            // A flag may reach the graph as a number: compare as the graph reads it.
+            let scored: Vec<String> = scored.into_iter().map(|s| match s.as_str() { "1.0" if matches!(feature, Feature::Flag { .. }) => "true".into(), "0.0" if matches!(feature, Feature::Flag { .. }) => "false".into(), _ => s }).collect();
+            assert_eq!(trained, scored, "{name}");
+        }
+    }
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::{create, sample};
 use crate::db_test;
 use crate::entities::job::worker::{self, WorkerConfig};
-use crate::entities::product::score::scores;
+use crate::entities::product::scores;
 use crate::testing::{call, get, send_json};
 
 fn fast() -> WorkerConfig {

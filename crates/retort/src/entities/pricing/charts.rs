@@ -37,6 +37,7 @@ pub async fn price_scatter(
 ) -> AppResult<Json<Json_>> {
     let (model, query) = service::parse(&pairs)?;
     let scoring = service::scoring(&state, &model).await?;
+    let query = scoring.scope(query);
     let total = service::total(&state, &scoring, &query, &pairs).await?;
     let step = (total + MAX_POINTS - 1) / MAX_POINTS;
     let rows = super::model::scatter_points(&state.db, &query, step).await?;
@@ -94,7 +95,7 @@ pub async fn gap_distribution(
     QueryPairs(pairs): QueryPairs,
 ) -> AppResult<Json<Json_>> {
     let (model, query) = service::parse(&pairs)?;
-    service::scoring(&state, &model).await?;
+    let query = service::scoring(&state, &model).await?.scope(query);
     let rows = super::model::gap_pcts(&state.db, &query).await?;
     // Bins of 2 % from −60 % to +60 %; the outermost bins take everything beyond.
     const WIDTH: f64 = 2.0;

@@ -101,68 +101,98 @@ impl MispricedOut {
     }
 }
 
-/// Replaces a model's analysis with `rows` (of `scored` products scored) in one
-/// transaction.
-pub async fn replace_scores(
+/// Rows written per statement, and per short transaction when a run is written or
+/// cleared: small enough that a job's lease renewal never waits long for the lock.
+const WRITE_CHUNK: usize = 400;
+const TX_CHUNK: usize = 10;
+
+/// The key a scoring run's rows are stored under: the model's name and the job's id
+/// (model names cannot contain `@`).
+pub fn run_key(model: &str, job_id: i64) -> String {
+    format!("{model}@{job_id}")
+}
+
+/// Writes `rows` under `key` (not yet visible: no state points at it), in short
+/// transactions; what an earlier attempt left under the key is removed first.
+pub async fn write_run(db: &Db, key: &str, rows: &[MispricedOut]) -> Result<(), sqlx::Error> {
+    delete_key(db, key).await?;
+    let backend = db.backend();
+    for group in rows.chunks(WRITE_CHUNK * TX_CHUNK) {
+        let mut tx = db.begin_write().await?;
+        for chunk in group.chunks(WRITE_CHUNK) {
+            let mut sql = Sql::new(backend);
+            sql.push("INSERT INTO price_scores (model, ")
+                .push(COLUMNS)
+                .push(") VALUES ");
+            for (i, r) in chunk.iter().enumerate() {
+                let text = |s: &str| Bind::Text(s.to_owned());
+                let opt_text = |s: &Option<String>| s.as_deref().map_or(Bind::Null, text);
+                let values = [
+                    text(key),
+                    Bind::Int(r.id),
+                    text(&r.sku),
+                    text(&r.brand),
+                    opt_text(&r.tier),
+                    text(&r.line),
+                    text(&r.category),
+                    Bind::Int(r.width_mm),
+                    Bind::Int(r.aspect_ratio),
+                    Bind::Int(r.rim_in),
+                    Bind::Int(r.load_index),
+                    text(&r.speed_rating),
+                    text(&r.season),
+                    r.tread_warranty_miles.map_or(Bind::NullInt, Bind::Int),
+                    Bind::Bool(r.runflat),
+                    Bind::Float(r.cost),
+                    Bind::Float(r.list_price),
+                    Bind::Float(r.fair_price),
+                    Bind::Float(r.gap),
+                    Bind::Float(r.gap_pct),
+                    Bind::Float(r.log_ratio),
+                    text(&r.direction),
+                    Bind::Float(r.mispricing),
+                    r.peer_z.map_or(Bind::NullFloat, Bind::Float),
+                    Bind::Int(r.peer_count),
+                    Bind::Int(r.version),
+                    text(&r.scored_at),
+                ];
+                sql.push(if i == 0 { "(" } else { ", (" });
+                sql.bind_list(values);
+                sql.push(")");
+            }
+            sql.query().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Makes the rows under `key` the model's analysis (`scored` products scored, the facet
+/// counts of all rows) in one small transaction; the key the model's rows had before.
+pub async fn publish_run(
     db: &Db,
     model: &str,
-    rows: &[MispricedOut],
+    key: &str,
+    version: i64,
+    scored_at: &str,
     scored: usize,
     facets: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<Option<String>, sqlx::Error> {
     let backend = db.backend();
     let mut tx = db.begin_write().await?;
-    Sql::with(
+    let before = Sql::with(
         backend,
-        &["DELETE FROM price_scores WHERE model = ", ""],
+        &[
+            "SELECT COALESCE(rows_key, model) FROM price_score_state WHERE model = ",
+            "",
+        ],
         vec![Bind::Text(model.into())],
     )
     .query()
-    .execute(&mut *tx)
-    .await?;
-    for chunk in rows.chunks(400) {
-        let mut sql = Sql::new(backend);
-        sql.push("INSERT INTO price_scores (model, ")
-            .push(COLUMNS)
-            .push(") VALUES ");
-        for (i, r) in chunk.iter().enumerate() {
-            let text = |s: &str| Bind::Text(s.to_owned());
-            let opt_text = |s: &Option<String>| s.as_deref().map_or(Bind::Null, text);
-            let values = [
-                text(model),
-                Bind::Int(r.id),
-                text(&r.sku),
-                text(&r.brand),
-                opt_text(&r.tier),
-                text(&r.line),
-                text(&r.category),
-                Bind::Int(r.width_mm),
-                Bind::Int(r.aspect_ratio),
-                Bind::Int(r.rim_in),
-                Bind::Int(r.load_index),
-                text(&r.speed_rating),
-                text(&r.season),
-                r.tread_warranty_miles.map_or(Bind::NullInt, Bind::Int),
-                Bind::Bool(r.runflat),
-                Bind::Float(r.cost),
-                Bind::Float(r.list_price),
-                Bind::Float(r.fair_price),
-                Bind::Float(r.gap),
-                Bind::Float(r.gap_pct),
-                Bind::Float(r.log_ratio),
-                text(&r.direction),
-                Bind::Float(r.mispricing),
-                r.peer_z.map_or(Bind::NullFloat, Bind::Float),
-                Bind::Int(r.peer_count),
-                Bind::Int(r.version),
-                text(&r.scored_at),
-            ];
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.bind_list(values);
-            sql.push(")");
-        }
-        sql.query().execute(&mut *tx).await?;
-    }
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|r| r.try_get::<String, _>(0))
+    .transpose()?;
     Sql::with(
         backend,
         &["DELETE FROM price_score_state WHERE model = ", ""],
@@ -171,44 +201,117 @@ pub async fn replace_scores(
     .query()
     .execute(&mut *tx)
     .await?;
-    if let Some(first) = rows.first() {
-        Sql::with(
-            backend,
-            &[
-                "INSERT INTO price_score_state (model, version, scored_at, products, facets) VALUES (",
-                ", ",
-                ", ",
-                ", ",
-                ", ",
-                ")",
-            ],
-            vec![
-                Bind::Text(model.into()),
-                Bind::Int(first.version),
-                Bind::Text(first.scored_at.clone()),
-                Bind::Int(scored as i64),
-                Bind::Text(facets.into()),
-            ],
-        )
-        .query()
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await
+    Sql::with(
+        backend,
+        &[
+            "INSERT INTO price_score_state (model, version, scored_at, products, facets, rows_key) VALUES (",
+            ", ",
+            ", ",
+            ", ",
+            ", ",
+            ", ",
+            ")",
+        ],
+        vec![
+            Bind::Text(model.into()),
+            Bind::Int(version),
+            Bind::Text(scored_at.into()),
+            Bind::Int(scored as i64),
+            Bind::Text(facets.into()),
+            Bind::Text(key.into()),
+        ],
+    )
+    .query()
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(before.filter(|b| b != key))
 }
 
-/// The model's analysis as of when: the version scored, when, and how many products.
-pub async fn score_state(db: &Db, model: &str) -> Result<Option<(i64, String, i64)>, sqlx::Error> {
+/// Forgets a model's analysis (its rows are then orphans, see [`orphan_keys`]).
+pub async fn forget(db: &Db, model: &str) -> Result<(), sqlx::Error> {
+    Sql::with(
+        db.backend(),
+        &["DELETE FROM price_score_state WHERE model = ", ""],
+        vec![Bind::Text(model.into())],
+    )
+    .query()
+    .execute(db.pool())
+    .await
+    .map(|_| ())
+}
+
+/// Deletes every row stored under `key`, a chunk per short transaction.
+pub async fn delete_key(db: &Db, key: &str) -> Result<(), sqlx::Error> {
+    let limit = WRITE_CHUNK * TX_CHUNK;
+    loop {
+        let done = Sql::with(
+            db.backend(),
+            &[
+                "DELETE FROM price_scores WHERE model = ",
+                " AND id IN (SELECT id FROM price_scores WHERE model = ",
+                &format!(" ORDER BY id LIMIT {limit})"),
+            ],
+            vec![Bind::Text(key.into()), Bind::Text(key.into())],
+        )
+        .query()
+        .execute(db.pool())
+        .await?;
+        if done.rows_affected() < limit as u64 {
+            return Ok(());
+        }
+    }
+}
+
+/// The keys of a model's rows that its state does not point at (runs that were
+/// replaced, or stopped before publishing).
+pub async fn orphan_keys(db: &Db, model: &str, current: &str) -> Result<Vec<String>, sqlx::Error> {
+    let prefix = format!("{model}@");
     let sql = Sql::with(
         db.backend(),
         &[
-            "SELECT version, scored_at, products FROM price_score_state WHERE model = ",
+            "SELECT DISTINCT model FROM price_scores WHERE (model = ",
+            " OR (model > ",
+            " AND model < ",
+            ")) AND model <> ",
+            "",
+        ],
+        vec![
+            Bind::Text(model.into()),
+            Bind::Text(prefix.clone()),
+            Bind::Text(format!("{model}A")),
+            Bind::Text(current.into()),
+        ],
+    );
+    sql.query()
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect()
+}
+
+/// The model's analysis as of when: the version scored, when, how many products, and
+/// the key its rows are stored under.
+pub async fn score_state(
+    db: &Db,
+    model: &str,
+) -> Result<Option<(i64, String, i64, String)>, sqlx::Error> {
+    let sql = Sql::with(
+        db.backend(),
+        &[
+            "SELECT version, scored_at, products, COALESCE(rows_key, model) FROM price_score_state WHERE model = ",
             "",
         ],
         vec![Bind::Text(model.into())],
     );
     match sql.query().fetch_optional(db.pool()).await? {
-        Some(row) => Ok(Some((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))),
+        Some(row) => Ok(Some((
+            row.try_get(0)?,
+            row.try_get(1)?,
+            row.try_get(2)?,
+            row.try_get(3)?,
+        ))),
         None => Ok(None),
     }
 }

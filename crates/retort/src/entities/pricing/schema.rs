@@ -96,6 +96,23 @@ pub struct ScoringOut {
     pub stale: bool,
     /// The queued or running re-scoring job, if any.
     pub rescore_job: Option<i64>,
+    /// The key this run's rows are stored under (internal).
+    #[serde(skip)]
+    pub rows_key: String,
+}
+
+impl ScoringOut {
+    /// `query` limited to this run's rows.
+    pub fn scope(
+        &self,
+        mut query: crate::kernel::query::ListQuery,
+    ) -> crate::kernel::query::ListQuery {
+        query.require_equal(
+            "model",
+            crate::kernel::query::Bind::Text(self.rows_key.clone()),
+        );
+        query
+    }
 }
 
 /// One page of mispriced products.

@@ -77,15 +77,35 @@ pub async fn score_fair_prices(ctx: &JobContext, params: Json) -> Result<Json, J
             (rows, facets)
         })
         .await?;
-    model::replace_scores(&ctx.state.db, &name, &rows, scored_count, &facets)
+    let db = &ctx.state.db;
+    let Some((version, scored_at)) = rows.first().map(|r| (r.version, r.scored_at.clone())) else {
+        // No product has a positive fair price: the model has no analysis.
+        model::forget(db, &name).await.map_err(failed)?;
+        ctx.state.memo.forget_prefix(&memo_key(&name));
+        for old in model::orphan_keys(db, &name, "").await.map_err(failed)? {
+            model::delete_key(db, &old).await.map_err(failed)?;
+        }
+        return Ok(
+            json!({ "model": name, "version": params["version"], "scored": scored["scored"], "analysed": 0 }),
+        );
+    };
+    // The run's rows go in under their own key in short transactions, become the
+    // model's in one small one, and the previous run's rows go after: no write holds
+    // the lock long enough to starve this job's lease renewal.
+    let key = model::run_key(&name, ctx.job_id);
+    ctx.progress(0.96, "writing the analysis").await?;
+    model::write_run(db, &key, &rows).await.map_err(failed)?;
+    ctx.progress(0.98, "publishing the analysis").await?;
+    model::publish_run(db, &name, &key, version, &scored_at, scored_count, &facets)
         .await
         .map_err(failed)?;
-    // Fresh statistics, so the planner picks the mispricing-ordered indexes.
-    model::analyze(&ctx.state.db).await.map_err(failed)?;
     ctx.state.memo.forget_prefix(&memo_key(&name));
-    if let Some(first) = rows.first() {
-        super::service::warm_index(&ctx.state, &name, first.version, &first.scored_at).await;
+    for old in model::orphan_keys(db, &name, &key).await.map_err(failed)? {
+        model::delete_key(db, &old).await.map_err(failed)?;
     }
+    // Fresh statistics, so the planner picks the mispricing-ordered indexes.
+    model::analyze(db).await.map_err(failed)?;
+    super::service::warm_index(&ctx.state, &name, &key, version, &scored_at).await;
     Ok(
         json!({ "model": name, "version": params["version"], "scored": scored["scored"], "analysed": rows.len() }),
     )

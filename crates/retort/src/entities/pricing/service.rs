@@ -24,7 +24,8 @@ use crate::kernel::state::AppState;
 /// Parameters the mispricing list reads itself (the rest are list filters).
 pub const OWN_PARAMS: [&str; 3] = ["model", "direction", "format"];
 
-/// The model name and direction from the query, and the list query for the rest.
+/// The model name and direction from the query, and the list query for the rest (not
+/// yet limited to a run: [`ScoringOut::scope`] does that).
 pub fn parse(pairs: &[(String, String)]) -> AppResult<(String, ListQuery)> {
     let mut errors = Vec::new();
     let mut model = DEFAULT_MODEL.to_owned();
@@ -63,7 +64,6 @@ pub fn parse(pairs: &[(String, String)]) -> AppResult<(String, ListQuery)> {
     if direction != "both" {
         query.require_equal("direction", Bind::Text(direction.into()));
     }
-    query.require_equal("model", Bind::Text(model.clone()));
     Ok((model, query))
 }
 
@@ -89,7 +89,8 @@ pub async fn scoring(state: &AppState, model: &str) -> AppResult<ScoringOut> {
     check_can_score(&row, |p| FieldError::query("model", p))?;
     let current = row.version;
     let pending = rescore_pending(state, model, current).await?;
-    let Some((version, scored_at, count)) = model::score_state(&state.db, model).await? else {
+    let Some((version, scored_at, count, rows_key)) = model::score_state(&state.db, model).await?
+    else {
         return Err(AppError::NotFound(match pending {
             Some(job) => {
                 format!("model {model:?} has not scored the catalogue yet; job {job} is scoring it")
@@ -110,6 +111,7 @@ pub async fn scoring(state: &AppState, model: &str) -> AppResult<ScoringOut> {
         current_version: current,
         stale,
         rescore_job,
+        rows_key,
     };
     state.memo.put(key, Arc::new(out.clone()));
     Ok(out)
@@ -130,26 +132,41 @@ pub async fn index(state: &AppState, scoring: &ScoringOut) -> Option<Arc<ScoreIn
         return Some(ix);
     }
     if scoring.products <= BUILD_INLINE {
-        return build_index(state, &scoring.name, key).await;
+        return build_index(state, &scoring.name, &scoring.rows_key, key).await;
     }
     let building = format!("building:{key}");
     if state.cache.get::<()>(&building).is_none() {
         state.cache.put(building, Arc::new(()));
-        let (state, model) = (state.clone(), scoring.name.clone());
-        tokio::spawn(async move { build_index(&state, &model, key).await });
+        let (state, model, rows) = (
+            state.clone(),
+            scoring.name.clone(),
+            scoring.rows_key.clone(),
+        );
+        tokio::spawn(async move { build_index(&state, &model, &rows, key).await });
     }
     None
 }
 
 /// Builds the index of a scoring run that was just written (the scoring job calls it,
 /// so the first filtered list after a run is fast in this process).
-pub async fn warm_index(state: &AppState, model: &str, version: i64, scored_at: &str) {
+pub async fn warm_index(
+    state: &AppState,
+    model: &str,
+    rows_key: &str,
+    version: i64,
+    scored_at: &str,
+) {
     let key = format!("price-index:{model}:{version}:{scored_at}");
-    build_index(state, model, key).await;
+    build_index(state, model, rows_key, key).await;
 }
 
-async fn build_index(state: &AppState, model: &str, key: String) -> Option<Arc<ScoreIndex>> {
-    match ScoreIndex::build(&state.db, model).await {
+async fn build_index(
+    state: &AppState,
+    model: &str,
+    rows_key: &str,
+    key: String,
+) -> Option<Arc<ScoreIndex>> {
+    match ScoreIndex::build(&state.db, rows_key).await {
         Ok(ix) => {
             let ix = Arc::new(ix);
             state.cache.forget_prefix(&format!("price-index:{model}:"));
@@ -314,6 +331,7 @@ pub async fn total(
 pub async fn mispriced(state: &AppState, pairs: &[(String, String)]) -> AppResult<MispricedPage> {
     let (model, query) = parse(pairs)?;
     let scoring = scoring(state, &model).await?;
+    let query = scoring.scope(query);
     let counted = quick_total(state, &scoring, &query, pairs).await;
     let page: Page<MispricedOut> = if let Some(total) = counted {
         let mut page = model::page(&state.db, &query).await?;
@@ -334,6 +352,7 @@ pub async fn mispriced(state: &AppState, pairs: &[(String, String)]) -> AppResul
 pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<FacetsOut> {
     let (model, query) = parse(pairs)?;
     let scoring = scoring(state, &model).await?;
+    let query = scoring.scope(query);
     // With filters, the in-memory index counts; without, the counts stored at scoring.
     if has_filters(pairs) {
         if let Some((facets, total)) = index(state, &scoring)
@@ -372,7 +391,7 @@ pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<F
             }
         }
         let (_, q) = parse(&others)?;
-        queries.push((facet, q));
+        queries.push((facet, scoring.scope(q)));
     }
     let results = model::facet_counts(&state.db, &queries).await?;
     for ((facet, _), counts) in queries.iter().zip(results) {
@@ -394,9 +413,9 @@ pub async fn evaluation(state: &AppState, model: &str, k: i64) -> AppResult<Eval
             "must be from 1 to 10000",
         )]));
     }
-    scoring(state, model).await?;
+    let scoring = scoring(state, model).await?;
     let planted: BTreeMap<String, String> = model::planted(&state.db).await?.into_iter().collect();
-    let mut scored = model::gaps(&state.db, model).await?;
+    let mut scored = model::gaps(&state.db, &scoring.rows_key).await?;
     let present: HashSet<&str> = scored.iter().map(|s| s.0.as_str()).collect();
     let planted_here: Vec<(&String, &String)> = planted
         .iter()

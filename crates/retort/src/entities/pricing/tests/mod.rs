@@ -201,6 +201,12 @@ db_test! {
         let fresh = get(&router, "/api/pricing/mispriced?limit=1").await.json;
         assert_eq!(fresh["model"]["stale"], false, "{}", fresh["model"]);
         assert_eq!(fresh["items"][0]["id"], id, "the product now three times its fair price leads");
+        // The new run's rows replaced the old run's: none of those are left.
+        let scoring = crate::entities::pricing::service::scoring(&state, "fair-price").await.unwrap();
+        assert!(scoring.rows_key.ends_with(&format!("@{job}")), "{}", scoring.rows_key);
+        let left = super::super::model::orphan_keys(&state.db, "fair-price", &scoring.rows_key).await.unwrap();
+        assert!(left.is_empty(), "{left:?}");
+        assert_eq!(fresh["total"], 300);
         pool.shutdown().await;
     }
 }
@@ -251,7 +257,8 @@ db_test! {
         let state = db.state();
         let (_router, pool, _) = trained(&state, 1_200).await;
         pool.shutdown().await;
-        let ix = crate::entities::pricing::index::ScoreIndex::build(&state.db, "fair-price").await.unwrap();
+        let scoring = crate::entities::pricing::service::scoring(&state, "fair-price").await.unwrap();
+        let ix = crate::entities::pricing::index::ScoreIndex::build(&state.db, &scoring.rows_key).await.unwrap();
         assert_eq!(ix.len(), 1_200);
         let queries = [
             "", "direction=over", "direction=under&brand=Kumho", "brand=Kumho&brand=Toyo&season=winter",
@@ -264,6 +271,7 @@ db_test! {
         for q in queries {
             let pairs = crate::kernel::extract::QueryPairs::from_request(Some(q)).unwrap().0;
             let (_, query) = crate::entities::pricing::service::parse(&pairs).unwrap();
+            let query = scoring.scope(query);
             let sql = query.fetch(&state.db, "id, mispricing", |r| sqlx::Row::try_get::<i64, _>(r, 0)).await.unwrap();
             assert_eq!(ix.count(&query), Some(sql.total), "{q}");
             // Facets: every facet as the SQL path counts it.
@@ -273,6 +281,7 @@ db_test! {
                 let own = |k: &str| k == facet || k == format!("{facet}_min") || k == format!("{facet}_max");
                 let others: Vec<(String, String)> = pairs.iter().filter(|(k, _)| !own(k)).cloned().collect();
                 let (_, q2) = crate::entities::pricing::service::parse(&others).unwrap();
+                let q2 = scoring.scope(q2);
                 let mut expected = std::collections::HashMap::new();
                 let counted = super::super::model::facet_counts(&state.db, &[(facet, q2)]).await.unwrap();
                 for (v, n) in counted.into_iter().flatten() {

@@ -331,6 +331,20 @@ pub async fn send_json(router: &Router, method: Method, uri: &str, body: &Value)
     .await
 }
 
+/// Runs every due job to its end in this task — and the jobs they queue — until none is
+/// due (a failed job waiting for its retry is not); how many ran. No workers, no polling.
+pub async fn run_pending_jobs(state: &AppState) -> usize {
+    let config = crate::entities::job::worker::WorkerConfig::default();
+    let mut ran = 0;
+    while crate::entities::job::worker::run_next(state, "test-runner", &config)
+        .await
+        .unwrap_or_else(|e| panic!("claiming a job failed: {e}"))
+    {
+        ran += 1;
+    }
+    ran
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,7 +86,9 @@ pub async fn prepare(state: &AppState, products: usize, seed: u64) -> anyhow::Re
         started.elapsed().as_secs_f64()
     );
     let step = Instant::now();
-    let trained = train::train(&context(state, "training"), &json!({ "seed": seed }))
+    let job = <train::TrainFairPrice as crate::kernel::jobs::Job>::parse(&json!({ "seed": seed }))
+        .map_err(crate::kernel::error::AppError::Validation)?;
+    let trained = train::train(&context(state, "training"), &job)
         .await
         .map_err(|e| failed("training", e))?;
     let metrics = &trained["metrics"];
@@ -102,7 +104,10 @@ pub async fn prepare(state: &AppState, products: usize, seed: u64) -> anyhow::Re
     let step = Instant::now();
     score::score_fair_prices(
         &context(state, "scoring"),
-        json!({ "model": trained["model"], "version": trained["version"] }),
+        score::ScoreFairPrices {
+            model: trained["model"].as_str().unwrap_or_default().to_owned(),
+            version: trained["version"].as_i64().unwrap_or(0),
+        },
     )
     .await
     .map_err(|e| failed("scoring", e))?;

@@ -55,11 +55,11 @@ pub fn owners() -> Vec<(&'static str, &'static [&'static str])> {
 /// Every job kind the entities register.
 pub fn job_kinds() -> crate::kernel::jobs::JobKinds {
     crate::kernel::jobs::JobKinds::default()
-        .with(product::score::ScoreProducts)
-        .with(pricing::train::TrainFairPrice)
-        .with(pricing::score::ScoreFairPrices)
-        .with(elasticity::service::EstimateElasticities)
-        .with(optimization::service::OptimizePrices)
+        .job::<product::score::ScoreProducts>()
+        .job::<pricing::train::TrainFairPrice>()
+        .job::<pricing::score::ScoreFairPrices>()
+        .job::<elasticity::service::EstimateElasticities>()
+        .job::<optimization::service::OptimizePrices>()
 }
 
 /// How often derived data is checked for staleness.

@@ -40,7 +40,9 @@ pub async fn list_elasticities(State(state): State<AppState>) -> AppResult<Json<
     )
 )]
 pub async fn estimate_elasticities(State(state): State<AppState>) -> AppResult<Response> {
-    crate::entities::job::service::start(&state, "estimate_elasticities", &json!({})).await
+    let job =
+        crate::entities::job::service::start_job(&state, &service::EstimateElasticities {}).await?;
+    Ok(crate::entities::job::service::accepted(job))
 }
 
 /// Elasticity by category with ±1.96 standard-error bars, one trace per brand tier.

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use retort_learn::elasticity;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use super::model;
 use super::schema::{ElasticitiesOut, ElasticityOut};
-use crate::kernel::error::{AppError, AppResult, FieldError};
-use crate::kernel::jobs::{BoxFuture, JobContext, JobError, JobKind};
+use crate::kernel::error::{AppError, AppResult};
+use crate::kernel::jobs::{Job, JobContext, JobError};
 use crate::kernel::state::AppState;
 use crate::kernel::time;
 
@@ -18,31 +19,16 @@ pub const METHOD: &str = "ln(units) = elasticity · ln(price) + product effect +
 
 const MEMO: &str = "elasticities:";
 
-/// The job kind.
-pub struct EstimateElasticities;
+/// The job: estimate every category and tier's elasticity from the sales history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateElasticities {}
 
-impl JobKind for EstimateElasticities {
-    fn name(&self) -> &'static str {
-        "estimate_elasticities"
-    }
+impl Job for EstimateElasticities {
+    const KIND: &'static str = "estimate_elasticities";
 
-    fn check(&self, params: &Json) -> Result<Json, Vec<FieldError>> {
-        match params.as_object() {
-            Some(o) if o.is_empty() => Ok(json!({})),
-            Some(o) => Err(o
-                .keys()
-                .map(|k| FieldError::new(format!("/{k}"), "is not a known field"))
-                .collect()),
-            None => Err(vec![FieldError::new("", "expected an empty object")]),
-        }
-    }
-
-    fn run<'a>(
-        &'a self,
-        ctx: &'a JobContext,
-        _params: Json,
-    ) -> BoxFuture<'a, Result<Json, JobError>> {
-        Box::pin(run(ctx))
+    async fn run(self, ctx: &JobContext) -> Result<Json, JobError> {
+        run(ctx).await
     }
 }
 
@@ -101,7 +87,7 @@ pub async fn list(state: &AppState) -> AppResult<ElasticitiesOut> {
     let (items, run) = model::all(&state.db).await?;
     let sales_rows = crate::entities::sale::count_all(&state.db).await?;
     let pending =
-        crate::entities::job::service::pending(state, "estimate_elasticities", &json!({})).await?;
+        crate::entities::job::service::pending_job(state, &EstimateElasticities {}).await?;
     let Some((rows_then, estimated_at)) = run else {
         if sales_rows == 0 {
             return Err(AppError::NotFound(
@@ -144,7 +130,7 @@ pub async fn refresh_stale(state: &AppState) -> AppResult<Option<i64>> {
 
 /// A queued or running estimation job, or a new one.
 pub async fn ensure_job(state: &AppState) -> AppResult<i64> {
-    crate::entities::job::service::ensure(state, "estimate_elasticities", &json!({})).await
+    crate::entities::job::service::ensure_job(state, &EstimateElasticities {}).await
 }
 
 /// The elasticity for a category and tier: the pair's estimate, else the mean of the

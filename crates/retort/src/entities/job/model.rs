@@ -112,17 +112,38 @@ pub async fn enqueue(
     params: &str,
     max_attempts: i64,
 ) -> Result<i64, sqlx::Error> {
-    insert(db, kind, params, None, max_attempts, "")
+    insert(db.backend(), kind, params, None, max_attempts, "")
         .query()
         .fetch_one(db.pool())
         .await?
         .try_get(0)
 }
 
+/// Adds a queued job on `conn` (inside the caller's transaction); returns its id.
+pub async fn enqueue_on(
+    conn: &mut sqlx::AnyConnection,
+    kind: &str,
+    params: &str,
+    max_attempts: i64,
+) -> Result<i64, sqlx::Error> {
+    insert(
+        crate::kernel::db::Backend::of(conn),
+        kind,
+        params,
+        None,
+        max_attempts,
+        "",
+    )
+    .query()
+    .fetch_one(conn)
+    .await?
+    .try_get(0)
+}
+
 /// The INSERT of a queued job, with its de-duplication key if any; `tail` follows the
 /// values (e.g. a conflict clause). It returns the id.
 fn insert(
-    db: &Db,
+    backend: crate::kernel::db::Backend,
     kind: &str,
     params: &str,
     key: Option<&str>,
@@ -132,7 +153,7 @@ fn insert(
     let now = time::now();
     let end = format!("){tail} RETURNING id");
     Sql::with(
-        db.backend(),
+        backend,
         &[
             "INSERT INTO jobs (kind, params, status, max_attempts, run_after, created_at, updated_at, dedupe_key) VALUES (",
             ", ",
@@ -168,7 +189,7 @@ pub async fn enqueue_once(
     // is no queued twin any more and the next insert goes through.
     for _ in 0..3 {
         let insert = insert(
-            db,
+            db.backend(),
             kind,
             params,
             Some(key),

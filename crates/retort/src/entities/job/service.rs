@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 use super::model::{self, JobRow, LIST};
 use super::schema::JobOut;
 use crate::kernel::error::{AppError, AppResult, FieldError};
+use crate::kernel::jobs::Job;
 use crate::kernel::pagination::Page;
 use crate::kernel::query::ListQuery;
 use crate::kernel::state::AppState;
@@ -124,4 +125,40 @@ pub async fn cancel(state: &AppState, id: i64) -> AppResult<JobOut> {
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no job with id {id}")))?;
     Ok(after.into())
+}
+
+/// Queues `job` on `conn`, inside the caller's transaction (the job exists exactly when
+/// the caller's writes do); its id. Its parameters are checked first (422).
+pub async fn enqueue_job<J: Job>(conn: &mut sqlx::AnyConnection, job: &J) -> AppResult<i64> {
+    let params = J::parse(&job.to_params())
+        .map_err(AppError::Validation)?
+        .to_params();
+    Ok(model::enqueue_on(conn, J::KIND, &params.to_string(), DEFAULT_MAX_ATTEMPTS).await?)
+}
+
+/// Queues `job` unless the same is already queued: the job that will do the work.
+pub async fn start_job<J: Job>(state: &AppState, job: &J) -> AppResult<JobOut> {
+    let id = enqueue_once(state, J::KIND, &job.to_params()).await?;
+    get(state, id).await
+}
+
+/// The queued or running job equal to `job`, else a new one: its id.
+pub async fn ensure_job<J: Job>(state: &AppState, job: &J) -> AppResult<i64> {
+    ensure(state, J::KIND, &job.to_params()).await
+}
+
+/// The queued or running job equal to `job`, if any; reads only.
+pub async fn pending_job<J: Job>(state: &AppState, job: &J) -> AppResult<Option<i64>> {
+    pending(state, J::KIND, &job.to_params()).await
+}
+
+/// The answer to a request that started a job: 202, `Location: /api/jobs/{id}` and the
+/// job.
+pub fn accepted(job: JobOut) -> Response {
+    (
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, format!("/api/jobs/{}", job.id))],
+        axum::Json(job),
+    )
+        .into_response()
 }

@@ -117,6 +117,25 @@ async fn work(
     }
 }
 
+/// Claims the oldest due job and runs it to its end in this task (as a worker would);
+/// whether there was one. Tests run queued work with it, without workers or sleeping.
+pub async fn run_next(
+    state: &AppState,
+    owner: &str,
+    config: &WorkerConfig,
+) -> Result<bool, sqlx::Error> {
+    let kinds = state.jobs.names();
+    match model::claim(&state.db, owner, config.lease, &kinds).await? {
+        Some(job) => {
+            // Never stopped: the run ends when the job does.
+            let (_stop, stopped) = watch::channel(false);
+            run_one(state, owner, config, job, stopped).await;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
 /// Reports progress to the job's row, renewing the lease; tells the job to stop when it
 /// was cancelled or its lease was lost.
 struct Reporter {

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json_, json};
 
 use super::model::{self, BINDING_FILTERS, ITEMS, LIST};
@@ -38,7 +38,16 @@ pub async fn start_optimization(
     request: Request,
 ) -> AppResult<Response> {
     let body = json_body(request, &state).await?;
-    service::start(&state, &body).await
+    let out = service::start(&state, &body).await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        [(
+            axum::http::header::LOCATION,
+            format!("/api/pricing/optimizations/{}", out.id),
+        )],
+        Json(out),
+    )
+        .into_response())
 }
 
 /// Lists optimizations, newest first.

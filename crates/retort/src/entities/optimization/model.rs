@@ -148,9 +148,9 @@ impl ItemOut {
 }
 
 /// Adds a queued proposal; its id.
-pub async fn insert(db: &Db, params: &str, now: &str) -> Result<i64, sqlx::Error> {
+pub async fn insert(conn: &mut AnyConnection, params: &str, now: &str) -> Result<i64, sqlx::Error> {
     Sql::with(
-        db.backend(),
+        crate::kernel::db::Backend::of(conn),
         &[
             "INSERT INTO price_proposals (status, params, created_at, updated_at) VALUES ('queued', ",
             ", ",
@@ -160,7 +160,7 @@ pub async fn insert(db: &Db, params: &str, now: &str) -> Result<i64, sqlx::Error
         vec![Bind::Text(params.into()), Bind::Text(now.into()), Bind::Text(now.into())],
     )
     .query()
-    .fetch_one(db.pool())
+    .fetch_one(conn)
     .await?
     .try_get(0)
 }

@@ -5,9 +5,8 @@
 
 use std::collections::HashMap;
 
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use retort_learn::optimize::{self, Constraints, Item, Objective, Tier};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use super::model::{self, ScopeProduct};
@@ -15,7 +14,7 @@ use super::schema::{ItemOut, OptimizationOut, Totals};
 use crate::entities::elasticity::service as elasticities;
 use crate::entities::product::score::filter_pairs;
 use crate::kernel::error::{AppError, AppResult, FieldError};
-use crate::kernel::jobs::{BoxFuture, JobContext, JobError, JobKind};
+use crate::kernel::jobs::{Job, JobContext, JobError};
 use crate::kernel::state::AppState;
 use crate::kernel::time;
 
@@ -72,9 +71,9 @@ async fn scope_ids(state: &AppState, scope: &Json) -> AppResult<Vec<i64>> {
     Ok(ids)
 }
 
-/// Checks a request and queues it: 202 with the optimisation and
-/// `Location: /api/pricing/optimizations/{id}`.
-pub async fn start(state: &AppState, body: &Json) -> AppResult<Response> {
+/// Checks a request and queues it: the proposal and its job are written in one
+/// transaction. The optimisation, queued.
+pub async fn start(state: &AppState, body: &Json) -> AppResult<OptimizationOut> {
     let params = super::params::params_from_json(body).map_err(AppError::Validation)?;
     scope_ids(state, &params.scope).await?;
     let (estimates, _) = crate::entities::elasticity::estimates(&state.db).await?;
@@ -86,16 +85,13 @@ pub async fn start(state: &AppState, body: &Json) -> AppResult<Response> {
     }
     let stored = serde_json::to_string(&params).map_err(|e| AppError::Internal(e.into()))?;
     let now = time::now();
-    let id = model::insert(&state.db, &stored, &now).await?;
-    let job = crate::entities::job::service::enqueue(
-        state,
-        "optimize_prices",
-        &json!({ "optimization": id }),
-    )
-    .await?;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut tx = state.db.begin_write().await?;
+    let id = model::insert(&mut tx, &stored, &now).await?;
+    let job =
+        crate::entities::job::service::enqueue_job(&mut tx, &OptimizePrices { optimization: id })
+            .await?;
     model::set_state(
-        &mut conn,
+        &mut tx,
         state.db.backend(),
         id,
         "queued",
@@ -103,14 +99,8 @@ pub async fn start(state: &AppState, body: &Json) -> AppResult<Response> {
         &now,
     )
     .await?;
-    drop(conn);
-    let out = get(state, id).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::LOCATION, format!("/api/pricing/optimizations/{id}"))],
-        axum::Json(out),
-    )
-        .into_response())
+    tx.commit().await?;
+    get(state, id).await
 }
 
 /// The optimisation with `id`; 404 if none.
@@ -120,66 +110,60 @@ pub async fn get(state: &AppState, id: i64) -> AppResult<OptimizationOut> {
         .ok_or_else(|| AppError::NotFound(format!("no optimization with id {id}")))
 }
 
-/// The job kind.
-pub struct OptimizePrices;
+/// The job: solve an optimisation and store its proposal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizePrices {
+    /// The optimisation's id.
+    pub optimization: i64,
+}
 
-impl JobKind for OptimizePrices {
-    fn name(&self) -> &'static str {
-        "optimize_prices"
-    }
+impl Job for OptimizePrices {
+    const KIND: &'static str = "optimize_prices";
 
-    fn check(&self, params: &Json) -> Result<Json, Vec<FieldError>> {
-        match params.get("optimization").and_then(Json::as_i64) {
-            Some(id) if id >= 1 => Ok(json!({ "optimization": id })),
-            _ => Err(vec![FieldError::new(
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        if self.optimization >= 1 {
+            Ok(())
+        } else {
+            Err(vec![FieldError::new(
                 "/optimization",
                 "is required: an optimization id",
-            )]),
+            )])
         }
     }
 
-    fn run<'a>(
-        &'a self,
-        ctx: &'a JobContext,
-        params: Json,
-    ) -> BoxFuture<'a, Result<Json, JobError>> {
-        Box::pin(async move {
-            let id = params["optimization"].as_i64().unwrap_or(0);
-            let result = run(ctx, id).await;
-            let now = time::now();
-            let db = &ctx.state.db;
-            let mut conn = db
-                .pool()
-                .acquire()
-                .await
-                .map_err(|e| JobError::Failed(e.to_string()))?;
-            match &result {
-                Err(JobError::Failed(message)) => {
-                    let _ = model::set_state(
-                        &mut conn,
-                        db.backend(),
-                        id,
-                        "failed",
-                        (None, None, Some(message)),
-                        &now,
-                    )
-                    .await;
-                }
-                Err(_) => {
-                    let _ = model::set_state(
-                        &mut conn,
-                        db.backend(),
-                        id,
-                        "queued",
-                        (None, None, None),
-                        &now,
-                    )
-                    .await;
-                }
-                Ok(_) => {}
+    async fn run(self, ctx: &JobContext) -> Result<Json, JobError> {
+        let id = self.optimization;
+        let result = run(ctx, id).await;
+        let now = time::now();
+        let db = &ctx.state.db;
+        let mut conn = db.pool().acquire().await?;
+        match &result {
+            Err(JobError::Failed(message)) => {
+                let _ = model::set_state(
+                    &mut conn,
+                    db.backend(),
+                    id,
+                    "failed",
+                    (None, None, Some(message)),
+                    &now,
+                )
+                .await;
             }
-            result
-        })
+            Err(_) => {
+                let _ = model::set_state(
+                    &mut conn,
+                    db.backend(),
+                    id,
+                    "queued",
+                    (None, None, None),
+                    &now,
+                )
+                .await;
+            }
+            Ok(_) => {}
+        }
+        result
     }
 }
 

@@ -37,7 +37,10 @@ pub async fn train_fair_price(
     request: Request,
 ) -> AppResult<Response> {
     let body = json_body(request, &state).await?;
-    crate::entities::job::service::start(&state, "train_fair_price", &body).await
+    let job = <super::train::TrainFairPrice as crate::kernel::jobs::Job>::parse(&body)
+        .map_err(AppError::Validation)?;
+    let job = crate::entities::job::service::start_job(&state, &job).await?;
+    Ok(crate::entities::job::service::accepted(job))
 }
 
 /// Scores the catalogue with a model's current version for the mispricing analysis, as a
@@ -62,7 +65,9 @@ pub async fn score_mispriced(
 ) -> AppResult<Response> {
     let body = json_body(request, &state).await?;
     let model = service::model_param(&body)?;
-    service::start_scoring(&state, &model).await
+    Ok(crate::entities::job::service::accepted(
+        service::start_scoring(&state, &model).await?,
+    ))
 }
 
 fn wants_csv(pairs: &[(String, String)], headers: &HeaderMap) -> bool {

@@ -8,60 +8,68 @@ use serde_json::{Value as Json, json};
 
 use super::model;
 use super::schema::MispricedOut;
-use crate::entities::product::score::score_all;
+use serde::{Deserialize, Serialize};
+
+use crate::entities::product::score::{ScoreProducts, score_all};
 use crate::kernel::error::FieldError;
-use crate::kernel::jobs::{BoxFuture, JobContext, JobError, JobKind};
+use crate::kernel::jobs::{Job, JobContext, JobError};
 
 /// Fewer peers than this and the z-score is null.
 pub const MIN_PEERS: usize = 5;
 
-/// The job kind.
-pub struct ScoreFairPrices;
+/// The job: score the catalogue with a fair-price model version and write the analysis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreFairPrices {
+    /// The fair-price model's name.
+    pub model: String,
+    /// The version that scores.
+    pub version: i64,
+}
 
-impl JobKind for ScoreFairPrices {
-    fn name(&self) -> &'static str {
-        "score_fair_prices"
-    }
+impl Job for ScoreFairPrices {
+    const KIND: &'static str = "score_fair_prices";
 
-    fn check(&self, params: &Json) -> Result<Json, Vec<FieldError>> {
+    fn check(&self) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
-        let model = params.get("model").and_then(Json::as_str).unwrap_or("");
-        if model.is_empty() {
+        if self.model.is_empty() {
             errors.push(FieldError::new(
                 "/model",
                 "is required: the fair-price model's name",
             ));
         }
-        let version = params.get("version").and_then(Json::as_i64).unwrap_or(0);
-        if version < 1 {
+        if self.version < 1 {
             errors.push(FieldError::new(
                 "/version",
                 "is required: a version number from 1",
             ));
         }
         if errors.is_empty() {
-            Ok(json!({ "model": model, "version": version }))
+            Ok(())
         } else {
             Err(errors)
         }
     }
 
-    fn run<'a>(
-        &'a self,
-        ctx: &'a JobContext,
-        params: Json,
-    ) -> BoxFuture<'a, Result<Json, JobError>> {
-        Box::pin(score_fair_prices(ctx, params))
+    async fn run(self, ctx: &JobContext) -> Result<Json, JobError> {
+        score_fair_prices(ctx, self).await
     }
 }
 
-/// Scores the catalogue with `params` (`model`, `version`) and writes the analysis.
-pub async fn score_fair_prices(ctx: &JobContext, params: Json) -> Result<Json, JobError> {
+/// Scores the catalogue with the job's model version and writes the analysis.
+pub async fn score_fair_prices(ctx: &JobContext, job: ScoreFairPrices) -> Result<Json, JobError> {
     let failed = JobError::from;
-    let name = params["model"].as_str().unwrap_or_default().to_owned();
+    let ScoreFairPrices {
+        model: name,
+        version,
+    } = job;
     let scored = score_all(
         ctx,
-        json!({ "model": name, "version": params["version"], "filters": {} }),
+        ScoreProducts {
+            filters: json!({}),
+            model: name.clone(),
+            version,
+        },
     )
     .await?;
     ctx.progress(0.95, "computing gaps and peer z-scores")
@@ -86,7 +94,7 @@ pub async fn score_fair_prices(ctx: &JobContext, params: Json) -> Result<Json, J
             model::delete_key(db, &old).await.map_err(failed)?;
         }
         return Ok(
-            json!({ "model": name, "version": params["version"], "scored": scored["scored"], "analysed": 0 }),
+            json!({ "model": name, "version": version, "scored": scored["scored"], "analysed": 0 }),
         );
     };
     // The run's rows go in under their own key in short transactions, become the
@@ -107,7 +115,7 @@ pub async fn score_fair_prices(ctx: &JobContext, params: Json) -> Result<Json, J
     model::analyze(db).await.map_err(failed)?;
     super::service::warm_index(&ctx.state, &name, &key, version, &scored_at).await;
     Ok(
-        json!({ "model": name, "version": params["version"], "scored": scored["scored"], "analysed": rows.len() }),
+        json!({ "model": name, "version": version, "scored": scored["scored"], "analysed": rows.len() }),
     )
 }
 

@@ -5,14 +5,14 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use super::index::ScoreIndex;
 use super::model::{self, FACETS, LIST};
 use super::schema::{
     EvaluationOut, FacetCount, FacetsOut, MispricedOut, MispricedPage, ScoringOut,
 };
-use super::score::memo_key;
+use super::score::{ScoreFairPrices, memo_key};
 use super::train::DEFAULT_MODEL;
 use crate::entities::model::service::{self as models, Selector};
 use crate::kernel::csv_export;
@@ -198,10 +198,12 @@ fn check_can_score(
 
 /// The scoring job of `model` at `version` that is queued or running, if any.
 async fn rescore_pending(state: &AppState, model: &str, version: i64) -> AppResult<Option<i64>> {
-    crate::entities::job::service::pending(
+    crate::entities::job::service::pending_job(
         state,
-        "score_fair_prices",
-        &json!({ "model": model, "version": version }),
+        &ScoreFairPrices {
+            model: model.to_owned(),
+            version,
+        },
     )
     .await
 }
@@ -241,7 +243,10 @@ pub fn model_param(body: &Json) -> AppResult<String> {
 /// Starts scoring the catalogue with `model`'s current version (the mispricing
 /// analysis): 202 with the job, the queued one if the same is already queued; 404 for
 /// an unknown model, 422 for one that cannot score.
-pub async fn start_scoring(state: &AppState, model: &str) -> AppResult<axum::response::Response> {
+pub async fn start_scoring(
+    state: &AppState,
+    model: &str,
+) -> AppResult<crate::entities::job::schema::JobOut> {
     let row = models::resolve(state, model, &Selector::Default)
         .await
         .map_err(|e| match e {
@@ -249,10 +254,12 @@ pub async fn start_scoring(state: &AppState, model: &str) -> AppResult<axum::res
             other => other,
         })?;
     check_can_score(&row, |p| FieldError::new("/model", p))?;
-    crate::entities::job::service::start(
+    crate::entities::job::service::start_job(
         state,
-        "score_fair_prices",
-        &json!({ "model": row.model, "version": row.version }),
+        &ScoreFairPrices {
+            model: row.model,
+            version: row.version,
+        },
     )
     .await
 }
@@ -279,10 +286,12 @@ pub async fn refresh_stale(state: &AppState) -> AppResult<Vec<i64>> {
             || products != count;
         if stale {
             jobs.push(
-                crate::entities::job::service::ensure(
+                crate::entities::job::service::ensure_job(
                     state,
-                    "score_fair_prices",
-                    &json!({ "model": row.model, "version": row.version }),
+                    &ScoreFairPrices {
+                        model: row.model,
+                        version: row.version,
+                    },
                 )
                 .await?,
             );

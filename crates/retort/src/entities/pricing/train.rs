@@ -7,22 +7,70 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use retort_learn::gbdt::{self, Dataset, Feature, Params};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
+
+use super::score::ScoreFairPrices;
 
 use crate::entities::model::schema::DeployMeta;
 use crate::entities::model::service as models;
 use crate::entities::product::Catalogue;
 use crate::kernel::db::Db;
 use crate::kernel::error::{AppError, FieldError};
-use crate::kernel::jobs::{BoxFuture, JobContext, JobError, JobKind};
+use crate::kernel::jobs::{Job, JobContext, JobError};
 
 /// The default name of the fair-price model.
 pub const DEFAULT_MODEL: &str = "fair-price";
 /// Fewer products than this cannot make a model worth the name.
 pub const MIN_PRODUCTS: usize = 50;
 
-/// The job kind.
-pub struct TrainFairPrice;
+/// The job: train a fair-price model on the catalogue, deploy it, queue its scoring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainFairPrice {
+    /// Holdout share, 0.05–0.5.
+    pub holdout: f64,
+    /// Learning rate, 0.001–1.
+    pub learning_rate: f64,
+    /// Tree depth, 1–12.
+    pub max_depth: i64,
+    /// Most products trained on (an even, seeded sample beyond).
+    pub max_rows: i64,
+    /// Fewest training rows in a leaf.
+    pub min_samples_leaf: i64,
+    /// The model's name.
+    pub model: String,
+    /// Seed of the samples.
+    pub seed: i64,
+    /// Trees per pass.
+    pub trees: i64,
+}
+
+impl Job for TrainFairPrice {
+    const KIND: &'static str = "train_fair_price";
+
+    /// Every number in range, whole where it must be, the model name well formed; the
+    /// defaults filled in.
+    fn parse(params: &Json) -> Result<Self, Vec<FieldError>> {
+        let checked = check(params)?;
+        serde_json::from_value(checked).map_err(|e| vec![FieldError::new("", e.to_string())])
+    }
+
+    async fn run(self, ctx: &JobContext) -> Result<Json, JobError> {
+        let trained = train(ctx, &self).await?;
+        let job = crate::entities::job::service::start_job(
+            &ctx.state,
+            &ScoreFairPrices {
+                model: trained["model"].as_str().unwrap_or_default().to_owned(),
+                version: trained["version"].as_i64().unwrap_or(0),
+            },
+        )
+        .await?;
+        let mut out = trained;
+        out["score_job"] = json!(job.id);
+        Ok(out)
+    }
+}
 
 /// Training parameters with their ranges and defaults: (name, min, max, default).
 const NUMBERS: [(&str, f64, f64, f64); 7] = [
@@ -34,36 +82,6 @@ const NUMBERS: [(&str, f64, f64, f64); 7] = [
     ("seed", 0.0, 4_294_967_295.0, 42.0),
     ("max_rows", 100.0, 5_000_000.0, 200_000.0),
 ];
-
-impl JobKind for TrainFairPrice {
-    fn name(&self) -> &'static str {
-        "train_fair_price"
-    }
-
-    fn check(&self, params: &Json) -> Result<Json, Vec<FieldError>> {
-        check(params)
-    }
-
-    fn run<'a>(
-        &'a self,
-        ctx: &'a JobContext,
-        params: Json,
-    ) -> BoxFuture<'a, Result<Json, JobError>> {
-        Box::pin(async move {
-            let trained = train(ctx, &params).await?;
-            let job = crate::entities::job::service::enqueue(
-                &ctx.state,
-                "score_fair_prices",
-                &json!({ "model": trained["model"], "version": trained["version"] }),
-            )
-            .await
-            .map_err(JobError::from)?;
-            let mut out = trained;
-            out["score_job"] = json!(job);
-            Ok(out)
-        })
-    }
-}
 
 /// Checks training parameters: every number in range, whole where it must be, the model
 /// name well formed; returns them with the defaults filled in.
@@ -220,14 +238,13 @@ pub fn features(catalogue: &Catalogue, rows: &[usize]) -> Dataset {
 
 /// Trains, evaluates on the holdout and deploys; the new version's name, number and
 /// metrics.
-pub async fn train(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
+pub async fn train(ctx: &JobContext, job: &TrainFairPrice) -> Result<Json, JobError> {
     let failed = |e: AppError| JobError::from(e);
-    let params = check(params).map_err(|e| JobError::Failed(format!("{e:?}")))?;
-    let name = params["model"].as_str().unwrap_or(DEFAULT_MODEL).to_owned();
-    let number = |k: &str| params[k].as_f64().unwrap_or(0.0);
-    let seed = number("seed") as u64;
+    let params = job.to_params();
+    let name = job.model.clone();
+    let seed = job.seed as u64;
     ctx.progress(0.0, "reading the catalogue").await?;
-    let (data, prices) = read_products(&ctx.state.db, number("max_rows") as usize, seed)
+    let (data, prices) = read_products(&ctx.state.db, job.max_rows as usize, seed)
         .await
         .map_err(|e| failed(e.into()))?;
     if prices.len() < MIN_PRODUCTS {
@@ -236,12 +253,12 @@ pub async fn train(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
             prices.len()
         )));
     }
-    let (train_idx, holdout_idx) = gbdt::split_holdout(prices.len(), number("holdout"), seed);
+    let (train_idx, holdout_idx) = gbdt::split_holdout(prices.len(), job.holdout, seed);
     let gbdt_params = Params {
-        trees: number("trees") as usize,
-        learning_rate: number("learning_rate"),
-        max_depth: number("max_depth") as usize,
-        min_samples_leaf: number("min_samples_leaf") as usize,
+        trees: job.trees as usize,
+        learning_rate: job.learning_rate,
+        max_depth: job.max_depth as usize,
+        min_samples_leaf: job.min_samples_leaf as usize,
         seed,
         log_target: true,
         ..Params::default()

@@ -208,5 +208,7 @@ pub async fn score_products(
     request: Request,
 ) -> AppResult<axum::response::Response> {
     let body = crate::kernel::extract::json_body(request, &state).await?;
-    super::score::start_scoring(&state, &body).await
+    Ok(crate::entities::job::service::accepted(
+        super::score::start_scoring(&state, &body).await?,
+    ))
 }

@@ -2,14 +2,16 @@
 //! deployed regression model, into `product_scores` — in chunks, reporting progress,
 //! swapping the new scores in at the end so a cancelled run leaves the old ones intact.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use super::model::{self, LIST};
+use crate::entities::job::schema::JobOut;
 use crate::entities::model::VersionRow;
 use crate::entities::model::interface::{Signature, Task};
 use crate::entities::model::service::{self as models, Selector};
 use crate::kernel::error::{AppError, AppResult, FieldError};
-use crate::kernel::jobs::{BoxFuture, JobContext, JobError, JobKind};
+use crate::kernel::jobs::{Job, JobContext, JobError};
 use crate::kernel::query::ListQuery;
 use crate::kernel::state::AppState;
 use crate::kernel::time;
@@ -17,8 +19,22 @@ use crate::kernel::time;
 /// Products scored per step.
 const CHUNK: usize = 50_000;
 
-/// The job kind.
-pub struct ScoreProducts;
+/// The job: score every product a filter selects with a model version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreProducts {
+    /// Product filters as the product list takes them, e.g. `{"brand": ["Kumho"]}`.
+    #[serde(default = "no_filters")]
+    pub filters: Json,
+    /// The model's name.
+    pub model: String,
+    /// The version that scores.
+    pub version: i64,
+}
+
+fn no_filters() -> Json {
+    json!({})
+}
 
 /// Product filters as list-query pairs: `{"brand": ["A", "B"], "rim_in_min": 16}`.
 pub fn filter_pairs(filters: &Json) -> Result<Vec<(String, String)>, Vec<FieldError>> {
@@ -69,72 +85,57 @@ pub fn filter_pairs(filters: &Json) -> Result<Vec<(String, String)>, Vec<FieldEr
     }
 }
 
-impl JobKind for ScoreProducts {
-    fn name(&self) -> &'static str {
-        "score_products"
-    }
+impl Job for ScoreProducts {
+    const KIND: &'static str = "score_products";
 
-    fn check(&self, params: &Json) -> Result<Json, Vec<FieldError>> {
+    fn check(&self) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
-        if !params.get("model").is_some_and(Json::is_string) {
+        if self.model.is_empty() {
             errors.push(FieldError::new(
                 "/model",
                 "is required: the name of a deployed regression model",
             ));
         }
-        if params
-            .get("version")
-            .and_then(Json::as_i64)
-            .is_none_or(|v| v < 1)
-        {
+        if self.version < 1 {
             errors.push(FieldError::new(
                 "/version",
                 "is required: the version number to score with",
             ));
         }
-        if let Some(f) = params.get("filters") {
-            if let Err(e) = filter_pairs(f) {
-                errors.extend(e);
-            }
+        if let Err(e) = filter_pairs(&self.filters) {
+            errors.extend(e);
         }
         if errors.is_empty() {
-            Ok(params.clone())
+            Ok(())
         } else {
             Err(errors)
         }
     }
 
-    fn run<'a>(
-        &'a self,
-        ctx: &'a JobContext,
-        params: Json,
-    ) -> BoxFuture<'a, Result<Json, JobError>> {
-        Box::pin(score_all(ctx, params))
+    async fn run(self, ctx: &JobContext) -> Result<Json, JobError> {
+        score_all(ctx, self).await
     }
 }
 
 /// Scores the products `params` select (`model`, `version`, `filters`) into
 /// `product_scores`; a cancelled or failed run leaves the previous scores as they were.
-pub async fn score_all(ctx: &JobContext, params: Json) -> Result<Json, JobError> {
+pub async fn score_all(ctx: &JobContext, job: ScoreProducts) -> Result<Json, JobError> {
     let db = &ctx.state.db;
     model::clear_score_run(db, ctx.job_id).await?;
-    let result = score(ctx, &params).await;
+    let result = score(ctx, &job).await;
     if result.is_err() {
         let _ = model::clear_score_run(db, ctx.job_id).await;
     }
     result
 }
 
-async fn score(ctx: &JobContext, params: &Json) -> Result<Json, JobError> {
+async fn score(ctx: &JobContext, job: &ScoreProducts) -> Result<Json, JobError> {
     let state = &ctx.state;
-    let name = params["model"].as_str().unwrap_or_default();
-    let version = params["version"].as_i64().unwrap_or(0);
+    let (name, version) = (job.model.as_str(), job.version);
     let row = models::resolve(state, name, &Selector::Version(version)).await?;
     let scorer = crate::entities::model::scorer(state, &row).await?;
-    let filters = filter_pairs(params.get("filters").unwrap_or(&json!({})))
-        .map_err(|e| JobError::Failed(format!("{e:?}")))?;
-    let query =
-        ListQuery::parse(&LIST, &filters, &[]).map_err(|e| JobError::Failed(format!("{e:?}")))?;
+    let filters = filter_pairs(&job.filters).map_err(AppError::Validation)?;
+    let query = ListQuery::parse(&LIST, &filters, &[]).map_err(AppError::Validation)?;
     let total = model::count(&state.db, &query).await?;
     let (mut scored, mut unscored, mut after) = (0u64, 0u64, i64::MIN);
     loop {
@@ -210,8 +211,9 @@ pub fn scoring_problems(row: &VersionRow) -> AppResult<Vec<String>> {
 }
 
 /// Checks a scoring request against the registry (the model exists, is a regressor and
-/// reads only product fields), pins the version, and starts the job: 202.
-pub async fn start_scoring(state: &AppState, body: &Json) -> AppResult<axum::response::Response> {
+/// reads only product fields), pins the version, and starts the job (or finds its queued
+/// twin).
+pub async fn start_scoring(state: &AppState, body: &Json) -> AppResult<JobOut> {
     let Some(obj) = body.as_object() else {
         return Err(AppError::Validation(vec![FieldError::new(
             "",
@@ -268,9 +270,12 @@ pub async fn start_scoring(state: &AppState, body: &Json) -> AppResult<axum::res
                     errors.push(FieldError::new("/model", problem));
                 }
                 if errors.is_empty() {
-                    let params = json!({ "model": row.model, "version": row.version, "filters": obj.get("filters").cloned().unwrap_or(json!({})) });
-                    return crate::entities::job::service::start(state, "score_products", &params)
-                        .await;
+                    let job = ScoreProducts {
+                        filters: obj.get("filters").cloned().unwrap_or(json!({})),
+                        model: row.model,
+                        version: row.version,
+                    };
+                    return crate::entities::job::service::start_job(state, &job).await;
                 }
             }
             Err(AppError::NotFound(d)) => errors.push(FieldError::new("/model", d)),

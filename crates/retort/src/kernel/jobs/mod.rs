@@ -1,14 +1,22 @@
-//! Background job kinds: what an entity implements to run work off the request path.
-//! The queue, the workers and the API live in the `job` entity; a kind only says how to
-//! check its parameters and how to run, reporting progress as it goes.
+//! Background jobs: what an entity implements to run work off the request path.
 //!
-//! Kinds must be idempotent: a job whose worker died is run again from the start.
+//! A job is a typed parameter struct implementing [`Job`]: a stable kind name, how its
+//! parameters are read and checked (422 with every bad field when it is started), and how
+//! it runs, reporting progress as it goes. The registry ([`JobKinds`]) keeps each kind
+//! behind the object-safe [`JobKind`], which decodes the stored JSON into the struct. The
+//! queue table, the workers and the API live in the `job` entity
+//! (`entities::job::enqueue(&mut tx, &job)` queues inside the caller's transaction).
+//!
+//! Jobs must be idempotent: a job whose worker died is run again from the start.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
 use super::error::FieldError;
@@ -108,7 +116,87 @@ impl JobContext {
     }
 }
 
-/// A kind of job an entity registers.
+/// A job: its parameters as a typed struct (serde), a stable kind name, and how it runs.
+pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The stable name stored with every job of this kind, e.g. `score_fair_prices`.
+    const KIND: &'static str;
+
+    /// Reads and checks the parameters a client sent (or a stored job holds): every
+    /// problem, with a JSON pointer. By default serde reads them (unknown fields refused
+    /// where the struct says so) and [`Job::check`] checks what types cannot say.
+    fn parse(params: &Json) -> Result<Self, Vec<FieldError>> {
+        let job: Self =
+            serde_json::from_value(params.clone()).map_err(|e| vec![serde_error(&e)])?;
+        job.check()?;
+        Ok(job)
+    }
+
+    /// Checks what the types cannot say (ranges, references); every problem.
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        Ok(())
+    }
+
+    /// Runs the job: CPU-heavy steps through [`JobContext::cpu`]; the result is stored
+    /// with the job.
+    fn run(self, ctx: &JobContext) -> impl Future<Output = Result<Json, JobError>> + Send;
+
+    /// The parameters as stored: the struct's JSON (the same job always gives the same
+    /// text, which is how a started job finds its queued twin).
+    fn to_params(&self) -> Json {
+        serde_json::to_value(self).unwrap_or(Json::Null)
+    }
+}
+
+/// A serde error as a field error: `missing field `x`` and `unknown field `x`` point at
+/// `/x`.
+fn serde_error(e: &serde_json::Error) -> FieldError {
+    let text = e.to_string();
+    let field = text
+        .split('`')
+        .nth(1)
+        .filter(|_| text.starts_with("missing field") || text.starts_with("unknown field"));
+    let message = text.split(" at line ").next().unwrap_or(&text).to_owned();
+    match field {
+        Some(f) => FieldError::new(format!("/{f}"), message),
+        None => FieldError::new("", message),
+    }
+}
+
+/// The registry's view of a typed job.
+struct Typed<J>(PhantomData<fn() -> J>);
+
+impl<J: Job> JobKind for Typed<J> {
+    fn name(&self) -> &'static str {
+        J::KIND
+    }
+
+    fn check(&self, params: &Json) -> Result<Json, Vec<FieldError>> {
+        J::parse(params).map(|job| job.to_params())
+    }
+
+    fn run<'a>(
+        &'a self,
+        ctx: &'a JobContext,
+        params: Json,
+    ) -> BoxFuture<'a, Result<Json, JobError>> {
+        Box::pin(async move {
+            let job = J::parse(&params).map_err(|e| {
+                JobError::Failed(format!(
+                    "the stored parameters are not a {} job: {}",
+                    J::KIND,
+                    e.iter()
+                        .map(|e| format!("{} {}", e.path, e.message))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ))
+            })?;
+            job.run(ctx).await
+        })
+    }
+}
+
+/// A kind of job as the registry and the workers see it (object-safe; typed jobs get it
+/// from [`JobKinds::job`]).
 pub trait JobKind: Send + Sync + 'static {
     /// The stable name stored with every job of this kind, e.g. `score_products`.
     fn name(&self) -> &'static str;
@@ -138,6 +226,11 @@ impl std::fmt::Debug for JobKinds {
 }
 
 impl JobKinds {
+    /// Registers a typed job.
+    pub fn job<J: Job>(self) -> Self {
+        self.with(Typed::<J>(PhantomData))
+    }
+
     /// Registers a kind.
     pub fn with(mut self, kind: impl JobKind) -> Self {
         self.kinds.insert(kind.name(), Arc::new(kind));

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::db_test;
 use crate::entities::job::worker::{self, WorkerConfig, WorkerPool};
 use crate::kernel::state::AppState;
-use crate::testing::{call, get, send_json};
+use crate::testing::{call, get, run_pending_jobs, send_json};
 
 /// Demo products in the test catalogue: about 2 % (some 160) are planted mispricings,
 /// enough for precision@100 to mean something.
@@ -39,13 +39,13 @@ pub async fn wait(router: &Router, location: &str) -> Value {
     panic!("the job at {location} did not end");
 }
 
-/// The demo catalogue (no sales), a trained and scored fair-price model, workers running.
+/// The demo catalogue (no sales), a trained and scored fair-price model (the jobs run
+/// in this task, no polling), then workers running for what the test queues next.
 pub async fn trained(state: &AppState, products: usize) -> (Router, WorkerPool, Value) {
     crate::demo::load(&state.db, products, 42, false)
         .await
         .unwrap();
     let router = crate::app::build_router(state.clone());
-    let pool = worker::spawn(state.clone(), 1, fast());
     let r = send_json(
         &router,
         Method::POST,
@@ -54,14 +54,21 @@ pub async fn trained(state: &AppState, products: usize) -> (Router, WorkerPool, 
     )
     .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
-    let job = wait(&router, r.header("location")).await;
+    assert_eq!(
+        run_pending_jobs(state).await,
+        2,
+        "training, then the scoring it queues"
+    );
+    let job = get(&router, r.header("location")).await.json;
     assert_eq!(job["status"], "succeeded", "{job}");
-    let score = wait(
+    let score = get(
         &router,
         &format!("/api/jobs/{}", job["result"]["score_job"]),
     )
-    .await;
+    .await
+    .json;
     assert_eq!(score["status"], "succeeded", "{score}");
+    let pool = worker::spawn(state.clone(), 1, fast());
     (router, pool, job["result"].clone())
 }
 

@@ -1,25 +1,13 @@
-//! The score_products job: scores match the model's predictions, filters narrow the set,
+//! The score_products job (run with `run_pending_jobs`, no workers): scores match the model's predictions, filters narrow the set,
 //! a cancelled run leaves the previous scores intact, bad requests are 422 at start.
-
-use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::{create, sample};
 use crate::db_test;
-use crate::entities::job::worker::{self, WorkerConfig};
 use crate::entities::product::scores;
-use crate::testing::{call, get, send_json};
-
-fn fast() -> WorkerConfig {
-    WorkerConfig {
-        lease: Duration::from_secs(5),
-        poll: Duration::from_millis(10),
-        grace: Duration::from_secs(5),
-        backoff: Duration::from_millis(20),
-    }
-}
+use crate::testing::{call, get, run_pending_jobs, send_json};
 
 async fn deploy_linear(router: &axum::Router) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/models");
@@ -44,29 +32,17 @@ async fn seed(router: &axum::Router, n: usize) {
     }
 }
 
-async fn wait(router: &axum::Router, location: &str) -> Value {
-    for _ in 0..1000 {
-        let r = get(router, location).await;
-        if ["succeeded", "failed", "cancelled"].contains(&r.json["status"].as_str().unwrap_or("")) {
-            return r.json;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the job did not end");
-}
-
 db_test! {
     async fn scoring_writes_the_models_prediction_for_every_product(db: TestDb) {
         let state = db.state();
         let router = crate::app::build_router(state.clone());
         deploy_linear(&router).await;
         seed(&router, 30).await;
-        let pool = worker::spawn(state.clone(), 1, fast());
         let r = send_json(&router, Method::POST, "/api/products/score", &json!({"model": "price"})).await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
         assert_eq!(r.json["kind"], "score_products");
-        let job = wait(&router, r.header("location")).await;
-        pool.shutdown().await;
+        run_pending_jobs(&state).await;
+        let job = get(&router, r.header("location")).await.json;
         assert_eq!(job["status"], "succeeded", "{job}");
         assert_eq!(job["result"]["scored"], 30);
         let written = scores(&state.db, "price").await.unwrap();
@@ -88,12 +64,11 @@ db_test! {
         let router = crate::app::build_router(state.clone());
         deploy_linear(&router).await;
         seed(&router, 16).await;
-        let pool = worker::spawn(state.clone(), 1, fast());
         let r = send_json(&router, Method::POST, "/api/products/score", &json!({"model": "price", "filters": {"rim_in": [14, 15]}})).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "rim_in is a range filter: {}", r.text);
         let r = send_json(&router, Method::POST, "/api/products/score", &json!({"model": "price", "filters": {"rim_in_max": 15}})).await;
-        let job = wait(&router, r.header("location")).await;
-        pool.shutdown().await;
+        run_pending_jobs(&state).await;
+        let job = get(&router, r.header("location")).await.json;
         assert_eq!(job["result"]["scored"], 4);
         assert_eq!(scores(&state.db, "price").await.unwrap().len(), 4);
     }
@@ -105,11 +80,10 @@ db_test! {
         let router = crate::app::build_router(state.clone());
         deploy_linear(&router).await;
         seed(&router, 5).await;
-        let pool = worker::spawn(state.clone(), 1, fast());
         let r = send_json(&router, Method::POST, "/api/products/score", &json!({"model": "price"})).await;
-        wait(&router, r.header("location")).await;
+        run_pending_jobs(&state).await;
+        assert_eq!(get(&router, r.header("location")).await.json["status"], "succeeded");
         let before = scores(&state.db, "price").await.unwrap();
-        pool.shutdown().await;
         // A new run, cancelled before it starts, changes nothing.
         let r = send_json(&router, Method::POST, "/api/products/score", &json!({"model": "price"})).await;
         let location = r.header("location").to_owned();
@@ -147,10 +121,9 @@ db_test! {
         let mut p = sample("NO-WARRANTY");
         p["tread_warranty_miles"] = Value::Null;
         create(&router, p).await;
-        let pool = worker::spawn(state.clone(), 1, fast());
         let r = send_json(&router, Method::POST, "/api/products/score", &json!({"model": "price"})).await;
-        let job = wait(&router, r.header("location")).await;
-        pool.shutdown().await;
+        run_pending_jobs(&state).await;
+        let job = get(&router, r.header("location")).await.json;
         assert_eq!(job["status"], "succeeded", "{job}");
         assert_eq!((job["result"]["scored"].as_i64(), job["result"]["unscored"].as_i64()), (Some(3), Some(1)), "{job}");
         assert_eq!(scores(&state.db, "price").await.unwrap().len(), 3);

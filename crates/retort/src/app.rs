@@ -35,10 +35,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(openapi::base())
+    let (entities, tags) = entities::registry().into_router_and_tags();
+    let mut base = openapi::base();
+    base.tags.get_or_insert_with(Vec::new).extend(tags);
+    OpenApiRouter::with_openapi(base)
         .routes(allow(Access::Public, utoipa_axum::routes!(healthz)))
         .routes(allow(Access::Public, utoipa_axum::routes!(readyz)))
-        .merge(entities::router())
+        .merge(entities)
 }
 
 /// Builds the whole app for `state`.

@@ -1,10 +1,12 @@
-//! The one registry of entities: their routers (with their OpenAPI paths) are mounted here.
+//! The one registry of entities: each entity's `register` adds its tables, OpenAPI tag,
+//! routes (with who may call each) and job kinds, one line each in [`registry`].
 //!
-//! Deleting an entity is `rm -r entities/<name>`, its line below, and a migration that
-//! drops its tables.
+//! Deleting an entity is `rm -r entities/<name>`, its `pub mod` and `register` lines
+//! below, and a migration that drops its tables.
 
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::kernel::registry::Registry;
 use crate::kernel::state::AppState;
 
 #[cfg(test)]
@@ -20,46 +22,35 @@ pub mod pricing;
 pub mod product;
 pub mod sale;
 
+/// Every entity, registered: one line each.
+pub fn registry() -> Registry {
+    Registry::default()
+        .with(product::register)
+        .with(brand::register)
+        .with(sale::register)
+        .with(model::register)
+        .with(job::register)
+        .with(pricing::register)
+        .with(elasticity::register)
+        .with(optimization::register)
+        .with(price_change::register)
+        .with(key::register)
+}
+
 /// Every entity's routes, documented.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .merge(product::router())
-        .merge(brand::router())
-        .merge(sale::router())
-        .merge(model::router())
-        .merge(job::router())
-        .merge(pricing::router())
-        .merge(elasticity::router())
-        .merge(optimization::router())
-        .merge(price_change::router())
-        .merge(key::router())
+    registry().router()
 }
 
 /// Every entity by folder name, with the tables (and views) it owns: only that entity's
 /// `model.rs` reads or writes them (`boundaries.rs` checks it).
 pub fn owners() -> Vec<(&'static str, &'static [&'static str])> {
-    vec![
-        ("product", product::TABLES),
-        ("brand", brand::TABLES),
-        ("sale", sale::TABLES),
-        ("model", model::TABLES),
-        ("job", job::TABLES),
-        ("pricing", pricing::TABLES),
-        ("elasticity", elasticity::TABLES),
-        ("optimization", optimization::TABLES),
-        ("price_change", price_change::TABLES),
-        ("key", key::TABLES),
-    ]
+    registry().tables().to_vec()
 }
 
 /// Every job kind the entities register.
 pub fn job_kinds() -> crate::kernel::jobs::JobKinds {
-    crate::kernel::jobs::JobKinds::default()
-        .job::<product::score::ScoreProducts>()
-        .job::<pricing::train::TrainFairPrice>()
-        .job::<pricing::score::ScoreFairPrices>()
-        .job::<elasticity::service::EstimateElasticities>()
-        .job::<optimization::service::OptimizePrices>()
+    registry().jobs()
 }
 
 /// How often derived data is checked for staleness.

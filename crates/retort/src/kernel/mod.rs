@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod plotly;
 pub mod query;
+pub mod registry;
 pub mod security;
 pub mod state;
 pub mod telemetry;

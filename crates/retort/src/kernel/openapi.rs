@@ -24,15 +24,7 @@ use super::error::{FieldError, PROBLEM_JSON, Problem, RowError};
     ),
     components(schemas(Problem, FieldError, RowError)),
     tags(
-        (name = "products", description = "Tire SKUs of the pricing workbench"),
-        (name = "brands", description = "Tire brands and their price tiers"),
-        (name = "sales", description = "Weekly sales per product: the history elasticity is estimated from"),
-        (name = "jobs", description = "Durable background jobs: status, progress, cancel, events"),
-        (name = "models", description = "Deployed ONNX models: versions, aliases, predictions"),
-        (name = "inference protocol", description = "Open Inference Protocol v2 (KServe / Triton REST), \
-            with the binary tensor data extension"),
         (name = "health", description = "Liveness and readiness probes"),
-        (name = "access", description = "API keys with roles, and the dashboard's sign-in session"),
     )
 )]
 pub struct BaseDoc;

@@ -22,6 +22,16 @@ use utoipa_axum::routes;
 use crate::kernel::auth::{Access, Permission, allow};
 use crate::kernel::state::AppState;
 
+/// Adds this entity to the app: its tables, tag, routes (each with its access) and jobs.
+pub fn register(r: crate::kernel::registry::Registry) -> crate::kernel::registry::Registry {
+    r.entity("key", TABLES)
+        .tag(
+            "access",
+            "API keys with roles, and the dashboard's sign-in session",
+        )
+        .routes(router())
+}
+
 /// The key and session routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
     let manage = Access::Needs(Permission::KeysManage);

@@ -28,6 +28,14 @@ use utoipa_axum::routes;
 use crate::kernel::auth::{Access, Permission, allow};
 use crate::kernel::state::AppState;
 
+/// Adds this entity to the app: its tables, tag, routes (each with its access) and jobs.
+pub fn register(r: crate::kernel::registry::Registry) -> crate::kernel::registry::Registry {
+    r.entity("model", TABLES)
+        .tag("models", "Deployed ONNX models: versions, aliases, predictions")
+        .tag("inference protocol", "Open Inference Protocol v2 (KServe / Triton REST), with the binary tensor data extension")
+        .routes(router())
+}
+
 /// The model routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
     let read = Access::Needs(Permission::Read);

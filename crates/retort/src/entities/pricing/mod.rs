@@ -31,6 +31,15 @@ use utoipa_axum::routes;
 use crate::kernel::auth::{Access, Permission, allow};
 use crate::kernel::state::AppState;
 
+/// Adds this entity to the app: its tables, tag, routes (each with its access) and jobs.
+pub fn register(r: crate::kernel::registry::Registry) -> crate::kernel::registry::Registry {
+    r.entity("pricing", TABLES)
+        .tag("pricing", "The pricing workbench: fair-price model, mispriced products, elasticities, optimisations, the audit trail")
+        .routes(router())
+        .job::<train::TrainFairPrice>()
+        .job::<score::ScoreFairPrices>()
+}
+
 /// The pricing analysis routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
     let read = Access::Needs(Permission::Read);

@@ -53,6 +53,14 @@ use utoipa_axum::routes;
 use crate::kernel::auth::{Access, Permission, allow};
 use crate::kernel::state::AppState;
 
+/// Adds this entity to the app: its tables, tag, routes (each with its access) and jobs.
+pub fn register(r: crate::kernel::registry::Registry) -> crate::kernel::registry::Registry {
+    r.entity("product", TABLES)
+        .tag("products", "Tire SKUs of the pricing workbench")
+        .routes(router())
+        .job::<score::ScoreProducts>()
+}
+
 /// The product routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
     let read = Access::Needs(Permission::Read);

@@ -28,6 +28,16 @@ use utoipa_axum::routes;
 use crate::kernel::auth::{Access, Permission, allow};
 use crate::kernel::state::AppState;
 
+/// Adds this entity to the app: its tables, tag, routes (each with its access) and jobs.
+pub fn register(r: crate::kernel::registry::Registry) -> crate::kernel::registry::Registry {
+    r.entity("sale", TABLES)
+        .tag(
+            "sales",
+            "Weekly sales per product: the history elasticity is estimated from",
+        )
+        .routes(router())
+}
+
 /// The sale routes, with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
     let read = Access::Needs(Permission::Read);

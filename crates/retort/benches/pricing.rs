@@ -34,12 +34,26 @@ async fn database() -> TestDb {
     }
 }
 
+/// Workers as `serve` runs them (a 30 s lease), polling often.
 fn config() -> WorkerConfig {
     WorkerConfig {
-        lease: Duration::from_secs(120),
         poll: Duration::from_millis(20),
         ..WorkerConfig::default()
     }
+}
+
+/// Resets the process's peak resident set (Linux), so the next [`peak_rss_mb`] covers
+/// only what runs after.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The process's peak resident set in MB since the last reset (Linux), if known.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 /// Waits for job `id`; its JSON and the seconds it took from now.
@@ -109,10 +123,18 @@ async fn mispricing(rows: usize, repeat: usize) {
         100.0 * m["mape"].as_f64().unwrap(),
         m["rows_left_out_as_outliers"]
     );
-    let (_, secs) = wait(&router, &job["result"]["score_job"]).await;
+    reset_peak_rss();
+    let (score, secs) = wait(&router, &job["result"]["score_job"]).await;
     println!(
-        "score: {rows} products in {secs:.1} s ({:.0} products/s)",
-        rows as f64 / secs
+        "score: {rows} products in {secs:.1} s ({:.0} products/s), attempt {} of {}, peak RSS {:.0} MB",
+        rows as f64 / secs,
+        score["attempts"],
+        score["max_attempts"],
+        peak_rss_mb().unwrap_or(f64::NAN)
+    );
+    println!(
+        "score stages (s): {} then {}",
+        score["result"]["scoring"], score["result"]["seconds"]
     );
     pool.shutdown().await;
     let e = get(&router, "/api/pricing/evaluation?k=100").await.json;

@@ -3,6 +3,7 @@
 //! analysis — gap, relative gap, peer z-score — into `price_scores` in one transaction.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use serde_json::{Value as Json, json};
 
@@ -63,6 +64,12 @@ pub async fn score_fair_prices(ctx: &JobContext, job: ScoreFairPrices) -> Result
         model: name,
         version,
     } = job;
+    let mut seconds = serde_json::Map::new();
+    let mut lap = Instant::now();
+    let mut stage = |name: &str| {
+        seconds.insert(name.to_owned(), json!(lap.elapsed().as_secs_f64()));
+        lap = Instant::now();
+    };
     let scored = score_all(
         ctx,
         ScoreProducts {
@@ -72,11 +79,13 @@ pub async fn score_fair_prices(ctx: &JobContext, job: ScoreFairPrices) -> Result
         },
     )
     .await?;
+    stage("score");
     ctx.progress(0.95, "computing gaps and peer z-scores")
         .await?;
     let rows = scored_products(&ctx.state.db, &name)
         .await
         .map_err(failed)?;
+    stage("read_scored");
     let scored_count = rows.len();
     let (rows, facets) = ctx
         .cpu(move || {
@@ -85,6 +94,7 @@ pub async fn score_fair_prices(ctx: &JobContext, job: ScoreFairPrices) -> Result
             (rows, facets)
         })
         .await?;
+    stage("analyse");
     let db = &ctx.state.db;
     let Some((version, scored_at)) = rows.first().map(|r| (r.version, r.scored_at.clone())) else {
         // No product has a positive fair price: the model has no analysis.
@@ -103,19 +113,24 @@ pub async fn score_fair_prices(ctx: &JobContext, job: ScoreFairPrices) -> Result
     let key = model::run_key(&name, ctx.job_id);
     ctx.progress(0.96, "writing the analysis").await?;
     model::write_run(db, &key, &rows).await.map_err(failed)?;
+    stage("write");
     ctx.progress(0.98, "publishing the analysis").await?;
     model::publish_run(db, &name, &key, version, &scored_at, scored_count, &facets)
         .await
         .map_err(failed)?;
     ctx.state.memo.forget_prefix(&memo_key(&name));
+    stage("publish");
     for old in model::orphan_keys(db, &name, &key).await.map_err(failed)? {
         model::delete_key(db, &old).await.map_err(failed)?;
     }
+    stage("delete_previous");
     // Fresh statistics, so the planner picks the mispricing-ordered indexes.
     model::analyze(db).await.map_err(failed)?;
+    stage("analyze");
     super::service::warm_index(&ctx.state, &name, &key, version, &scored_at).await;
+    stage("index");
     Ok(
-        json!({ "model": name, "version": version, "scored": scored["scored"], "analysed": rows.len() }),
+        json!({ "model": name, "version": version, "scored": scored["scored"], "analysed": rows.len(), "scoring": scored["seconds"], "seconds": seconds }),
     )
 }
 

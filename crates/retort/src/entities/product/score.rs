@@ -2,6 +2,8 @@
 //! deployed regression model, into `product_scores` — in chunks, reporting progress,
 //! swapping the new scores in at the end so a cancelled run leaves the old ones intact.
 
+use std::time::Instant;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
@@ -138,13 +140,18 @@ async fn score(ctx: &JobContext, job: &ScoreProducts) -> Result<Json, JobError> 
     let query = ListQuery::parse(&LIST, &filters, &[]).map_err(AppError::Validation)?;
     let total = model::count(&state.db, &query).await?;
     let (mut scored, mut unscored, mut after) = (0u64, 0u64, i64::MIN);
+    // Seconds per stage, reported with the result.
+    let (mut read_s, mut predict_s, mut write_s) = (0.0, 0.0, 0.0);
     loop {
+        let lap = Instant::now();
         let chunk = model::columns(&state.db, Some(&query), after, CHUNK).await?;
+        read_s += lap.elapsed().as_secs_f64();
         let Some(&last) = chunk.id.last() else { break };
         after = last;
         let n = chunk.len();
         // The model runs on the blocking pool, in a CPU slot (a core stays free for
         // requests).
+        let lap = Instant::now();
         let (chunk, values) = {
             let scorer = scorer.clone();
             ctx.cpu(move || {
@@ -153,6 +160,8 @@ async fn score(ctx: &JobContext, job: &ScoreProducts) -> Result<Json, JobError> 
             })
             .await?
         };
+        predict_s += lap.elapsed().as_secs_f64();
+        let lap = Instant::now();
         let values = values.map_err(JobError::Failed)?;
         let finite: Vec<(i64, f64)> = chunk
             .id
@@ -163,6 +172,7 @@ async fn score(ctx: &JobContext, job: &ScoreProducts) -> Result<Json, JobError> 
             .collect();
         unscored += (n - finite.len()) as u64;
         model::write_score_run(&state.db, ctx.job_id, &finite).await?;
+        write_s += lap.elapsed().as_secs_f64();
         scored += n as u64;
         ctx.progress(
             scored as f64 / total.max(1) as f64,
@@ -173,9 +183,16 @@ async fn score(ctx: &JobContext, job: &ScoreProducts) -> Result<Json, JobError> 
             break;
         }
     }
+    let lap = Instant::now();
     model::swap_in_score_run(&state.db, ctx.job_id, name, version, &time::now()).await?;
+    let seconds = json!({
+        "read": read_s,
+        "predict": predict_s,
+        "write": write_s,
+        "swap_in": lap.elapsed().as_secs_f64(),
+    });
     Ok(
-        json!({ "model": name, "version": version, "scored": scored - unscored, "unscored": unscored, "total": total }),
+        json!({ "model": name, "version": version, "scored": scored - unscored, "unscored": unscored, "total": total, "seconds": seconds }),
     )
 }
 

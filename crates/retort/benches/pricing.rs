@@ -87,6 +87,59 @@ async fn latency(router: &Router, uri: &str, repeat: usize) -> (f64, f64, i64) {
     (percentile(&times, 0.5), percentile(&times, 0.95), total)
 }
 
+fn state_of(db: &TestDb) -> retort::kernel::state::AppState {
+    db.state()
+}
+
+/// The trained fair-price model evaluated alone on the whole catalogue's input tensors,
+/// one thread: the native engine, and ONNX Runtime on the same tensors when
+/// `RETORT_BENCH_ONNXRUNTIME_LIB` names its library.
+async fn engine(state: &retort::kernel::state::AppState, rows: usize, trees: i64) {
+    use retort::entities::model::service::{self as models, Selector};
+    use retort::kernel::inference::{Engine, Runtime};
+    let row = models::resolve(state, "fair-price", &Selector::Default)
+        .await
+        .unwrap();
+    let scorer = retort::entities::model::scorer(state, &row).await.unwrap();
+    let catalogue = retort::entities::product::catalogue(&state.db, 100_000)
+        .await
+        .unwrap();
+    let inputs = scorer
+        .inputs(catalogue.len(), |c| catalogue.column(c))
+        .unwrap();
+    let native = models::compiled(state, &row).await.unwrap();
+    let time = |engine: &Engine| {
+        let started = Instant::now();
+        std::hint::black_box(engine.run(inputs.clone()).unwrap());
+        started.elapsed().as_secs_f64()
+    };
+    let native_s = time(&native);
+    print!(
+        "engine: the fair-price model ({} trees) on {rows} rows, one thread: native {native_s:.2} s ({:.0} rows/s)",
+        trees,
+        rows as f64 / native_s
+    );
+    match std::env::var("RETORT_BENCH_ONNXRUNTIME_LIB") {
+        Ok(lib) => {
+            let rt = Runtime::load(std::path::Path::new(&lib)).unwrap();
+            let (bytes, _) = models::onnx_file(state, "fair-price", row.version)
+                .await
+                .unwrap();
+            let ort = Engine::Runtime(
+                rt.session(&bytes, retort_onnx::describe(&bytes).unwrap())
+                    .unwrap(),
+            );
+            let ort_s = time(&ort);
+            println!(
+                ", ONNX Runtime {ort_s:.2} s ({:.0} rows/s); native/ORT speed {:.2}x",
+                rows as f64 / ort_s,
+                ort_s / native_s
+            );
+        }
+        Err(_) => println!(" (set RETORT_BENCH_ONNXRUNTIME_LIB for ONNX Runtime's figure)"),
+    }
+}
+
 async fn mispricing(rows: usize, repeat: usize) {
     let db = database().await;
     let started = Instant::now();
@@ -137,6 +190,12 @@ async fn mispricing(rows: usize, repeat: usize) {
         score["result"]["scoring"], score["result"]["seconds"]
     );
     pool.shutdown().await;
+    engine(
+        &state_of(&db),
+        rows,
+        job["result"]["params"]["trees"].as_i64().unwrap_or(0),
+    )
+    .await;
     let e = get(&router, "/api/pricing/evaluation?k=100").await.json;
     println!(
         "planted: {} of {}; precision@100 {:.2}; in the top 2 %: {:.1} % by relative gap, {:.1} % by dollar gap",

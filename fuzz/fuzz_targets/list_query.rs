@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(QueryPairs(pairs)) = QueryPairs::from_request(Some(&text)) else {
         return;
     };
-    if let Ok(query) = ListQuery::parse(&retort::entities::product::model::LIST, &pairs, &[]) {
+    if let Ok(query) = ListQuery::parse(retort::entities::product::list_spec(), &pairs, &[]) {
         for backend in [Backend::Sqlite, Backend::Postgres] {
             let _ = query.page_sql(backend, "id");
             let _ = query.count_sql(backend);

@@ -14,7 +14,7 @@ use serde_json::Value as Json;
 use sqlx::Row;
 
 use super::model::FACETS;
-use super::schema::FacetCount;
+use super::schema::{FacetCount, MispricedOut};
 use crate::kernel::db::{Db, get_bool};
 use crate::kernel::query::{Bind, Condition, ListQuery};
 
@@ -136,6 +136,68 @@ impl ScoreIndex {
         })
         .await?;
         Ok(index)
+    }
+
+    /// The index of analysed rows as written under `key` (in id order), without
+    /// reading them back: what the scoring job builds from the rows it just wrote.
+    pub fn from_rows(key: &str, rows: &[MispricedOut]) -> Self {
+        let mut index = Self {
+            model: key.to_owned(),
+            ..Self::default()
+        };
+        for r in rows {
+            for name in TEXT {
+                let v = match name {
+                    "sku" => Some(r.sku.clone()),
+                    "brand" => Some(r.brand.clone()),
+                    "tier" => r.tier.clone(),
+                    "line" => Some(r.line.clone()),
+                    "category" => Some(r.category.clone()),
+                    "speed_rating" => Some(r.speed_rating.clone()),
+                    "season" => Some(r.season.clone()),
+                    _ => Some(r.direction.clone()),
+                };
+                if name == "sku" {
+                    index.sku_lower.push(r.sku.to_lowercase());
+                }
+                index.text.entry(name).or_default().push(v);
+            }
+            for name in INTS {
+                let v = match name {
+                    "width_mm" => Some(r.width_mm),
+                    "aspect_ratio" => Some(r.aspect_ratio),
+                    "rim_in" => Some(r.rim_in),
+                    "load_index" => Some(r.load_index),
+                    "tread_warranty_miles" => r.tread_warranty_miles,
+                    _ => Some(r.peer_count),
+                };
+                index
+                    .ints
+                    .entry(name)
+                    .or_default()
+                    .push(v.unwrap_or(NULL_INT));
+            }
+            for name in FLOATS {
+                let v = match name {
+                    "cost" => Some(r.cost),
+                    "list_price" => Some(r.list_price),
+                    "fair_price" => Some(r.fair_price),
+                    "gap" => Some(r.gap),
+                    "gap_pct" => Some(r.gap_pct),
+                    "log_ratio" => Some(r.log_ratio),
+                    "mispricing" => Some(r.mispricing),
+                    _ => r.peer_z,
+                };
+                index
+                    .floats
+                    .entry(name)
+                    .or_default()
+                    .push(v.unwrap_or(f64::NAN));
+            }
+            index.runflat.push(r.runflat);
+            index.rows += 1;
+        }
+        index
     }
 
     /// Products in the index.

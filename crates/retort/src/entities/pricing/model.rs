@@ -104,7 +104,7 @@ impl MispricedOut {
 /// Rows written per statement, and per short transaction when a run is written or
 /// cleared: small enough that a job's lease renewal never waits long for the lock.
 const WRITE_CHUNK: usize = 400;
-const TX_CHUNK: usize = 10;
+const TX_CHUNK: usize = 50;
 
 /// The key a scoring run's rows are stored under: the model's name and the job's id
 /// (model names cannot contain `@`).
@@ -264,31 +264,29 @@ pub async fn delete_key(db: &Db, key: &str) -> Result<(), sqlx::Error> {
 }
 
 /// The keys of a model's rows that its state does not point at (runs that were
-/// replaced, or stopped before publishing).
+/// replaced, or stopped before publishing). Keys are compared in Rust, not by a text
+/// range in SQL: a collation may order `@` anywhere.
 pub async fn orphan_keys(db: &Db, model: &str, current: &str) -> Result<Vec<String>, sqlx::Error> {
-    let prefix = format!("{model}@");
-    let sql = Sql::with(
-        db.backend(),
-        &[
-            "SELECT DISTINCT model FROM price_scores WHERE (model = ",
-            " OR (model > ",
-            " AND model < ",
-            ")) AND model <> ",
-            "",
-        ],
-        vec![
-            Bind::Text(model.into()),
-            Bind::Text(prefix.clone()),
-            Bind::Text(format!("{model}A")),
-            Bind::Text(current.into()),
-        ],
-    );
-    sql.query()
+    let keys: Vec<String> = sqlx::query("SELECT DISTINCT model FROM price_scores")
         .fetch_all(db.pool())
         .await?
         .iter()
         .map(|r| r.try_get(0))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok(keys
+        .into_iter()
+        .filter(|k| k != current && is_key_of(k, model))
+        .collect())
+}
+
+/// Whether `key` stores rows of `model`: its name (runs from before keys) or
+/// `<model>@<job id>`.
+fn is_key_of(key: &str, model: &str) -> bool {
+    key == model
+        || key
+            .strip_prefix(model)
+            .and_then(|rest| rest.strip_prefix('@'))
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The model's analysis as of when: the version scored, when, how many products, and
@@ -541,4 +539,18 @@ pub async fn planted_details(db: &Db) -> Result<Vec<(String, String, f64, f64)>,
 /// Refreshes the planner's statistics of `price_scores` (after a large write).
 pub async fn analyze(db: &Db) -> Result<(), sqlx::Error> {
     db.analyze("price_scores").await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_run_key_belongs_to_its_model_only() {
+        let key = super::run_key("fair-price", 12);
+        assert!(super::is_key_of(&key, "fair-price"));
+        assert!(super::is_key_of("fair-price", "fair-price"));
+        assert!(!super::is_key_of(&key, "fair"));
+        assert!(!super::is_key_of("fair-price-2@5", "fair-price"));
+        assert!(!super::is_key_of("fair-price@", "fair-price"));
+        assert!(!super::is_key_of("fair-price@1x", "fair-price"));
+    }
 }

@@ -127,10 +127,16 @@ pub async fn score_fair_prices(ctx: &JobContext, job: ScoreFairPrices) -> Result
     // Fresh statistics, so the planner picks the mispricing-ordered indexes.
     model::analyze(db).await.map_err(failed)?;
     stage("analyze");
-    super::service::warm_index(&ctx.state, &name, &key, version, &scored_at).await;
+    let analysed = rows.len();
+    let index = {
+        let key = key.clone();
+        ctx.cpu(move || super::index::ScoreIndex::from_rows(&key, &rows))
+            .await?
+    };
+    super::service::keep_index(&ctx.state, &name, version, &scored_at, index);
     stage("index");
     Ok(
-        json!({ "model": name, "version": version, "scored": scored["scored"], "analysed": rows.len(), "scoring": scored["seconds"], "seconds": seconds }),
+        json!({ "model": name, "version": version, "scored": scored["scored"], "analysed": analysed, "scoring": scored["seconds"], "seconds": seconds }),
     )
 }
 

@@ -147,17 +147,14 @@ pub async fn index(state: &AppState, scoring: &ScoringOut) -> Option<Arc<ScoreIn
     None
 }
 
-/// Builds the index of a scoring run that was just written (the scoring job calls it,
-/// so the first filtered list after a run is fast in this process).
-pub async fn warm_index(
-    state: &AppState,
-    model: &str,
-    rows_key: &str,
-    version: i64,
-    scored_at: &str,
-) {
-    let key = format!("price-index:{model}:{version}:{scored_at}");
-    build_index(state, model, rows_key, key).await;
+/// Keeps `index`, built from the rows a scoring run just wrote, as the index of that run
+/// (so the first filtered list after a run is fast in this process).
+pub fn keep_index(state: &AppState, model: &str, version: i64, scored_at: &str, index: ScoreIndex) {
+    state.cache.forget_prefix(&format!("price-index:{model}:"));
+    state.cache.put(
+        format!("price-index:{model}:{version}:{scored_at}"),
+        Arc::new(index),
+    );
 }
 
 async fn build_index(

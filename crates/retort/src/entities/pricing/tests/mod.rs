@@ -266,6 +266,10 @@ db_test! {
         pool.shutdown().await;
         let scoring = crate::entities::pricing::service::scoring(&state, "fair-price").await.unwrap();
         let ix = crate::entities::pricing::index::ScoreIndex::build(&state.db, &scoring.rows_key).await.unwrap();
+        // The index the scoring job builds from the rows it wrote counts the same.
+        let rows = super::super::score::analyse(super::super::score::scored_products(&state.db, "fair-price").await.unwrap());
+        let from_rows = crate::entities::pricing::index::ScoreIndex::from_rows(&scoring.rows_key, &rows);
+        assert_eq!(from_rows.len(), ix.len());
         assert_eq!(ix.len(), 1_200);
         let queries = [
             "", "direction=over", "direction=under&brand=Kumho", "brand=Kumho&brand=Toyo&season=winter",
@@ -281,6 +285,8 @@ db_test! {
             let query = scoring.scope(query);
             let sql = query.fetch(&state.db, "id, mispricing", |r| sqlx::Row::try_get::<i64, _>(r, 0)).await.unwrap();
             assert_eq!(ix.count(&query), Some(sql.total), "{q}");
+            assert_eq!(from_rows.count(&query), Some(sql.total), "{q}");
+            assert_eq!(serde_json::to_value(from_rows.facets(&query).map(|f| f.0)).unwrap(), serde_json::to_value(ix.facets(&query).map(|f| f.0)).unwrap(), "{q}");
             // Facets: every facet as the SQL path counts it.
             let (facets, total) = ix.facets(&query).unwrap();
             assert_eq!(total, sql.total, "{q}");

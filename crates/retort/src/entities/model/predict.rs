@@ -116,25 +116,7 @@ pub fn rows_to_inputs(
             )
         })
         .collect();
-    let mut buffers: HashMap<&str, Buffer> = input_names
-        .iter()
-        .map(|n| {
-            let dtype = sig
-                .columns
-                .iter()
-                .find(|c| &c.input == n)
-                .map_or("float", |c| c.dtype.as_str());
-            let len = rows.len() * widths[n.as_str()];
-            let buf = match dtype {
-                "double" => Buffer::F64(vec![0.0; len]),
-                "int64" | "int32" => Buffer::I64(vec![0; len]),
-                "string" => Buffer::Str(vec![String::new(); len]),
-                "bool" => Buffer::Bool(vec![false; len]),
-                _ => Buffer::F32(vec![0.0; len]),
-            };
-            (n.as_str(), buf)
-        })
-        .collect();
+    let mut buffers = new_buffers(sig, input_names, rows.len(), |n| widths[n]);
 
     let known: std::collections::HashSet<&str> =
         sig.columns.iter().map(|c| c.name.as_str()).collect();
@@ -161,7 +143,47 @@ pub fn rows_to_inputs(
         errors.truncate(MAX_ERRORS);
         return Err(errors);
     }
-    Ok(input_names
+    Ok(into_tensors(buffers, input_names, rows.len(), |n| {
+        widths[n]
+    }))
+}
+
+/// One zeroed buffer per graph input, `rows` × its width, of the input's element type.
+fn new_buffers<'a>(
+    sig: &Signature,
+    input_names: &'a [String],
+    rows: usize,
+    width: impl Fn(&str) -> usize,
+) -> HashMap<&'a str, Buffer> {
+    input_names
+        .iter()
+        .map(|n| {
+            let dtype = sig
+                .columns
+                .iter()
+                .find(|c| &c.input == n)
+                .map_or("float", |c| c.dtype.as_str());
+            let len = rows * width(n);
+            let buf = match dtype {
+                "double" => Buffer::F64(vec![0.0; len]),
+                "int64" | "int32" => Buffer::I64(vec![0; len]),
+                "string" => Buffer::Str(vec![String::new(); len]),
+                "bool" => Buffer::Bool(vec![false; len]),
+                _ => Buffer::F32(vec![0.0; len]),
+            };
+            (n.as_str(), buf)
+        })
+        .collect()
+}
+
+/// The filled buffers as tensors `[rows, width]`, in graph input order.
+fn into_tensors(
+    mut buffers: HashMap<&str, Buffer>,
+    input_names: &[String],
+    rows: usize,
+    width: impl Fn(&str) -> usize,
+) -> Vec<Value> {
+    input_names
         .iter()
         .map(|n| {
             let data = match buffers.remove(n.as_str()) {
@@ -173,11 +195,11 @@ pub fn rows_to_inputs(
                 None => Data::F32(Vec::new()),
             };
             Value::Tensor(Tensor {
-                shape: vec![rows.len(), widths[n.as_str()]],
+                shape: vec![rows, width(n)],
                 data,
             })
         })
-        .collect())
+        .collect()
 }
 
 fn read_row(
@@ -353,23 +375,7 @@ pub fn columns_to_inputs<'a>(
 ) -> Result<Vec<Value>, Vec<String>> {
     let mut errors = Vec::new();
     let width = |n: &str| sig.columns.iter().filter(|c| c.input == n).count();
-    let mut buffers: HashMap<&str, Buffer> = HashMap::new();
-    for n in input_names {
-        let dtype = sig
-            .columns
-            .iter()
-            .find(|c| &c.input == n)
-            .map_or("float", |c| c.dtype.as_str());
-        let len = rows * width(n);
-        let buf = match dtype {
-            "double" => Buffer::F64(vec![0.0; len]),
-            "int64" | "int32" => Buffer::I64(vec![0; len]),
-            "string" => Buffer::Str(vec![String::new(); len]),
-            "bool" => Buffer::Bool(vec![false; len]),
-            _ => Buffer::F32(vec![0.0; len]),
-        };
-        buffers.insert(n.as_str(), buf);
-    }
+    let mut buffers = new_buffers(sig, input_names, rows, width);
     for col in &sig.columns {
         let Some(values) = column(&col.name) else {
             errors.push(format!("{}: no such column", col.name));
@@ -466,23 +472,7 @@ pub fn columns_to_inputs<'a>(
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(input_names
-        .iter()
-        .map(|n| {
-            let data = match buffers.remove(n.as_str()) {
-                Some(Buffer::F32(v)) => Data::F32(v),
-                Some(Buffer::F64(v)) => Data::F64(v),
-                Some(Buffer::I64(v)) => Data::I64(v),
-                Some(Buffer::Str(v)) => Data::Str(v),
-                Some(Buffer::Bool(v)) => Data::Bool(v),
-                None => Data::F32(Vec::new()),
-            };
-            Value::Tensor(Tensor {
-                shape: vec![rows, width(n)],
-                data,
-            })
-        })
-        .collect())
+    Ok(into_tensors(buffers, input_names, rows, width))
 }
 
 /// A regressor's first output as one number per row (NaN where it is not a number).

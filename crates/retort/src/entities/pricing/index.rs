@@ -105,33 +105,19 @@ impl ScoreIndex {
             ..Self::default()
         };
         super::model::for_each_row(db, model, &columns, |r| {
-            for name in TEXT {
-                let v: Option<String> = r.try_get(name)?;
-                if name == "sku" {
-                    index
-                        .sku_lower
-                        .push(v.as_deref().unwrap_or("").to_lowercase());
-                }
-                index.text.entry(name).or_default().push(v);
+            let mut text: [Option<String>; 8] = Default::default();
+            for (slot, name) in text.iter_mut().zip(TEXT) {
+                *slot = r.try_get(name)?;
             }
-            for name in INTS {
-                let v: Option<i64> = r.try_get(name)?;
-                index
-                    .ints
-                    .entry(name)
-                    .or_default()
-                    .push(v.unwrap_or(NULL_INT));
+            let mut ints = [None; 6];
+            for (slot, name) in ints.iter_mut().zip(INTS) {
+                *slot = r.try_get(name)?;
             }
-            for name in FLOATS {
-                let v: Option<f64> = r.try_get(name)?;
-                index
-                    .floats
-                    .entry(name)
-                    .or_default()
-                    .push(v.unwrap_or(f64::NAN));
+            let mut floats = [None; 8];
+            for (slot, name) in floats.iter_mut().zip(FLOATS) {
+                *slot = r.try_get(name)?;
             }
-            index.runflat.push(get_bool(r, "runflat")?);
-            index.rows += 1;
+            index.push_row(text, ints, floats, get_bool(r, "runflat")?);
             Ok(())
         })
         .await?;
@@ -146,58 +132,68 @@ impl ScoreIndex {
             ..Self::default()
         };
         for r in rows {
-            for name in TEXT {
-                let v = match name {
-                    "sku" => Some(r.sku.clone()),
-                    "brand" => Some(r.brand.clone()),
-                    "tier" => r.tier.clone(),
-                    "line" => Some(r.line.clone()),
-                    "category" => Some(r.category.clone()),
-                    "speed_rating" => Some(r.speed_rating.clone()),
-                    "season" => Some(r.season.clone()),
-                    _ => Some(r.direction.clone()),
-                };
-                if name == "sku" {
-                    index.sku_lower.push(r.sku.to_lowercase());
-                }
-                index.text.entry(name).or_default().push(v);
-            }
-            for name in INTS {
-                let v = match name {
-                    "width_mm" => Some(r.width_mm),
-                    "aspect_ratio" => Some(r.aspect_ratio),
-                    "rim_in" => Some(r.rim_in),
-                    "load_index" => Some(r.load_index),
-                    "tread_warranty_miles" => r.tread_warranty_miles,
-                    _ => Some(r.peer_count),
-                };
-                index
-                    .ints
-                    .entry(name)
-                    .or_default()
-                    .push(v.unwrap_or(NULL_INT));
-            }
-            for name in FLOATS {
-                let v = match name {
-                    "cost" => Some(r.cost),
-                    "list_price" => Some(r.list_price),
-                    "fair_price" => Some(r.fair_price),
-                    "gap" => Some(r.gap),
-                    "gap_pct" => Some(r.gap_pct),
-                    "log_ratio" => Some(r.log_ratio),
-                    "mispricing" => Some(r.mispricing),
-                    _ => r.peer_z,
-                };
-                index
-                    .floats
-                    .entry(name)
-                    .or_default()
-                    .push(v.unwrap_or(f64::NAN));
-            }
-            index.runflat.push(r.runflat);
-            index.rows += 1;
+            let text = [
+                Some(r.sku.clone()),
+                Some(r.brand.clone()),
+                r.tier.clone(),
+                Some(r.line.clone()),
+                Some(r.category.clone()),
+                Some(r.speed_rating.clone()),
+                Some(r.season.clone()),
+                Some(r.direction.clone()),
+            ];
+            let ints = [
+                Some(r.width_mm),
+                Some(r.aspect_ratio),
+                Some(r.rim_in),
+                Some(r.load_index),
+                r.tread_warranty_miles,
+                Some(r.peer_count),
+            ];
+            let floats = [
+                Some(r.cost),
+                Some(r.list_price),
+                Some(r.fair_price),
+                Some(r.gap),
+                Some(r.gap_pct),
+                Some(r.log_ratio),
+                Some(r.mispricing),
+                r.peer_z,
+            ];
+            index.push_row(text, ints, floats, r.runflat);
         }
         index
+    }
+
+    /// Adds one row: its values in the order of [`TEXT`], [`INTS`] and [`FLOATS`].
+    fn push_row(
+        &mut self,
+        text: [Option<String>; 8],
+        ints: [Option<i64>; 6],
+        floats: [Option<f64>; 8],
+        runflat: bool,
+    ) {
+        for (name, v) in TEXT.into_iter().zip(text) {
+            if name == "sku" {
+                self.sku_lower
+                    .push(v.as_deref().unwrap_or("").to_lowercase());
+            }
+            self.text.entry(name).or_default().push(v);
+        }
+        for (name, v) in INTS.into_iter().zip(ints) {
+            self.ints
+                .entry(name)
+                .or_default()
+                .push(v.unwrap_or(NULL_INT));
+        }
+        for (name, v) in FLOATS.into_iter().zip(floats) {
+            self.floats
+                .entry(name)
+                .or_default()
+                .push(v.unwrap_or(f64::NAN));
+        }
+        self.runflat.push(runflat);
+        self.rows += 1;
     }
 
     /// Products in the index.

@@ -50,7 +50,8 @@ fn names(text: &str, needle: &str) -> bool {
     })
 }
 
-/// The entity folder a source file belongs to, and whether it is that entity's model.
+/// The entity folder a source file belongs to, and whether it is part of that entity's
+/// model.
 fn place(path: &Path) -> (Option<String>, bool) {
     let rel = path.strip_prefix(src().join("entities")).ok();
     let entity = rel
@@ -58,9 +59,11 @@ fn place(path: &Path) -> (Option<String>, bool) {
         .and_then(|c| c.as_os_str().to_str())
         .filter(|c| !c.ends_with(".rs"))
         .map(str::to_owned);
+    // `model.rs`, or a file of its `model/` folder.
     let is_model = rel.is_some_and(|r| {
         let parts: Vec<_> = r.components().collect();
-        parts.len() == 2 && parts[1].as_os_str() == "model.rs"
+        (parts.len() == 2 && parts[1].as_os_str() == "model.rs")
+            || (parts.len() == 3 && parts[1].as_os_str() == "model")
     });
     (entity, is_model)
 }

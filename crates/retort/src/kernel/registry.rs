@@ -6,7 +6,7 @@
 use utoipa::openapi::tag::{Tag, TagBuilder};
 use utoipa_axum::router::OpenApiRouter;
 
-use super::jobs::{Job, JobKind, JobKinds};
+use super::jobs::{Job, JobKinds};
 use super::state::AppState;
 
 /// Everything the entities registered.
@@ -64,12 +64,6 @@ impl Registry {
         self
     }
 
-    /// A job kind implemented by hand (tests and benchmarks).
-    pub fn job_kind(mut self, kind: impl JobKind) -> Self {
-        self.jobs = self.jobs.with(kind);
-        self
-    }
-
     /// The routes.
     pub fn router(self) -> OpenApiRouter<AppState> {
         self.router
@@ -78,11 +72,6 @@ impl Registry {
     /// The job kinds.
     pub fn jobs(self) -> JobKinds {
         self.jobs
-    }
-
-    /// The tags, in registration order.
-    pub fn tags(&self) -> &[Tag] {
-        &self.tags
     }
 
     /// Every entity with the tables it owns.

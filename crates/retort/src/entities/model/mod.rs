@@ -11,6 +11,7 @@ mod model;
 pub mod oip;
 pub mod predict;
 pub mod schema;
+pub mod scorer;
 pub mod service;
 #[cfg(test)]
 mod tests;
@@ -19,7 +20,7 @@ pub use model::VersionRow;
 
 /// The tables this entity owns; only `model.rs` touches them.
 pub const TABLES: &[&str] = &["models", "model_versions", "model_aliases"];
-pub use service::{Scorer, scorer};
+pub use scorer::{Scorer, scorer};
 
 use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;

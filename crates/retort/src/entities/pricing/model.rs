@@ -1,5 +1,10 @@
 //! The `price_scores` table (the mispricing analysis of a fair-price model) and the
-//! planted mispricings of the demo.
+//! planted mispricings of the demo; how a scoring run's rows are written, published and
+//! cleared is in `model/runs.rs`.
+
+mod runs;
+
+pub use runs::{delete_key, forget, orphan_keys, publish_run, run_key, write_run};
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -99,194 +104,6 @@ impl MispricedOut {
             scored_at: r.try_get("scored_at")?,
         })
     }
-}
-
-/// Rows written per statement, and per short transaction when a run is written or
-/// cleared: small enough that a job's lease renewal never waits long for the lock.
-const WRITE_CHUNK: usize = 400;
-const TX_CHUNK: usize = 50;
-
-/// The key a scoring run's rows are stored under: the model's name and the job's id
-/// (model names cannot contain `@`).
-pub fn run_key(model: &str, job_id: i64) -> String {
-    format!("{model}@{job_id}")
-}
-
-/// Writes `rows` under `key` (not yet visible: no state points at it), in short
-/// transactions; what an earlier attempt left under the key is removed first.
-pub async fn write_run(db: &Db, key: &str, rows: &[MispricedOut]) -> Result<(), sqlx::Error> {
-    delete_key(db, key).await?;
-    let backend = db.backend();
-    for group in rows.chunks(WRITE_CHUNK * TX_CHUNK) {
-        let mut tx = db.begin_write().await?;
-        for chunk in group.chunks(WRITE_CHUNK) {
-            let mut sql = Sql::new(backend);
-            sql.push("INSERT INTO price_scores (model, ")
-                .push(COLUMNS)
-                .push(") VALUES ");
-            for (i, r) in chunk.iter().enumerate() {
-                let text = |s: &str| Bind::Text(s.to_owned());
-                let opt_text = |s: &Option<String>| s.as_deref().map_or(Bind::Null, text);
-                let values = [
-                    text(key),
-                    Bind::Int(r.id),
-                    text(&r.sku),
-                    text(&r.brand),
-                    opt_text(&r.tier),
-                    text(&r.line),
-                    text(&r.category),
-                    Bind::Int(r.width_mm),
-                    Bind::Int(r.aspect_ratio),
-                    Bind::Int(r.rim_in),
-                    Bind::Int(r.load_index),
-                    text(&r.speed_rating),
-                    text(&r.season),
-                    r.tread_warranty_miles.map_or(Bind::NullInt, Bind::Int),
-                    Bind::Bool(r.runflat),
-                    Bind::Float(r.cost),
-                    Bind::Float(r.list_price),
-                    Bind::Float(r.fair_price),
-                    Bind::Float(r.gap),
-                    Bind::Float(r.gap_pct),
-                    Bind::Float(r.log_ratio),
-                    text(&r.direction),
-                    Bind::Float(r.mispricing),
-                    r.peer_z.map_or(Bind::NullFloat, Bind::Float),
-                    Bind::Int(r.peer_count),
-                    Bind::Int(r.version),
-                    text(&r.scored_at),
-                ];
-                sql.push(if i == 0 { "(" } else { ", (" });
-                sql.bind_list(values);
-                sql.push(")");
-            }
-            sql.query().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-    }
-    Ok(())
-}
-
-/// Makes the rows under `key` the model's analysis (`scored` products scored, the facet
-/// counts of all rows) in one small transaction; the key the model's rows had before.
-pub async fn publish_run(
-    db: &Db,
-    model: &str,
-    key: &str,
-    version: i64,
-    scored_at: &str,
-    scored: usize,
-    facets: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    let backend = db.backend();
-    let mut tx = db.begin_write().await?;
-    let before = Sql::with(
-        backend,
-        &[
-            "SELECT COALESCE(rows_key, model) FROM price_score_state WHERE model = ",
-            "",
-        ],
-        vec![Bind::Text(model.into())],
-    )
-    .query()
-    .fetch_optional(&mut *tx)
-    .await?
-    .map(|r| r.try_get::<String, _>(0))
-    .transpose()?;
-    Sql::with(
-        backend,
-        &["DELETE FROM price_score_state WHERE model = ", ""],
-        vec![Bind::Text(model.into())],
-    )
-    .query()
-    .execute(&mut *tx)
-    .await?;
-    Sql::with(
-        backend,
-        &[
-            "INSERT INTO price_score_state (model, version, scored_at, products, facets, rows_key) VALUES (",
-            ", ",
-            ", ",
-            ", ",
-            ", ",
-            ", ",
-            ")",
-        ],
-        vec![
-            Bind::Text(model.into()),
-            Bind::Int(version),
-            Bind::Text(scored_at.into()),
-            Bind::Int(scored as i64),
-            Bind::Text(facets.into()),
-            Bind::Text(key.into()),
-        ],
-    )
-    .query()
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(before.filter(|b| b != key))
-}
-
-/// Forgets a model's analysis (its rows are then orphans, see [`orphan_keys`]).
-pub async fn forget(db: &Db, model: &str) -> Result<(), sqlx::Error> {
-    Sql::with(
-        db.backend(),
-        &["DELETE FROM price_score_state WHERE model = ", ""],
-        vec![Bind::Text(model.into())],
-    )
-    .query()
-    .execute(db.pool())
-    .await
-    .map(|_| ())
-}
-
-/// Deletes every row stored under `key`, a chunk per short transaction.
-pub async fn delete_key(db: &Db, key: &str) -> Result<(), sqlx::Error> {
-    let limit = WRITE_CHUNK * TX_CHUNK;
-    loop {
-        let done = Sql::with(
-            db.backend(),
-            &[
-                "DELETE FROM price_scores WHERE model = ",
-                " AND id IN (SELECT id FROM price_scores WHERE model = ",
-                &format!(" ORDER BY id LIMIT {limit})"),
-            ],
-            vec![Bind::Text(key.into()), Bind::Text(key.into())],
-        )
-        .query()
-        .execute(db.pool())
-        .await?;
-        if done.rows_affected() < limit as u64 {
-            return Ok(());
-        }
-    }
-}
-
-/// The keys of a model's rows that its state does not point at (runs that were
-/// replaced, or stopped before publishing). Keys are compared in Rust, not by a text
-/// range in SQL: a collation may order `@` anywhere.
-pub async fn orphan_keys(db: &Db, model: &str, current: &str) -> Result<Vec<String>, sqlx::Error> {
-    let keys: Vec<String> = sqlx::query("SELECT DISTINCT model FROM price_scores")
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
-    Ok(keys
-        .into_iter()
-        .filter(|k| k != current && is_key_of(k, model))
-        .collect())
-}
-
-/// Whether `key` stores rows of `model`: its name (runs from before keys) or
-/// `<model>@<job id>`.
-fn is_key_of(key: &str, model: &str) -> bool {
-    key == model
-        || key
-            .strip_prefix(model)
-            .and_then(|rest| rest.strip_prefix('@'))
-            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The model's analysis as of when: the version scored, when, how many products, and
@@ -545,12 +362,12 @@ pub async fn analyze(db: &Db) -> Result<(), sqlx::Error> {
 mod tests {
     #[test]
     fn a_run_key_belongs_to_its_model_only() {
-        let key = super::run_key("fair-price", 12);
-        assert!(super::is_key_of(&key, "fair-price"));
-        assert!(super::is_key_of("fair-price", "fair-price"));
-        assert!(!super::is_key_of(&key, "fair"));
-        assert!(!super::is_key_of("fair-price-2@5", "fair-price"));
-        assert!(!super::is_key_of("fair-price@", "fair-price"));
-        assert!(!super::is_key_of("fair-price@1x", "fair-price"));
+        let key = super::runs::run_key("fair-price", 12);
+        assert!(super::runs::is_key_of(&key, "fair-price"));
+        assert!(super::runs::is_key_of("fair-price", "fair-price"));
+        assert!(!super::runs::is_key_of(&key, "fair"));
+        assert!(!super::runs::is_key_of("fair-price-2@5", "fair-price"));
+        assert!(!super::runs::is_key_of("fair-price@", "fair-price"));
+        assert!(!super::runs::is_key_of("fair-price@1x", "fair-price"));
     }
 }

@@ -1,9 +1,19 @@
-//! The product table: the row type and every SQL statement about products.
+//! The product table: the row type and every SQL statement about products; reads of the
+//! catalogue as columns are in `model/columns.rs`, the model scores of products
+//! (`product_scores`, `product_score_runs`) in `model/scores.rs`.
+
+mod columns;
+mod scores;
+
+pub use columns::{catalogue_state, columns, groups};
+pub use scores::{
+    Scored, clear_score_run, scores, swap_in_score_run, with_scores, write_score_run,
+};
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::interface::{Catalogue, PriceSet};
+use super::interface::PriceSet;
 use super::schema::{ProductIn, ProductPatch};
 use crate::kernel::db::{Backend, Db, get_bool};
 use crate::kernel::pagination::Page;
@@ -46,19 +56,6 @@ pub struct ProductRow {
     pub created_at: String,
     /// Last change, RFC 3339.
     pub updated_at: String,
-}
-
-/// A product with a model's score of it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scored {
-    /// The product.
-    pub product: ProductRow,
-    /// The model's score.
-    pub score: f64,
-    /// The version that scored it.
-    pub version: i64,
-    /// When, RFC 3339.
-    pub scored_at: String,
 }
 
 /// Every column, in table order.
@@ -473,14 +470,6 @@ pub async fn set_price_if(
     })
 }
 
-/// When the catalogue last changed (the newest `updated_at`) and how many products it has.
-pub async fn catalogue_state(db: &Db) -> Result<(Option<String>, i64), sqlx::Error> {
-    let row = sqlx::query("SELECT MAX(updated_at), COUNT(*) FROM products")
-        .fetch_one(db.pool())
-        .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
-}
-
 /// The products with these ids, in id order (unknown ids are absent).
 pub async fn find_many(db: &Db, ids: &[i64]) -> Result<Vec<ProductRow>, sqlx::Error> {
     let mut out = Vec::with_capacity(ids.len());
@@ -497,177 +486,6 @@ pub async fn find_many(db: &Db, ids: &[i64]) -> Result<Vec<ProductRow>, sqlx::Er
     }
     out.sort_by_key(|p| p.id);
     Ok(out)
-}
-
-/// Every product's category and brand, by id (what groups a sales panel).
-pub async fn groups(
-    db: &Db,
-) -> Result<std::collections::HashMap<i64, (String, String)>, sqlx::Error> {
-    use futures_util::TryStreamExt;
-    let mut rows = sqlx::query("SELECT id, category, brand FROM products").fetch(db.pool());
-    let mut out = std::collections::HashMap::new();
-    while let Some(r) = rows.try_next().await? {
-        out.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
-    }
-    Ok(out)
-}
-
-/// Up to `limit` products with ids above `after` (among those `filters` select), in id
-/// order, as columns.
-pub async fn columns(
-    db: &Db,
-    filters: Option<&ListQuery>,
-    after: i64,
-    limit: usize,
-) -> Result<Catalogue, sqlx::Error> {
-    let mut sql = Sql::new(db.backend());
-    sql.push(
-        "SELECT id, brand, line, category, width_mm, aspect_ratio, rim_in, load_index, \
-         speed_rating, season, tread_warranty_miles, runflat, cost, list_price FROM ",
-    );
-    match filters {
-        Some(q) => {
-            sql.push("(SELECT * FROM products");
-            q.push_where(&mut sql);
-            sql.push(") f");
-        }
-        None => {
-            sql.push("products");
-        }
-    }
-    sql.push(" WHERE id > ")
-        .bind(Bind::Int(after))
-        .push(&format!(" ORDER BY id LIMIT {limit}"));
-    let rows = sql.query().fetch_all(db.pool()).await?;
-    let mut c = Catalogue::with_capacity(rows.len());
-    for r in &rows {
-        c.id.push(r.try_get(0)?);
-        c.brand.push(r.try_get(1)?);
-        c.line.push(r.try_get(2)?);
-        c.category.push(r.try_get(3)?);
-        c.width_mm.push(r.try_get(4)?);
-        c.aspect_ratio.push(r.try_get(5)?);
-        c.rim_in.push(r.try_get(6)?);
-        c.load_index.push(r.try_get(7)?);
-        c.speed_rating.push(r.try_get(8)?);
-        c.season.push(r.try_get(9)?);
-        c.tread_warranty_miles.push(r.try_get(10)?);
-        c.runflat.push(get_bool(r, "runflat")?);
-        c.cost.push(r.try_get(12)?);
-        c.list_price.push(r.try_get(13)?);
-    }
-    Ok(c)
-}
-
-/// Clears what an earlier attempt of scoring run `job_id` wrote.
-pub async fn clear_score_run(db: &Db, job_id: i64) -> Result<(), sqlx::Error> {
-    Sql::with(
-        db.backend(),
-        &["DELETE FROM product_score_runs WHERE job_id = ", ""],
-        vec![Bind::Int(job_id)],
-    )
-    .query()
-    .execute(db.pool())
-    .await
-    .map(|_| ())
-}
-
-/// Writes the scores `(product id, score)` of run `job_id` (not yet visible).
-pub async fn write_score_run(
-    db: &Db,
-    job_id: i64,
-    scores: &[(i64, f64)],
-) -> Result<(), sqlx::Error> {
-    for chunk in scores.chunks(1000) {
-        let mut sql = Sql::new(db.backend());
-        sql.push("INSERT INTO product_score_runs (job_id, product_id, score) VALUES ");
-        for (i, (id, v)) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" })
-                .bind(Bind::Int(job_id))
-                .push(", ")
-                .bind(Bind::Int(*id))
-                .push(", ")
-                .bind(Bind::Float(*v))
-                .push(")");
-        }
-        sql.query().execute(db.pool()).await?;
-    }
-    Ok(())
-}
-
-/// Makes run `job_id`'s scores the model's, in one transaction.
-pub async fn swap_in_score_run(
-    db: &Db,
-    job_id: i64,
-    model: &str,
-    version: i64,
-    now: &str,
-) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin_write().await?;
-    let backend = db.backend();
-    Sql::with(
-        backend,
-        &["INSERT INTO product_scores (model, product_id, version, score, job_id, scored_at) SELECT ", ", product_id, ", ", score, job_id, ", " FROM product_score_runs WHERE job_id = ", " ON CONFLICT (model, product_id) DO UPDATE SET version = excluded.version, score = excluded.score, job_id = excluded.job_id, scored_at = excluded.scored_at"],
-        vec![Bind::Text(model.into()), Bind::Int(version), Bind::Text(now.into()), Bind::Int(job_id)],
-    )
-    .query()
-    .execute(&mut *tx)
-    .await?;
-    Sql::with(
-        backend,
-        &["DELETE FROM product_score_runs WHERE job_id = ", ""],
-        vec![Bind::Int(job_id)],
-    )
-    .query()
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await
-}
-
-/// A model's scores: `(product id, score, version)` in id order.
-pub async fn scores(db: &Db, model: &str) -> Result<Vec<(i64, f64, i64)>, sqlx::Error> {
-    let sql = Sql::with(
-        db.backend(),
-        &[
-            "SELECT product_id, score, version FROM product_scores WHERE model = ",
-            " ORDER BY product_id",
-        ],
-        vec![Bind::Text(model.into())],
-    );
-    sql.query()
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect()
-}
-
-/// Every product with a model's score, in id order: the product, the score, the version
-/// and when it was scored.
-pub async fn with_scores(db: &Db, model: &str) -> Result<Vec<Scored>, sqlx::Error> {
-    let cols: Vec<String> = COLUMNS.split(", ").map(|c| format!("p.{c}")).collect();
-    let sql = Sql::with(
-        db.backend(),
-        &[
-            &format!(
-                "SELECT {}, s.score, s.version, s.scored_at FROM products p JOIN product_scores s ON s.product_id = p.id AND s.model = ",
-                cols.join(", ")
-            ),
-            " ORDER BY p.id",
-        ],
-        vec![Bind::Text(model.into())],
-    );
-    let rows = sql.query().fetch_all(db.pool()).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Scored {
-                product: ProductRow::from_row(r)?,
-                score: r.try_get("score")?,
-                version: r.try_get("version")?,
-                scored_at: r.try_get("scored_at")?,
-            })
-        })
-        .collect()
 }
 
 /// Refreshes the planner's statistics of `products` (after a large write).

@@ -1,0 +1,76 @@
+//! The catalogue read whole: as typed columns (what models read), grouped for a sales
+//! panel, and its size and last change.
+
+use sqlx::Row;
+
+use super::super::interface::Catalogue;
+use crate::kernel::db::{Db, get_bool};
+use crate::kernel::query::{Bind, ListQuery, Sql};
+
+/// When the catalogue last changed (the newest `updated_at`) and how many products it has.
+pub async fn catalogue_state(db: &Db) -> Result<(Option<String>, i64), sqlx::Error> {
+    let row = sqlx::query("SELECT MAX(updated_at), COUNT(*) FROM products")
+        .fetch_one(db.pool())
+        .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+/// Every product's category and brand, by id (what groups a sales panel).
+pub async fn groups(
+    db: &Db,
+) -> Result<std::collections::HashMap<i64, (String, String)>, sqlx::Error> {
+    use futures_util::TryStreamExt;
+    let mut rows = sqlx::query("SELECT id, category, brand FROM products").fetch(db.pool());
+    let mut out = std::collections::HashMap::new();
+    while let Some(r) = rows.try_next().await? {
+        out.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
+    }
+    Ok(out)
+}
+
+/// Up to `limit` products with ids above `after` (among those `filters` select), in id
+/// order, as columns.
+pub async fn columns(
+    db: &Db,
+    filters: Option<&ListQuery>,
+    after: i64,
+    limit: usize,
+) -> Result<Catalogue, sqlx::Error> {
+    let mut sql = Sql::new(db.backend());
+    sql.push(
+        "SELECT id, brand, line, category, width_mm, aspect_ratio, rim_in, load_index, \
+         speed_rating, season, tread_warranty_miles, runflat, cost, list_price FROM ",
+    );
+    match filters {
+        Some(q) => {
+            sql.push("(SELECT * FROM products");
+            q.push_where(&mut sql);
+            sql.push(") f");
+        }
+        None => {
+            sql.push("products");
+        }
+    }
+    sql.push(" WHERE id > ")
+        .bind(Bind::Int(after))
+        .push(&format!(" ORDER BY id LIMIT {limit}"));
+    let rows = sql.query().fetch_all(db.pool()).await?;
+    let mut c = Catalogue::with_capacity(rows.len());
+    for r in &rows {
+        c.id.push(r.try_get(0)?);
+        c.brand.push(r.try_get(1)?);
+        c.line.push(r.try_get(2)?);
+        c.category.push(r.try_get(3)?);
+        c.width_mm.push(r.try_get(4)?);
+        c.aspect_ratio.push(r.try_get(5)?);
+        c.rim_in.push(r.try_get(6)?);
+        c.load_index.push(r.try_get(7)?);
+        c.speed_rating.push(r.try_get(8)?);
+        c.season.push(r.try_get(9)?);
+        c.tread_warranty_miles.push(r.try_get(10)?);
+        c.runflat.push(get_bool(r, "runflat")?);
+        c.cost.push(r.try_get(12)?);
+        c.list_price.push(r.try_get(13)?);
+    }
+    Ok(c)
+}

@@ -1,0 +1,132 @@
+//! Model scores of products: a scoring run's rows (`product_score_runs`), swapped into
+//! `product_scores` in one transaction, and the products read back with their scores.
+
+use sqlx::Row;
+
+use super::{COLUMNS, ProductRow};
+use crate::kernel::db::Db;
+use crate::kernel::query::{Bind, Sql};
+
+/// A product with a model's score of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    /// The product.
+    pub product: ProductRow,
+    /// The model's score.
+    pub score: f64,
+    /// The version that scored it.
+    pub version: i64,
+    /// When, RFC 3339.
+    pub scored_at: String,
+}
+
+/// Clears what an earlier attempt of scoring run `job_id` wrote.
+pub async fn clear_score_run(db: &Db, job_id: i64) -> Result<(), sqlx::Error> {
+    Sql::with(
+        db.backend(),
+        &["DELETE FROM product_score_runs WHERE job_id = ", ""],
+        vec![Bind::Int(job_id)],
+    )
+    .query()
+    .execute(db.pool())
+    .await
+    .map(|_| ())
+}
+
+/// Writes the scores `(product id, score)` of run `job_id` (not yet visible).
+pub async fn write_score_run(
+    db: &Db,
+    job_id: i64,
+    scores: &[(i64, f64)],
+) -> Result<(), sqlx::Error> {
+    for chunk in scores.chunks(1000) {
+        let mut sql = Sql::new(db.backend());
+        sql.push("INSERT INTO product_score_runs (job_id, product_id, score) VALUES ");
+        for (i, (id, v)) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" })
+                .bind(Bind::Int(job_id))
+                .push(", ")
+                .bind(Bind::Int(*id))
+                .push(", ")
+                .bind(Bind::Float(*v))
+                .push(")");
+        }
+        sql.query().execute(db.pool()).await?;
+    }
+    Ok(())
+}
+
+/// Makes run `job_id`'s scores the model's, in one transaction.
+pub async fn swap_in_score_run(
+    db: &Db,
+    job_id: i64,
+    model: &str,
+    version: i64,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let backend = db.backend();
+    Sql::with(
+        backend,
+        &["INSERT INTO product_scores (model, product_id, version, score, job_id, scored_at) SELECT ", ", product_id, ", ", score, job_id, ", " FROM product_score_runs WHERE job_id = ", " ON CONFLICT (model, product_id) DO UPDATE SET version = excluded.version, score = excluded.score, job_id = excluded.job_id, scored_at = excluded.scored_at"],
+        vec![Bind::Text(model.into()), Bind::Int(version), Bind::Text(now.into()), Bind::Int(job_id)],
+    )
+    .query()
+    .execute(&mut *tx)
+    .await?;
+    Sql::with(
+        backend,
+        &["DELETE FROM product_score_runs WHERE job_id = ", ""],
+        vec![Bind::Int(job_id)],
+    )
+    .query()
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// A model's scores: `(product id, score, version)` in id order.
+pub async fn scores(db: &Db, model: &str) -> Result<Vec<(i64, f64, i64)>, sqlx::Error> {
+    let sql = Sql::with(
+        db.backend(),
+        &[
+            "SELECT product_id, score, version FROM product_scores WHERE model = ",
+            " ORDER BY product_id",
+        ],
+        vec![Bind::Text(model.into())],
+    );
+    sql.query()
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+}
+
+/// Every product with a model's score, in id order: the product, the score, the version
+/// and when it was scored.
+pub async fn with_scores(db: &Db, model: &str) -> Result<Vec<Scored>, sqlx::Error> {
+    let cols: Vec<String> = COLUMNS.split(", ").map(|c| format!("p.{c}")).collect();
+    let sql = Sql::with(
+        db.backend(),
+        &[
+            &format!(
+                "SELECT {}, s.score, s.version, s.scored_at FROM products p JOIN product_scores s ON s.product_id = p.id AND s.model = ",
+                cols.join(", ")
+            ),
+            " ORDER BY p.id",
+        ],
+        vec![Bind::Text(model.into())],
+    );
+    let rows = sql.query().fetch_all(db.pool()).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Scored {
+                product: ProductRow::from_row(r)?,
+                score: r.try_get("score")?,
+                version: r.try_get("version")?,
+                scored_at: r.try_get("scored_at")?,
+            })
+        })
+        .collect()
+}

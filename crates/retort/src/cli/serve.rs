@@ -44,6 +44,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Ok(n) => tracing::info!(models = n, "models loaded"),
         Err(e) => tracing::warn!(error = ?e, "loading models failed; they will load on first use"),
     }
+    // The mispricing analyses are read into memory now rather than by the first list.
+    tokio::spawn({
+        let state = state.clone();
+        async move { crate::entities::pricing::service::warm(&state).await }
+    });
     let config = WorkerConfig {
         grace: Duration::from_secs(args.shutdown_grace_secs),
         ..WorkerConfig::default()

@@ -38,9 +38,9 @@ pub async fn price_scatter(
     let (model, query) = service::parse(&pairs)?;
     let scoring = service::scoring(&state, &model).await?;
     let query = scoring.scope(query);
-    let total = service::total(&state, &scoring, &query, &pairs).await?;
+    let total = service::total(&state, &scoring, &query).await?;
     let step = (total + MAX_POINTS - 1) / MAX_POINTS;
-    let rows = super::model::scatter_points(&state.db, &query, step).await?;
+    let rows = service::scatter_points(&state, &scoring, &query, step).await?;
     let mut by_category: BTreeMap<String, Points> = BTreeMap::new();
     let mut top = 0.0f64;
     for (sku, category, list, fair, gap_pct) in rows {
@@ -95,8 +95,9 @@ pub async fn gap_distribution(
     QueryPairs(pairs): QueryPairs,
 ) -> AppResult<Json<Json_>> {
     let (model, query) = service::parse(&pairs)?;
-    let query = service::scoring(&state, &model).await?.scope(query);
-    let rows = super::model::gap_pcts(&state.db, &query).await?;
+    let scoring = service::scoring(&state, &model).await?;
+    let query = scoring.scope(query);
+    let rows = service::gap_pcts(&state, &scoring, &query).await?;
     // Bins of 2 % from −60 % to +60 %; the outermost bins take everything beyond.
     const WIDTH: f64 = 2.0;
     const EDGE: f64 = 60.0;

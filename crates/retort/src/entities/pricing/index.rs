@@ -1,25 +1,28 @@
-//! An in-memory column index of a model's mispricing analysis, so that counting and
-//! faceting a filtered million-product list takes milliseconds: the exact `total` of a
-//! page and the explorer's facet counts otherwise read the wide rows one by one when two
-//! filters combine that no database index covers.
+//! The mispricing analysis in memory: every analysed product's attributes (joined from
+//! the product and brand entities) and its analysis (read from `price_scores`, or just
+//! computed by a scoring run), in columns. Lists, counts, facets and charts are served
+//! from it — a filtered, sorted page of a million products in milliseconds, with no
+//! database index to maintain when a run writes its rows.
 //!
-//! It holds only what filters read (text as dictionary codes, numbers as they are,
-//! ~120 bytes a product) and is keyed by the scoring run it was built from, so a new run
-//! makes a new one. It evaluates the list's own parsed conditions; anything it does not
-//! know (a fixed SQL predicate) makes it decline, and the caller counts in SQL.
+//! Text is kept as dictionary codes (the sku end to end in one string), numbers as they
+//! are: ~150 bytes a product. An index belongs to one scoring run (its rows key); a new
+//! run makes a new one. Reading it is in `index/read.rs`.
 
-use std::collections::{BTreeMap, HashMap};
+mod read;
 
-use serde_json::Value as Json;
-use sqlx::Row;
+pub use read::Point;
 
-use super::model::FACETS;
-use super::schema::{FacetCount, MispricedOut};
-use crate::kernel::db::{Db, get_bool};
-use crate::kernel::query::{Bind, Condition, ListQuery};
+use std::collections::HashMap;
 
-const TEXT: [&str; 8] = [
-    "sku",
+use super::model::AnalysisRow;
+use super::schema::MispricedOut;
+use crate::entities::product::Catalogue;
+use crate::kernel::db::Db;
+
+/// Fewer peers than this and the z-score is null.
+pub const MIN_PEERS: usize = 5;
+
+const TEXT: [&str; 7] = [
     "brand",
     "tier",
     "line",
@@ -58,142 +61,266 @@ struct TextColumn {
 }
 
 impl TextColumn {
-    fn push(&mut self, value: Option<String>) {
+    fn push(&mut self, value: Option<&str>) {
         let code = match value {
             None => NULL_CODE,
-            Some(v) => match self.lookup.get(&v) {
+            Some(v) => match self.lookup.get(v) {
                 Some(c) => *c,
                 None => {
                     let c = self.values.len() as u32;
-                    self.lookup.insert(v.clone(), c);
-                    self.values.push(v);
+                    self.lookup.insert(v.to_owned(), c);
+                    self.values.push(v.to_owned());
                     c
                 }
             },
         };
         self.codes.push(code);
     }
+
+    fn get(&self, i: usize) -> Option<&str> {
+        self.values.get(self.codes[i] as usize).map(String::as_str)
+    }
 }
 
-/// The filterable columns of one model's analysis.
+/// Strings stored end to end (one allocation for a million skus).
+#[derive(Debug, Default)]
+struct Strings {
+    bytes: String,
+    ends: Vec<usize>,
+}
+
+impl Strings {
+    fn push(&mut self, s: &str) {
+        self.bytes.push_str(s);
+        self.ends.push(self.bytes.len());
+    }
+
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+}
+
+/// One scoring run's analysis, in columns, rows in id order.
 #[derive(Debug, Default)]
 pub struct ScoreIndex {
-    model: String,
+    key: String,
+    version: i64,
+    scored_at: String,
     rows: usize,
+    ids: Vec<i64>,
+    sku: Strings,
+    sku_lower: Strings,
     text: HashMap<&'static str, TextColumn>,
     ints: HashMap<&'static str, Vec<i64>>,
     floats: HashMap<&'static str, Vec<f64>>,
     runflat: Vec<bool>,
-    sku_lower: Vec<String>,
+    /// Row numbers in the default order: mispricing, then id, both descending.
+    by_mispricing: Vec<u32>,
 }
 
-/// A row test and the column it reads.
-type Test<'a> = (&'a str, Box<dyn Fn(usize) -> bool + Send + Sync + 'a>);
-
 impl ScoreIndex {
-    /// Reads a model's analysis from `price_scores`.
-    pub async fn build(db: &Db, model: &str) -> Result<Self, sqlx::Error> {
-        let columns: Vec<&str> = TEXT
-            .iter()
-            .chain(INTS.iter())
-            .chain(FLOATS.iter())
-            .copied()
-            .chain(["runflat"])
-            .collect();
+    /// An empty index for the run stored under `key` (version `version`, scored at
+    /// `scored_at`).
+    pub fn new(key: &str, version: i64, scored_at: &str) -> Self {
         let mut index = Self {
-            model: model.to_owned(),
+            key: key.to_owned(),
+            version,
+            scored_at: scored_at.to_owned(),
             ..Self::default()
         };
-        super::model::for_each_row(db, model, &columns, |r| {
-            let mut text: [Option<String>; 8] = Default::default();
-            for (slot, name) in text.iter_mut().zip(TEXT) {
-                *slot = r.try_get(name)?;
-            }
-            let mut ints = [None; 6];
-            for (slot, name) in ints.iter_mut().zip(INTS) {
-                *slot = r.try_get(name)?;
-            }
-            let mut floats = [None; 8];
-            for (slot, name) in floats.iter_mut().zip(FLOATS) {
-                *slot = r.try_get(name)?;
-            }
-            index.push_row(text, ints, floats, get_bool(r, "runflat")?);
-            Ok(())
-        })
-        .await?;
-        Ok(index)
-    }
-
-    /// The index of analysed rows as written under `key` (in id order), without
-    /// reading them back: what the scoring job builds from the rows it just wrote.
-    pub fn from_rows(key: &str, rows: &[MispricedOut]) -> Self {
-        let mut index = Self {
-            model: key.to_owned(),
-            ..Self::default()
-        };
-        for r in rows {
-            let text = [
-                Some(r.sku.clone()),
-                Some(r.brand.clone()),
-                r.tier.clone(),
-                Some(r.line.clone()),
-                Some(r.category.clone()),
-                Some(r.speed_rating.clone()),
-                Some(r.season.clone()),
-                Some(r.direction.clone()),
-            ];
-            let ints = [
-                Some(r.width_mm),
-                Some(r.aspect_ratio),
-                Some(r.rim_in),
-                Some(r.load_index),
-                r.tread_warranty_miles,
-                Some(r.peer_count),
-            ];
-            let floats = [
-                Some(r.cost),
-                Some(r.list_price),
-                Some(r.fair_price),
-                Some(r.gap),
-                Some(r.gap_pct),
-                Some(r.log_ratio),
-                Some(r.mispricing),
-                r.peer_z,
-            ];
-            index.push_row(text, ints, floats, r.runflat);
+        for name in TEXT {
+            index.text.insert(name, TextColumn::default());
+        }
+        for name in INTS {
+            index.ints.insert(name, Vec::new());
+        }
+        for name in FLOATS {
+            index.floats.insert(name, Vec::new());
         }
         index
     }
 
-    /// Adds one row: its values in the order of [`TEXT`], [`INTS`] and [`FLOATS`].
-    fn push_row(
-        &mut self,
-        text: [Option<String>; 8],
-        ints: [Option<i64>; 6],
-        floats: [Option<f64>; 8],
-        runflat: bool,
-    ) {
-        for (name, v) in TEXT.into_iter().zip(text) {
-            if name == "sku" {
-                self.sku_lower
-                    .push(v.as_deref().unwrap_or("").to_lowercase());
+    /// Reads the run stored under `key` from `price_scores`, joined with the products
+    /// (through the product entity) and the brands' tiers; products deleted since the
+    /// run are left out.
+    pub async fn build(
+        db: &Db,
+        key: &str,
+        version: i64,
+        scored_at: &str,
+    ) -> Result<Self, sqlx::Error> {
+        const CHUNK: usize = 50_000;
+        let rows = super::model::run_rows(db, key).await?;
+        let tiers = crate::entities::brand::tiers(db).await?;
+        let mut index = Self::new(key, version, scored_at);
+        let (mut next, mut after) = (0usize, i64::MIN);
+        while next < rows.len() {
+            let chunk = crate::entities::product::columns(db, None, after, CHUNK).await?;
+            let Some(&last) = chunk.id.last() else { break };
+            after = last;
+            for (i, id) in chunk.id.iter().enumerate() {
+                while next < rows.len() && rows[next].id < *id {
+                    next += 1; // scored, then deleted
+                }
+                if next < rows.len() && rows[next].id == *id {
+                    let tier = tiers.get(&chunk.brand[i]).cloned().flatten();
+                    index.push_product(&chunk, i, tier.as_deref());
+                    index.push_analysis(&rows[next]);
+                    next += 1;
+                }
             }
-            self.text.entry(name).or_default().push(v);
+            if chunk.len() < CHUNK {
+                break;
+            }
         }
-        for (name, v) in INTS.into_iter().zip(ints) {
-            self.ints
-                .entry(name)
-                .or_default()
-                .push(v.unwrap_or(NULL_INT));
+        index.sort();
+        Ok(index)
+    }
+
+    /// Adds product `i` of `chunk` as scored `score` by the run's model, with its
+    /// brand's `tier`: its gap, relative gap and log ratio now, its peer z-score in
+    /// [`Self::finish`]. A score that is not a positive number (a model can predict
+    /// anything), or a list price that is not, leaves the product out. Whether it was
+    /// added.
+    pub fn push_scored(
+        &mut self,
+        chunk: &Catalogue,
+        i: usize,
+        score: f64,
+        tier: Option<&str>,
+    ) -> bool {
+        let list = chunk.list_price[i];
+        if !(score.is_finite() && score > 0.0 && list.is_finite() && list > 0.0) {
+            return false;
         }
-        for (name, v) in FLOATS.into_iter().zip(floats) {
-            self.floats
-                .entry(name)
-                .or_default()
-                .push(v.unwrap_or(f64::NAN));
+        let log_ratio = (list / score).ln();
+        let row = AnalysisRow {
+            id: chunk.id[i],
+            list_price: list,
+            fair_price: round(score, 2),
+            gap: round(list - score, 2),
+            gap_pct: round(100.0 * (list - score) / score, 3),
+            log_ratio,
+            direction: if log_ratio > 0.0 {
+                "over"
+            } else if log_ratio < 0.0 {
+                "under"
+            } else {
+                "fair"
+            }
+            .into(),
+            mispricing: log_ratio.abs(),
+            peer_z: None,
+            peer_count: 0,
+        };
+        self.push_product(chunk, i, tier);
+        self.push_analysis(&row);
+        true
+    }
+
+    /// Computes every row's peer z-score — the distance of its log ratio from the mean
+    /// of its peers (same category, rim size and season) in standard deviations, null
+    /// with fewer than [`MIN_PEERS`] — and orders the rows for reading.
+    pub fn finish(&mut self) {
+        let (category, season) = (&self.text["category"].codes, &self.text["season"].codes);
+        let rim = &self.ints["rim_in"];
+        let log_ratio = &self.floats["log_ratio"];
+        let group = |i: usize| (category[i], rim[i], season[i]);
+        let mut groups: HashMap<(u32, i64, u32), (usize, f64, f64)> = HashMap::new();
+        for (i, &x) in log_ratio.iter().enumerate() {
+            let g = groups.entry(group(i)).or_insert((0, 0.0, 0.0));
+            g.0 += 1;
+            g.1 += x;
+            g.2 += x * x;
         }
-        self.runflat.push(runflat);
+        let mut z = Vec::with_capacity(self.rows);
+        let mut counts = Vec::with_capacity(self.rows);
+        for (i, &x) in log_ratio.iter().enumerate() {
+            let (n, sum, sq) = groups[&group(i)];
+            let mean = sum / n as f64;
+            let var = (sq / n as f64 - mean * mean).max(0.0) * n as f64 / (n.max(2) - 1) as f64;
+            z.push(if n >= MIN_PEERS && var > 0.0 {
+                round((x - mean) / var.sqrt(), 4)
+            } else {
+                f64::NAN
+            });
+            counts.push(n as i64);
+        }
+        self.floats.insert("peer_z", z);
+        self.ints.insert("peer_count", counts);
+        self.sort();
+    }
+
+    /// Orders the rows by mispricing, largest first (ties: larger id first).
+    fn sort(&mut self) {
+        let m = &self.floats["mispricing"];
+        let ids = &self.ids;
+        let mut order: Vec<u32> = (0..self.rows as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            m[b].total_cmp(&m[a]).then(ids[b].cmp(&ids[a]))
+        });
+        self.by_mispricing = order;
+    }
+
+    fn push_product(&mut self, c: &Catalogue, i: usize, tier: Option<&str>) {
+        let text = |s: &mut Self, name: &str, v: Option<&str>| {
+            if let Some(col) = s.text.get_mut(name) {
+                col.push(v);
+            }
+        };
+        let int = |s: &mut Self, name: &str, v: Option<i64>| {
+            if let Some(col) = s.ints.get_mut(name) {
+                col.push(v.unwrap_or(NULL_INT));
+            }
+        };
+        self.ids.push(c.id[i]);
+        self.sku.push(&c.sku[i]);
+        self.sku_lower.push(&c.sku[i].to_lowercase());
+        text(self, "brand", Some(&c.brand[i]));
+        text(self, "tier", tier);
+        text(self, "line", Some(&c.line[i]));
+        text(self, "category", Some(&c.category[i]));
+        text(self, "speed_rating", Some(&c.speed_rating[i]));
+        text(self, "season", Some(&c.season[i]));
+        int(self, "width_mm", Some(c.width_mm[i]));
+        int(self, "aspect_ratio", Some(c.aspect_ratio[i]));
+        int(self, "rim_in", Some(c.rim_in[i]));
+        int(self, "load_index", Some(c.load_index[i]));
+        int(self, "tread_warranty_miles", c.tread_warranty_miles[i]);
+        if let Some(col) = self.floats.get_mut("cost") {
+            col.push(c.cost[i]);
+        }
+        self.runflat.push(c.runflat[i]);
+    }
+
+    fn push_analysis(&mut self, r: &AnalysisRow) {
+        if let Some(col) = self.text.get_mut("direction") {
+            col.push(Some(&r.direction));
+        }
+        if let Some(col) = self.ints.get_mut("peer_count") {
+            col.push(r.peer_count);
+        }
+        for (name, v) in [
+            ("list_price", r.list_price),
+            ("fair_price", r.fair_price),
+            ("gap", r.gap),
+            ("gap_pct", r.gap_pct),
+            ("log_ratio", r.log_ratio),
+            ("mispricing", r.mispricing),
+            ("peer_z", r.peer_z.unwrap_or(f64::NAN)),
+        ] {
+            if let Some(col) = self.floats.get_mut(name) {
+                col.push(v);
+            }
+        }
         self.rows += 1;
+    }
+
+    /// Sets when the run scored (known once its predictions are in).
+    pub fn set_scored_at(&mut self, scored_at: &str) {
+        scored_at.clone_into(&mut self.scored_at);
     }
 
     /// Products in the index.
@@ -206,212 +333,67 @@ impl ScoreIndex {
         self.rows == 0
     }
 
-    /// One test per condition of `query`, or `None` if one cannot be evaluated here.
-    fn tests<'a>(&'a self, query: &'a ListQuery) -> Option<Vec<Test<'a>>> {
-        let mut tests: Vec<Test<'a>> = Vec::new();
-        for c in query.conditions() {
-            let test: Test<'a> = match c {
-                Condition::Literal(_) => return None,
-                Condition::In("model", values) => {
-                    let ours = values
-                        .iter()
-                        .any(|v| matches!(v, Bind::Text(m) if *m == self.model));
-                    ("model", Box::new(move |_| ours))
-                }
-                Condition::In("runflat", values) => {
-                    let wanted: Vec<bool> = values
-                        .iter()
-                        .filter_map(|v| match v {
-                            Bind::Bool(b) => Some(*b),
-                            _ => None,
-                        })
-                        .collect();
-                    let col = &self.runflat;
-                    ("runflat", Box::new(move |i| wanted.contains(&col[i])))
-                }
-                Condition::In(name, values) => {
-                    if let Some(col) = self.text.get(name) {
-                        let codes: Vec<u32> = values
-                            .iter()
-                            .filter_map(|v| match v {
-                                Bind::Text(t) => col.lookup.get(t).copied(),
-                                _ => None,
-                            })
-                            .collect();
-                        (name, Box::new(move |i| codes.contains(&col.codes[i])))
-                    } else if let Some(col) = self.ints.get(name) {
-                        let wanted: Vec<i64> = values
-                            .iter()
-                            .filter_map(|v| match v {
-                                Bind::Int(x) => Some(*x),
-                                _ => None,
-                            })
-                            .collect();
-                        (
-                            name,
-                            Box::new(move |i| col[i] != NULL_INT && wanted.contains(&col[i])),
-                        )
-                    } else {
-                        return None;
-                    }
-                }
-                Condition::Min(name, v) | Condition::Max(name, v) => {
-                    let at_least = matches!(c, Condition::Min(..));
-                    match (self.ints.get(name), self.floats.get(name), v) {
-                        (Some(col), _, Bind::Int(x)) => {
-                            let x = *x;
-                            (
-                                name,
-                                Box::new(move |i| {
-                                    col[i] != NULL_INT
-                                        && if at_least { col[i] >= x } else { col[i] <= x }
-                                }),
-                            )
-                        }
-                        (_, Some(col), Bind::Float(x)) => {
-                            let x = *x;
-                            (
-                                name,
-                                Box::new(move |i| if at_least { col[i] >= x } else { col[i] <= x }),
-                            )
-                        }
-                        _ => return None,
-                    }
-                }
-            };
-            tests.push(test);
-        }
-        if let Some((q, columns)) = query.search() {
-            let q = q.to_lowercase();
-            let matching = |name: &str| -> Option<Vec<bool>> {
-                let col = self.text.get(name)?;
-                Some(
-                    col.values
-                        .iter()
-                        .map(|v| v.to_lowercase().contains(&q))
-                        .collect(),
-                )
-            };
-            if !columns.iter().all(|c| ["sku", "brand", "line"].contains(c)) {
-                return None;
-            }
-            let brands = matching("brand")?;
-            let lines = matching("line")?;
-            let (brand, line) = (self.text.get("brand")?, self.text.get("line")?);
-            let skus = &self.sku_lower;
-            tests.push((
-                "q",
-                Box::new(move |i| {
-                    skus[i].contains(&q)
-                        || brands
-                            .get(brand.codes[i] as usize)
-                            .copied()
-                            .unwrap_or(false)
-                        || lines.get(line.codes[i] as usize).copied().unwrap_or(false)
-                }),
-            ));
-        }
-        Some(tests)
+    /// The rows key of the run it holds.
+    pub fn key(&self) -> &str {
+        &self.key
     }
 
-    /// Rows matching every filter of `query`; `None` if it has a filter the index does
-    /// not evaluate.
-    pub fn count(&self, query: &ListQuery) -> Option<i64> {
-        let tests = self.tests(query)?;
-        Some(
-            (0..self.rows)
-                .filter(|&i| tests.iter().all(|(_, t)| t(i)))
-                .count() as i64,
-        )
+    /// Row `i`'s analysis, as `price_scores` stores it.
+    pub fn analysis(&self, i: usize) -> AnalysisRow {
+        let f = |name: &str| self.floats[name][i];
+        let z = f("peer_z");
+        AnalysisRow {
+            id: self.ids[i],
+            list_price: f("list_price"),
+            fair_price: f("fair_price"),
+            gap: f("gap"),
+            gap_pct: f("gap_pct"),
+            log_ratio: f("log_ratio"),
+            direction: self.text["direction"].get(i).unwrap_or("fair").to_owned(),
+            mispricing: f("mispricing"),
+            peer_z: (!z.is_nan()).then_some(z),
+            peer_count: self.ints["peer_count"][i],
+        }
     }
 
-    /// Facet counts as the facets endpoint gives them (each facet among the rows
-    /// matching every *other* filter, most frequent first, at most 200 values), and the
-    /// rows matching every filter; `None` if a filter is not evaluated here.
-    pub fn facets(&self, query: &ListQuery) -> Option<(BTreeMap<String, Vec<FacetCount>>, i64)> {
-        let tests = self.tests(query)?;
-        if tests.len() > 63 {
-            return None;
+    /// Row `i` as the list shows it.
+    pub fn row(&self, i: usize) -> MispricedOut {
+        let text = |name: &str| self.text[name].get(i).unwrap_or_default().to_owned();
+        let int = |name: &str| self.ints[name][i];
+        let a = self.analysis(i);
+        let tread = int("tread_warranty_miles");
+        MispricedOut {
+            id: a.id,
+            sku: self.sku.get(i).to_owned(),
+            brand: text("brand"),
+            tier: self.text["tier"].get(i).map(str::to_owned),
+            line: text("line"),
+            category: text("category"),
+            width_mm: int("width_mm"),
+            aspect_ratio: int("aspect_ratio"),
+            rim_in: int("rim_in"),
+            load_index: int("load_index"),
+            speed_rating: text("speed_rating"),
+            season: text("season"),
+            tread_warranty_miles: (tread != NULL_INT).then_some(tread),
+            runflat: self.runflat[i],
+            cost: self.floats["cost"][i],
+            list_price: a.list_price,
+            fair_price: a.fair_price,
+            gap: a.gap,
+            gap_pct: a.gap_pct,
+            log_ratio: a.log_ratio,
+            direction: a.direction,
+            mispricing: a.mispricing,
+            peer_z: a.peer_z,
+            peer_count: a.peer_count,
+            version: self.version,
+            scored_at: self.scored_at.clone(),
         }
-        // Per facet, the tests on its own column (which its counts ignore), as a mask.
-        let own: Vec<u64> = FACETS
-            .iter()
-            .map(|facet| {
-                tests
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, (c, _))| c == facet)
-                    .fold(0u64, |m, (k, _)| m | (1 << k))
-            })
-            .collect();
-        // The key of each facet's value per row: a text code or a number.
-        let keys: Vec<Box<dyn Fn(usize) -> i64 + '_>> = FACETS
-            .iter()
-            .map(|facet| -> Box<dyn Fn(usize) -> i64 + '_> {
-                match (self.text.get(facet), self.ints.get(facet)) {
-                    (Some(col), _) => Box::new(move |i| i64::from(col.codes[i])),
-                    (None, Some(col)) => Box::new(move |i| col[i]),
-                    (None, None) => Box::new(|_| NULL_INT),
-                }
-            })
-            .collect();
-        let mut counts: Vec<HashMap<i64, i64>> = vec![HashMap::new(); FACETS.len()];
-        let mut total = 0;
-        for i in 0..self.rows {
-            let failing = tests
-                .iter()
-                .enumerate()
-                .filter(|(_, (_, t))| !t(i))
-                .fold(0u64, |m, (k, _)| m | (1 << k));
-            if failing == 0 {
-                total += 1;
-            }
-            for (f, key) in keys.iter().enumerate() {
-                if failing & !own[f] == 0 {
-                    *counts[f].entry(key(i)).or_insert(0) += 1;
-                }
-            }
-        }
-        let mut out = BTreeMap::new();
-        for (f, facet) in FACETS.iter().enumerate() {
-            let mut list: Vec<(Json, i64)> = counts[f]
-                .iter()
-                .map(|(&key, &n)| {
-                    let value = match self.text.get(facet) {
-                        Some(col) => col
-                            .values
-                            .get(key as usize)
-                            .map_or(Json::Null, |v| Json::from(v.clone())),
-                        None if key == NULL_INT => Json::Null,
-                        None => Json::from(key),
-                    };
-                    (value, n)
-                })
-                .collect();
-            list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| order(&a.0, &b.0)));
-            list.truncate(200);
-            out.insert(
-                (*facet).to_owned(),
-                list.into_iter()
-                    .map(|(value, count)| FacetCount { value, count })
-                    .collect(),
-            );
-        }
-        Some((out, total))
     }
 }
 
-/// Values in SQL order: NULL first, numbers by value, text by text.
-fn order(a: &Json, b: &Json) -> std::cmp::Ordering {
-    match (a, b) {
-        (Json::Number(x), Json::Number(y)) => x
-            .as_f64()
-            .unwrap_or(0.0)
-            .total_cmp(&y.as_f64().unwrap_or(0.0)),
-        (Json::String(x), Json::String(y)) => x.cmp(y),
-        (Json::Null, Json::Null) => std::cmp::Ordering::Equal,
-        (Json::Null, _) => std::cmp::Ordering::Less,
-        (_, Json::Null) => std::cmp::Ordering::Greater,
-        _ => a.to_string().cmp(&b.to_string()),
-    }
+fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
 }

@@ -7,19 +7,12 @@ mod runs;
 pub use runs::{delete_key, forget, orphan_keys, publish_run, run_key, write_run};
 
 use sqlx::Row;
-use sqlx::any::AnyRow;
 
-use super::schema::MispricedOut;
 use crate::entities::brand::interface::Tier;
 use crate::entities::product::interface::{Season, SpeedRating};
-use crate::kernel::db::{Db, get_bool};
-use serde_json::Value as Json;
+use crate::kernel::db::Db;
 
-use crate::kernel::pagination::Page;
-use crate::kernel::query::{Bind, Column, Kind, ListQuery, ListSpec, Sql};
-
-/// Columns of a scored product, in the order [`MispricedOut::from_row`] reads them.
-pub const COLUMNS: &str = "id, sku, brand, tier, line, category, width_mm, aspect_ratio, rim_in, load_index, speed_rating, season, tread_warranty_miles, runflat, cost, list_price, fair_price, gap, gap_pct, log_ratio, direction, mispricing, peer_z, peer_count, version, scored_at";
+use crate::kernel::query::{Bind, Column, Kind, ListSpec, Sql};
 
 /// What the mispricing list can filter and sort on: every product filter, plus the
 /// brand's tier and the analysis' numbers.
@@ -72,40 +65,6 @@ pub const FACETS: [&str; 6] = [
     "speed_rating",
 ];
 
-impl MispricedOut {
-    /// Reads a row selected with [`COLUMNS`].
-    pub fn from_row(r: &AnyRow) -> Result<Self, sqlx::Error> {
-        Ok(Self {
-            id: r.try_get("id")?,
-            sku: r.try_get("sku")?,
-            brand: r.try_get("brand")?,
-            tier: r.try_get("tier")?,
-            line: r.try_get("line")?,
-            category: r.try_get("category")?,
-            width_mm: r.try_get("width_mm")?,
-            aspect_ratio: r.try_get("aspect_ratio")?,
-            rim_in: r.try_get("rim_in")?,
-            load_index: r.try_get("load_index")?,
-            speed_rating: r.try_get("speed_rating")?,
-            season: r.try_get("season")?,
-            tread_warranty_miles: r.try_get("tread_warranty_miles")?,
-            runflat: get_bool(r, "runflat")?,
-            cost: r.try_get("cost")?,
-            list_price: r.try_get("list_price")?,
-            fair_price: r.try_get("fair_price")?,
-            gap: r.try_get("gap")?,
-            gap_pct: r.try_get("gap_pct")?,
-            log_ratio: r.try_get("log_ratio")?,
-            direction: r.try_get("direction")?,
-            mispricing: r.try_get("mispricing")?,
-            peer_z: r.try_get("peer_z")?,
-            peer_count: r.try_get("peer_count")?,
-            version: r.try_get("version")?,
-            scored_at: r.try_get("scored_at")?,
-        })
-    }
-}
-
 /// The model's analysis as of when: the version scored, when, how many products, and
 /// the key its rows are stored under.
 pub async fn score_state(
@@ -151,167 +110,59 @@ pub async fn planted(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
         .collect()
 }
 
-/// The facet counts over all of a model's rows, as stored at scoring.
-pub async fn stored_facets(db: &Db, model: &str) -> Result<Option<String>, sqlx::Error> {
-    let sql = Sql::with(
-        db.backend(),
-        &["SELECT facets FROM price_score_state WHERE model = ", ""],
-        vec![Bind::Text(model.into())],
-    );
-    match sql.query().fetch_optional(db.pool()).await? {
-        Some(row) => row.try_get(0),
-        None => Ok(None),
-    }
+/// One product's analysis as a scoring run stores it (its attributes are the product's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalysisRow {
+    /// Product id.
+    pub id: i64,
+    /// The list price the analysis compared.
+    pub list_price: f64,
+    /// The model's fair price.
+    pub fair_price: f64,
+    /// `list_price − fair_price`.
+    pub gap: f64,
+    /// The gap as a percentage of the fair price.
+    pub gap_pct: f64,
+    /// `ln(list_price / fair_price)`.
+    pub log_ratio: f64,
+    /// `over`, `under` or `fair`.
+    pub direction: String,
+    /// `|log_ratio|`.
+    pub mispricing: f64,
+    /// z-score among peers, if it has enough.
+    pub peer_z: Option<f64>,
+    /// Products in the peer group.
+    pub peer_count: i64,
 }
 
-/// How many of the analysis' rows match `query`.
-pub async fn count(db: &Db, query: &ListQuery) -> Result<i64, sqlx::Error> {
-    let mut count = Sql::new(db.backend());
-    count.push("SELECT COUNT(*) FROM price_scores");
-    query.push_where(&mut count);
-    count.query().fetch_one(db.pool()).await?.try_get(0)
-}
-
-/// One page of the analysis, with the total count.
-pub async fn list(db: &Db, query: &ListQuery) -> Result<Page<MispricedOut>, sqlx::Error> {
-    query.fetch(db, COLUMNS, MispricedOut::from_row).await
-}
-
-/// One page of the analysis without counting.
-pub async fn page(db: &Db, query: &ListQuery) -> Result<Page<MispricedOut>, sqlx::Error> {
-    query.fetch_page(db, COLUMNS, MispricedOut::from_row).await
-}
-
-/// Value counts of each facet among the rows its query selects (run concurrently), most
-/// frequent first, at most 200 values each.
-pub async fn facet_counts(
-    db: &Db,
-    facets: &[(&str, ListQuery)],
-) -> Result<Vec<Vec<(Json, i64)>>, sqlx::Error> {
-    if let Some((odd, _)) = facets.iter().find(|(f, _)| !FACETS.contains(f)) {
-        return Err(sqlx::Error::Protocol(format!("{odd:?} is not a facet")));
-    }
-    let queries: Vec<Sql> = facets
-        .iter()
-        .map(|(facet, q)| {
-            let mut sql = Sql::new(db.backend());
-            sql.push("SELECT ")
-                .push(facet)
-                .push(", COUNT(*) FROM price_scores");
-            q.push_where(&mut sql);
-            sql.push(" GROUP BY ")
-                .push(facet)
-                .push(" ORDER BY COUNT(*) DESC, ")
-                .push(facet)
-                .push(" LIMIT 200");
-            sql
-        })
-        .collect();
-    let results = futures_util::future::try_join_all(
-        queries.iter().map(|sql| sql.query().fetch_all(db.pool())),
-    )
-    .await?;
-    results
-        .iter()
-        .map(|rows| {
-            rows.iter()
-                .map(|r| {
-                    let value = r
-                        .try_get::<Option<String>, _>(0)
-                        .map(|v| v.map_or(Json::Null, Json::from))
-                        .or_else(|_| r.try_get::<i64, _>(0).map(Json::from))?;
-                    Ok((value, r.try_get(1)?))
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// Every analysed row of a model as `(sku, mispricing, |gap|, log ratio)`.
-pub async fn gaps(db: &Db, model: &str) -> Result<Vec<(String, f64, f64, f64)>, sqlx::Error> {
-    let sql = Sql::with(
-        db.backend(),
-        &[
-            "SELECT sku, mispricing, ABS(gap), log_ratio FROM price_scores WHERE model = ",
-            "",
-        ],
-        vec![Bind::Text(model.into())],
-    );
-    sql.query()
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-        .collect()
-}
-
-/// `(sku, category, list price, fair price, gap %)` of the rows `query` selects, every
-/// `step`th by id.
-pub async fn scatter_points(
-    db: &Db,
-    query: &ListQuery,
-    step: i64,
-) -> Result<Vec<(String, String, f64, f64, f64)>, sqlx::Error> {
-    let mut sql = Sql::new(db.backend());
-    sql.push("SELECT sku, category, list_price, fair_price, gap_pct FROM price_scores");
-    query.push_where(&mut sql);
-    if step > 1 {
-        sql.push(&format!(" AND id % {step} = 0"));
-    }
-    sql.push(" ORDER BY id");
-    sql.query()
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok((
-                r.try_get(0)?,
-                r.try_get(1)?,
-                r.try_get(2)?,
-                r.try_get(3)?,
-                r.try_get(4)?,
-            ))
-        })
-        .collect()
-}
-
-/// The relative gaps (%) of the rows `query` selects.
-pub async fn gap_pcts(db: &Db, query: &ListQuery) -> Result<Vec<f64>, sqlx::Error> {
-    let mut sql = Sql::new(db.backend());
-    sql.push("SELECT gap_pct FROM price_scores");
-    query.push_where(&mut sql);
-    sql.query()
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect()
-}
-
-/// Calls `each` with every analysed row of a model, in id order, selecting `columns`.
-pub async fn for_each_row(
-    db: &Db,
-    model: &str,
-    columns: &[&str],
-    mut each: impl FnMut(&AnyRow) -> Result<(), sqlx::Error>,
-) -> Result<(), sqlx::Error> {
+/// The analysis rows stored under `key`, in id order.
+pub async fn run_rows(db: &Db, key: &str) -> Result<Vec<AnalysisRow>, sqlx::Error> {
     use futures_util::TryStreamExt;
     let sql = Sql::with(
         db.backend(),
         &[
-            &format!(
-                "SELECT {} FROM price_scores WHERE model = ",
-                columns.join(", ")
-            ),
+            "SELECT id, list_price, fair_price, gap, gap_pct, log_ratio, direction, mispricing, peer_z, peer_count FROM price_scores WHERE model = ",
             " ORDER BY id",
         ],
-        vec![Bind::Text(model.into())],
+        vec![Bind::Text(key.into())],
     );
     let mut rows = sql.query().fetch(db.pool());
+    let mut out = Vec::new();
     while let Some(r) = rows.try_next().await? {
-        each(&r)?;
+        out.push(AnalysisRow {
+            id: r.try_get(0)?,
+            list_price: r.try_get(1)?,
+            fair_price: r.try_get(2)?,
+            gap: r.try_get(3)?,
+            gap_pct: r.try_get(4)?,
+            log_ratio: r.try_get(5)?,
+            direction: r.try_get(6)?,
+            mispricing: r.try_get(7)?,
+            peer_z: r.try_get(8)?,
+            peer_count: r.try_get(9)?,
+        });
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Records the demo's planted mispricings: `(sku, formula price, list price, direction)`.
@@ -351,11 +202,6 @@ pub async fn planted_details(db: &Db) -> Result<Vec<(String, String, f64, f64)>,
     .iter()
     .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
     .collect()
-}
-
-/// Refreshes the planner's statistics of `price_scores` (after a large write).
-pub async fn analyze(db: &Db) -> Result<(), sqlx::Error> {
-    db.analyze("price_scores").await
 }
 
 #[cfg(test)]

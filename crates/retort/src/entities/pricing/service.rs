@@ -8,16 +8,13 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::index::ScoreIndex;
-use super::model::{self, FACETS, LIST};
-use super::schema::{
-    EvaluationOut, FacetCount, FacetsOut, MispricedOut, MispricedPage, ScoringOut,
-};
+use super::model::{self, LIST};
+use super::schema::{EvaluationOut, FacetsOut, MispricedOut, MispricedPage, ScoringOut};
 use super::score::{ScoreFairPrices, memo_key};
 use super::train::DEFAULT_MODEL;
 use crate::entities::model::service::{self as models, Selector};
 use crate::kernel::csv_export;
 use crate::kernel::error::{AppError, AppResult, FieldError};
-use crate::kernel::pagination::Page;
 use crate::kernel::query::{Bind, ListQuery};
 use crate::kernel::state::AppState;
 
@@ -117,64 +114,72 @@ pub async fn scoring(state: &AppState, model: &str) -> AppResult<ScoringOut> {
     Ok(out)
 }
 
-/// Products up to which a missing index is built on the request that needs it; a
-/// larger one is built in the background while SQL answers.
-const BUILD_INLINE: i64 = 100_000;
-
-/// The in-memory index of the scoring behind `scoring`, if it is built (or small enough
-/// to build now); otherwise its build is started and `None` returned.
-pub async fn index(state: &AppState, scoring: &ScoringOut) -> Option<Arc<ScoreIndex>> {
-    let key = format!(
-        "price-index:{}:{}:{}",
-        scoring.name, scoring.version, scoring.scored_at
-    );
+/// The in-memory analysis of the scoring behind `scoring`: kept by the run that wrote
+/// it, or read from `price_scores` and the products on first use (one build at a time
+/// per process; the others wait for it and share it).
+pub async fn index(state: &AppState, scoring: &ScoringOut) -> AppResult<Arc<ScoreIndex>> {
+    static BUILDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let key = index_key(&scoring.name, scoring.version, &scoring.scored_at);
     if let Some(ix) = state.cache.get::<ScoreIndex>(&key) {
-        return Some(ix);
+        return Ok(ix);
     }
-    if scoring.products <= BUILD_INLINE {
-        return build_index(state, &scoring.name, &scoring.rows_key, key).await;
-    }
-    let building = format!("building:{key}");
-    if state.cache.get::<()>(&building).is_none() {
-        state.cache.put(building, Arc::new(()));
-        let (state, model, rows) = (
-            state.clone(),
-            scoring.name.clone(),
-            scoring.rows_key.clone(),
-        );
-        tokio::spawn(async move { build_index(&state, &model, &rows, key).await });
-    }
-    None
+    // Built on its own task: a request that gives up waiting does not cancel it.
+    let (state, scoring) = (state.clone(), scoring.clone());
+    let build = tokio::spawn(async move {
+        let _one_at_a_time = BUILDING.lock().await;
+        if let Some(ix) = state.cache.get::<ScoreIndex>(&key) {
+            return Ok(ix);
+        }
+        let ix = ScoreIndex::build(
+            &state.db,
+            &scoring.rows_key,
+            scoring.version,
+            &scoring.scored_at,
+        )
+        .await?;
+        let ix = Arc::new(ix);
+        state
+            .cache
+            .forget_prefix(&format!("price-index:{}:", scoring.name));
+        state.cache.put(key, ix.clone());
+        Ok::<_, sqlx::Error>(ix)
+    });
+    Ok(build.await.map_err(|e| AppError::Internal(e.into()))??)
 }
 
-/// Keeps `index`, built from the rows a scoring run just wrote, as the index of that run
-/// (so the first filtered list after a run is fast in this process).
+/// Reads every scored model's analysis into memory (what a server does as it starts, so
+/// that its first list is as fast as the rest).
+pub async fn warm(state: &AppState) {
+    let Ok(states) = model::score_states(&state.db).await else {
+        return;
+    };
+    for (name, ..) in states {
+        if let Ok(scoring) = scoring(state, &name).await {
+            if let Err(e) = index(state, &scoring).await {
+                tracing::warn!(error = %e.to_problem().detail, model = name, "reading the mispricing analysis failed; the first list will retry");
+            }
+        }
+    }
+}
+
+fn index_key(model: &str, version: i64, scored_at: &str) -> String {
+    format!("price-index:{model}:{version}:{scored_at}")
+}
+
+/// Keeps `index`, built by the scoring run that just wrote its rows, as the index of
+/// that run (so the first list after a run needs no reading in this process).
 pub fn keep_index(state: &AppState, model: &str, version: i64, scored_at: &str, index: ScoreIndex) {
     state.cache.forget_prefix(&format!("price-index:{model}:"));
-    state.cache.put(
-        format!("price-index:{model}:{version}:{scored_at}"),
-        Arc::new(index),
-    );
+    state
+        .cache
+        .put(index_key(model, version, scored_at), Arc::new(index));
 }
 
-async fn build_index(
-    state: &AppState,
-    model: &str,
-    rows_key: &str,
-    key: String,
-) -> Option<Arc<ScoreIndex>> {
-    match ScoreIndex::build(&state.db, rows_key).await {
-        Ok(ix) => {
-            let ix = Arc::new(ix);
-            state.cache.forget_prefix(&format!("price-index:{model}:"));
-            state.cache.put(key, ix.clone());
-            Some(ix)
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, model, "building the mispricing index failed; counting in SQL");
-            None
-        }
-    }
+/// What the index cannot evaluate: a filter or sort the list does not parse into.
+fn not_evaluated() -> AppError {
+    AppError::Internal(anyhow::anyhow!(
+        "the mispricing index cannot evaluate this query"
+    ))
 }
 
 /// A 422 naming `model` (where `field` puts it) when its version cannot score the
@@ -297,40 +302,38 @@ pub async fn refresh_stale(state: &AppState) -> AppResult<Vec<i64>> {
     Ok(jobs)
 }
 
-/// Whether `pairs` filter the list (anything besides paging, sort, model, format and
-/// `direction=both`).
-pub fn has_filters(pairs: &[(String, String)]) -> bool {
-    pairs.iter().any(|(k, v)| {
-        !(["sort", "limit", "cursor", "model", "format"].contains(&k.as_str())
-            || (k == "direction" && v == "both"))
-    })
+/// The rows `query` matches.
+pub async fn total(state: &AppState, scoring: &ScoringOut, query: &ListQuery) -> AppResult<i64> {
+    index(state, scoring)
+        .await?
+        .count(query)
+        .ok_or_else(not_evaluated)
 }
 
-/// The rows `query` matches without counting in SQL: the number scored when nothing
-/// filters, else the in-memory index's count; `None` when neither can answer yet.
-pub async fn quick_total(
+/// `(sku, category, list price, fair price, gap %)` of the rows `query` selects whose
+/// id is a multiple of `step`, in id order (an even sample for a chart).
+pub async fn scatter_points(
     state: &AppState,
     scoring: &ScoringOut,
     query: &ListQuery,
-    pairs: &[(String, String)],
-) -> Option<i64> {
-    if !has_filters(pairs) {
-        return Some(scoring.products);
-    }
-    index(state, scoring).await.and_then(|ix| ix.count(query))
+    step: i64,
+) -> AppResult<Vec<super::index::Point>> {
+    index(state, scoring)
+        .await?
+        .scatter(query, step)
+        .ok_or_else(not_evaluated)
 }
 
-/// The rows `query` matches: [`quick_total`], else a count in SQL.
-pub async fn total(
+/// The relative gaps (%) of the rows `query` selects.
+pub async fn gap_pcts(
     state: &AppState,
     scoring: &ScoringOut,
     query: &ListQuery,
-    pairs: &[(String, String)],
-) -> AppResult<i64> {
-    if let Some(n) = quick_total(state, scoring, query, pairs).await {
-        return Ok(n);
-    }
-    Ok(model::count(&state.db, query).await?)
+) -> AppResult<Vec<f64>> {
+    index(state, scoring)
+        .await?
+        .gap_pcts(query)
+        .ok_or_else(not_evaluated)
 }
 
 /// One page of mispriced products for the query parameters.
@@ -338,14 +341,8 @@ pub async fn mispriced(state: &AppState, pairs: &[(String, String)]) -> AppResul
     let (model, query) = parse(pairs)?;
     let scoring = scoring(state, &model).await?;
     let query = scoring.scope(query);
-    let counted = quick_total(state, &scoring, &query, pairs).await;
-    let page: Page<MispricedOut> = if let Some(total) = counted {
-        let mut page = model::page(&state.db, &query).await?;
-        page.total = total;
-        page
-    } else {
-        model::list(&state.db, &query).await?
-    };
+    let ix = index(state, &scoring).await?;
+    let page = ix.page(&query).ok_or_else(not_evaluated)?;
     Ok(MispricedPage {
         items: page.items,
         next_cursor: page.next_cursor,
@@ -359,56 +356,11 @@ pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<F
     let (model, query) = parse(pairs)?;
     let scoring = scoring(state, &model).await?;
     let query = scoring.scope(query);
-    // With filters, the in-memory index counts; without, the counts stored at scoring.
-    if has_filters(pairs) {
-        if let Some((facets, total)) = index(state, &scoring)
-            .await
-            .and_then(|ix| ix.facets(&query))
-        {
-            return Ok(FacetsOut { facets, total });
-        }
-    }
-    // Counts over all rows were stored at scoring: a facet whose other filters are
-    // none reads them; the rest run concurrently.
-    let stored: Option<Json> = model::stored_facets(&state.db, &model)
+    let (facets, total) = index(state, &scoring)
         .await?
-        .and_then(|t| serde_json::from_str(&t).ok());
-    let mut queries = Vec::new();
-    let mut out = BTreeMap::new();
-    for facet in FACETS {
-        let own =
-            |k: &str| k == facet || k == format!("{facet}_min") || k == format!("{facet}_max");
-        let others: Vec<(String, String)> = pairs
-            .iter()
-            .filter(|(k, _)| !own(k) && !["sort", "limit", "cursor"].contains(&k.as_str()))
-            .cloned()
-            .collect();
-        if !has_filters(&others) {
-            if let Some(list) = stored.as_ref().and_then(|s| s["facets"][facet].as_array()) {
-                let counts = list
-                    .iter()
-                    .map(|c| FacetCount {
-                        value: c["value"].clone(),
-                        count: c["count"].as_i64().unwrap_or(0),
-                    })
-                    .collect();
-                out.insert(facet.to_owned(), counts);
-                continue;
-            }
-        }
-        let (_, q) = parse(&others)?;
-        queries.push((facet, scoring.scope(q)));
-    }
-    let results = model::facet_counts(&state.db, &queries).await?;
-    for ((facet, _), counts) in queries.iter().zip(results) {
-        let counts = counts
-            .into_iter()
-            .map(|(value, count)| FacetCount { value, count })
-            .collect();
-        out.insert((*facet).to_owned(), counts);
-    }
-    let total = total(state, &scoring, &query, pairs).await?;
-    Ok(FacetsOut { facets: out, total })
+        .facets(&query)
+        .ok_or_else(not_evaluated)?;
+    Ok(FacetsOut { facets, total })
 }
 
 /// How well the current analysis finds the planted mispricings.
@@ -421,7 +373,7 @@ pub async fn evaluation(state: &AppState, model: &str, k: i64) -> AppResult<Eval
     }
     let scoring = scoring(state, model).await?;
     let planted: BTreeMap<String, String> = model::planted(&state.db).await?.into_iter().collect();
-    let mut scored = model::gaps(&state.db, &scoring.rows_key).await?;
+    let mut scored = index(state, &scoring).await?.gaps();
     let present: HashSet<&str> = scored.iter().map(|s| s.0.as_str()).collect();
     let planted_here: Vec<(&String, &String)> = planted
         .iter()

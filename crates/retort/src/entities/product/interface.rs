@@ -191,6 +191,8 @@ pub enum PriceSet {
 pub struct Catalogue {
     /// Ids, ascending.
     pub id: Vec<i64>,
+    /// Stock-keeping unit.
+    pub sku: Vec<String>,
     /// Brand.
     pub brand: Vec<String>,
     /// Line.
@@ -224,6 +226,7 @@ impl Catalogue {
     pub fn with_capacity(n: usize) -> Self {
         Self {
             id: Vec::with_capacity(n),
+            sku: Vec::with_capacity(n),
             brand: Vec::with_capacity(n),
             line: Vec::with_capacity(n),
             category: Vec::with_capacity(n),
@@ -255,6 +258,7 @@ impl Catalogue {
         use crate::kernel::columns::ColumnRef as C;
         Some(match name {
             "id" => C::Int(&self.id),
+            "sku" => C::Text(&self.sku),
             "brand" => C::Text(&self.brand),
             "line" => C::Text(&self.line),
             "category" => C::Text(&self.category),
@@ -275,6 +279,7 @@ impl Catalogue {
     /// Appends `other` (the next ids).
     pub fn append(&mut self, mut other: Self) {
         self.id.append(&mut other.id);
+        self.sku.append(&mut other.sku);
         self.brand.append(&mut other.brand);
         self.line.append(&mut other.line);
         self.category.append(&mut other.category);

@@ -17,7 +17,7 @@ mod tests;
 // `product_score_runs`).
 pub use interface::{Catalogue, PriceSet};
 pub use model::{
-    ProductRow, Scored, catalogue_state, find_many, groups, ids_by_sku, ids_by_sku_on,
+    ProductRow, Scored, catalogue_state, columns, find_many, groups, ids_by_sku, ids_by_sku_on,
     ids_matching, scores, set_price_if, with_scores,
 };
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
+use super::Catalogue;
 use super::model::{self, LIST};
 use crate::entities::job::schema::JobOut;
 use crate::entities::model::VersionRow;
@@ -134,35 +135,14 @@ pub async fn score_all(ctx: &JobContext, job: ScoreProducts) -> Result<Json, Job
 async fn score(ctx: &JobContext, job: &ScoreProducts) -> Result<Json, JobError> {
     let state = &ctx.state;
     let (name, version) = (job.model.as_str(), job.version);
-    let row = models::resolve(state, name, &Selector::Version(version)).await?;
-    let scorer = crate::entities::model::scorer(state, &row).await?;
     let filters = filter_pairs(&job.filters).map_err(AppError::Validation)?;
     let query = ListQuery::parse(&LIST, &filters, &[]).map_err(AppError::Validation)?;
-    let total = model::count(&state.db, &query).await?;
-    let (mut scored, mut unscored, mut after) = (0u64, 0u64, i64::MIN);
-    // Seconds per stage, reported with the result.
-    let (mut read_s, mut predict_s, mut write_s) = (0.0, 0.0, 0.0);
-    loop {
+    let mut chunks = ScoredChunks::start(ctx, name, version, Some(query)).await?;
+    let total = chunks.total;
+    let (mut scored, mut unscored, mut write_s) = (0u64, 0u64, 0.0);
+    while let Some((chunk, values)) = chunks.next().await? {
         let lap = Instant::now();
-        let chunk = model::columns(&state.db, Some(&query), after, CHUNK).await?;
-        read_s += lap.elapsed().as_secs_f64();
-        let Some(&last) = chunk.id.last() else { break };
-        after = last;
         let n = chunk.len();
-        // The model runs on the blocking pool, in a CPU slot (a core stays free for
-        // requests).
-        let lap = Instant::now();
-        let (chunk, values) = {
-            let scorer = scorer.clone();
-            ctx.cpu(move || {
-                let values = scorer.score(n, |c| chunk.column(c));
-                (chunk, values)
-            })
-            .await?
-        };
-        predict_s += lap.elapsed().as_secs_f64();
-        let lap = Instant::now();
-        let values = values.map_err(JobError::Failed)?;
         let finite: Vec<(i64, f64)> = chunk
             .id
             .iter()
@@ -179,21 +159,94 @@ async fn score(ctx: &JobContext, job: &ScoreProducts) -> Result<Json, JobError> 
             format!("scored {scored} of {total} products"),
         )
         .await?;
-        if n < CHUNK {
-            break;
-        }
     }
     let lap = Instant::now();
     model::swap_in_score_run(&state.db, ctx.job_id, name, version, &time::now()).await?;
     let seconds = json!({
-        "read": read_s,
-        "predict": predict_s,
+        "read": chunks.read_s,
+        "predict": chunks.predict_s,
         "write": write_s,
         "swap_in": lap.elapsed().as_secs_f64(),
     });
     Ok(
         json!({ "model": name, "version": version, "scored": scored - unscored, "unscored": unscored, "total": total, "seconds": seconds }),
     )
+}
+
+/// The catalogue (or the products a filter selects) read in chunks of 50,000 in id
+/// order, each scored by a model version on the job's CPU pool: the one path from the
+/// products table to a model's predictions that every scoring job walks.
+pub struct ScoredChunks<'a> {
+    ctx: &'a JobContext,
+    scorer: crate::entities::model::Scorer,
+    query: Option<ListQuery>,
+    after: i64,
+    done: bool,
+    /// Products selected when the walk started.
+    pub total: i64,
+    /// Seconds spent reading chunks so far.
+    pub read_s: f64,
+    /// Seconds spent predicting so far.
+    pub predict_s: f64,
+}
+
+impl<'a> ScoredChunks<'a> {
+    /// Loads version `version` of `model` and counts the products `query` selects (all
+    /// when `None`).
+    pub async fn start(
+        ctx: &'a JobContext,
+        model: &str,
+        version: i64,
+        query: Option<ListQuery>,
+    ) -> Result<Self, JobError> {
+        let state = &ctx.state;
+        let row = models::resolve(state, model, &Selector::Version(version)).await?;
+        let scorer = crate::entities::model::scorer(state, &row).await?;
+        let total = match &query {
+            Some(q) => model::count(&state.db, q).await?,
+            None => super::catalogue_state(&state.db).await?.1,
+        };
+        Ok(Self {
+            ctx,
+            scorer,
+            query,
+            after: i64::MIN,
+            done: false,
+            total,
+            read_s: 0.0,
+            predict_s: 0.0,
+        })
+    }
+
+    /// The next chunk and its predictions (one per product, possibly not finite), or
+    /// `None` past the last product.
+    pub async fn next(&mut self) -> Result<Option<(Catalogue, Vec<f64>)>, JobError> {
+        if self.done {
+            return Ok(None);
+        }
+        let lap = Instant::now();
+        let chunk =
+            model::columns(&self.ctx.state.db, self.query.as_ref(), self.after, CHUNK).await?;
+        self.read_s += lap.elapsed().as_secs_f64();
+        let Some(&last) = chunk.id.last() else {
+            self.done = true;
+            return Ok(None);
+        };
+        self.after = last;
+        let n = chunk.len();
+        self.done = n < CHUNK;
+        let lap = Instant::now();
+        let scorer = self.scorer.clone();
+        let (chunk, values) = self
+            .ctx
+            .cpu(move || {
+                let values = scorer.score(n, |c| chunk.column(c));
+                (chunk, values)
+            })
+            .await?;
+        self.predict_s += lap.elapsed().as_secs_f64();
+        Ok(Some((chunk, values.map_err(JobError::Failed)?)))
+    }
 }
 
 /// Why a model version cannot score the catalogue, if it cannot: an ensemble (scoring

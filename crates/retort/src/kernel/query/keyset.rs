@@ -87,6 +87,31 @@ impl ListQuery {
         sql.push(")");
     }
 
+    /// The sort keys in order, each a column name and whether it is descending (the id
+    /// last, as the tie-break): for a caller that orders rows itself.
+    pub fn sort_columns(&self) -> Vec<(&'static str, bool)> {
+        self.sort
+            .iter()
+            .map(|(c, d)| (c.name, *d == Dir::Desc))
+            .collect()
+    }
+
+    /// The sort as its cursor names it, e.g. `-mispricing,-id`.
+    pub fn sort_text(&self) -> &str {
+        &self.sort_text
+    }
+
+    /// The sort-key values of the row the cursor continues after, if a cursor was given.
+    pub fn after(&self) -> Option<&[Value]> {
+        self.after.as_deref()
+    }
+
+    /// The cursor that continues after a row whose sort-key values are `values` (in the
+    /// order of [`Self::sort_columns`]).
+    pub fn cursor_of(&self, values: &[Value]) -> String {
+        encode_cursor(&self.sort_text, values)
+    }
+
     /// The cursor that continues after `row` (the last row of a page).
     pub fn cursor_after(&self, row: &AnyRow) -> Result<String, sqlx::Error> {
         let values = self

@@ -4,8 +4,7 @@
 
 use sqlx::Row;
 
-use super::super::schema::MispricedOut;
-use super::COLUMNS;
+use super::AnalysisRow;
 use crate::kernel::db::Db;
 use crate::kernel::query::{Bind, Sql};
 
@@ -20,63 +19,56 @@ pub fn run_key(model: &str, job_id: i64) -> String {
     format!("{model}@{job_id}")
 }
 
-/// Writes `rows` under `key` (not yet visible: no state points at it), in short
-/// transactions; what an earlier attempt left under the key is removed first.
-pub async fn write_run(db: &Db, key: &str, rows: &[MispricedOut]) -> Result<(), sqlx::Error> {
+/// Writes `count` analysis rows — `row(i)` for each `i` — under `key` (not yet visible:
+/// no state points at it), in short transactions; what an earlier attempt left under
+/// the key is removed first.
+pub async fn write_run(
+    db: &Db,
+    key: &str,
+    count: usize,
+    row: impl Fn(usize) -> AnalysisRow + Sync,
+) -> Result<(), sqlx::Error> {
     delete_key(db, key).await?;
     let backend = db.backend();
-    for group in rows.chunks(WRITE_CHUNK * TX_CHUNK) {
+    let mut start = 0;
+    while start < count {
+        let group_end = (start + WRITE_CHUNK * TX_CHUNK).min(count);
         let mut tx = db.begin_write().await?;
-        for chunk in group.chunks(WRITE_CHUNK) {
+        while start < group_end {
+            let end = (start + WRITE_CHUNK).min(group_end);
             let mut sql = Sql::new(backend);
-            sql.push("INSERT INTO price_scores (model, ")
-                .push(COLUMNS)
-                .push(") VALUES ");
-            for (i, r) in chunk.iter().enumerate() {
-                let text = |s: &str| Bind::Text(s.to_owned());
-                let opt_text = |s: &Option<String>| s.as_deref().map_or(Bind::Null, text);
-                let values = [
-                    text(key),
+            sql.push(
+                "INSERT INTO price_scores (model, id, list_price, fair_price, gap, gap_pct, \
+                 log_ratio, direction, mispricing, peer_z, peer_count) VALUES ",
+            );
+            for i in start..end {
+                let r = row(i);
+                sql.push(if i == start { "(" } else { ", (" });
+                sql.bind_list([
+                    Bind::Text(key.to_owned()),
                     Bind::Int(r.id),
-                    text(&r.sku),
-                    text(&r.brand),
-                    opt_text(&r.tier),
-                    text(&r.line),
-                    text(&r.category),
-                    Bind::Int(r.width_mm),
-                    Bind::Int(r.aspect_ratio),
-                    Bind::Int(r.rim_in),
-                    Bind::Int(r.load_index),
-                    text(&r.speed_rating),
-                    text(&r.season),
-                    r.tread_warranty_miles.map_or(Bind::NullInt, Bind::Int),
-                    Bind::Bool(r.runflat),
-                    Bind::Float(r.cost),
                     Bind::Float(r.list_price),
                     Bind::Float(r.fair_price),
                     Bind::Float(r.gap),
                     Bind::Float(r.gap_pct),
                     Bind::Float(r.log_ratio),
-                    text(&r.direction),
+                    Bind::Text(r.direction),
                     Bind::Float(r.mispricing),
                     r.peer_z.map_or(Bind::NullFloat, Bind::Float),
                     Bind::Int(r.peer_count),
-                    Bind::Int(r.version),
-                    text(&r.scored_at),
-                ];
-                sql.push(if i == 0 { "(" } else { ", (" });
-                sql.bind_list(values);
+                ]);
                 sql.push(")");
             }
             sql.query().execute(&mut *tx).await?;
+            start = end;
         }
         tx.commit().await?;
     }
     Ok(())
 }
 
-/// Makes the rows under `key` the model's analysis (`scored` products scored, the facet
-/// counts of all rows) in one small transaction; the key the model's rows had before.
+/// Makes the rows under `key` the model's analysis (`scored` products scored) in one
+/// small transaction; the key the model's rows had before.
 pub async fn publish_run(
     db: &Db,
     model: &str,
@@ -84,7 +76,6 @@ pub async fn publish_run(
     version: i64,
     scored_at: &str,
     scored: usize,
-    facets: &str,
 ) -> Result<Option<String>, sqlx::Error> {
     let backend = db.backend();
     let mut tx = db.begin_write().await?;
@@ -125,7 +116,7 @@ pub async fn publish_run(
             Bind::Int(version),
             Bind::Text(scored_at.into()),
             Bind::Int(scored as i64),
-            Bind::Text(facets.into()),
+            Bind::Null,
             Bind::Text(key.into()),
         ],
     )

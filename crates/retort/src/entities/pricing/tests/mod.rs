@@ -259,55 +259,144 @@ db_test! {
     }
 }
 
+/// Orders two rows (as JSON) by `sort` (`-gap_pct,brand`), NULL lowest, id last.
+fn cmp_rows(sort: &str, a: &Value, b: &Value) -> std::cmp::Ordering {
+    let mut keys: Vec<(&str, bool)> = sort
+        .split(',')
+        .map(|k| k.strip_prefix('-').map_or((k, false), |k| (k, true)))
+        .collect();
+    let last_desc = keys.last().is_some_and(|k| k.1);
+    keys.push(("id", last_desc));
+    for (name, desc) in keys {
+        let o = match (&a[name], &b[name]) {
+            (Value::Null, Value::Null) => std::cmp::Ordering::Equal,
+            (Value::Null, _) => std::cmp::Ordering::Less,
+            (_, Value::Null) => std::cmp::Ordering::Greater,
+            (Value::String(x), Value::String(y)) => x.cmp(y),
+            (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+            (x, y) => x.as_f64().unwrap().total_cmp(&y.as_f64().unwrap()),
+        };
+        let o = if desc { o.reverse() } else { o };
+        if o != std::cmp::Ordering::Equal {
+            return o;
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+/// Every row of the mispricing list for `query` (a query string), walking its pages of
+/// `limit`; the total the first page gave.
+async fn walk(router: &Router, query: &str, limit: usize) -> (Vec<Value>, i64) {
+    let (mut rows, mut cursor, mut total) = (Vec::new(), String::new(), -1);
+    loop {
+        let r = get(
+            router,
+            &format!("/api/pricing/mispriced?{query}&limit={limit}&cursor={cursor}"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.text);
+        if total < 0 {
+            total = r.json["total"].as_i64().unwrap();
+        }
+        assert_eq!(
+            r.json["total"].as_i64().unwrap(),
+            total,
+            "{query}: the total holds on every page"
+        );
+        rows.extend(r.json["items"].as_array().unwrap().iter().cloned());
+        match r.json["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_owned(),
+            None => return (rows, total),
+        }
+    }
+}
+
 db_test! {
-    async fn the_in_memory_index_counts_as_sql_does(db: TestDb) {
+    async fn the_in_memory_analysis_filters_sorts_pages_and_counts_as_its_sources_say(db: TestDb) {
         let state = db.state();
-        let (_router, pool, _) = trained(&state, 1_200).await;
+        let (router, pool, _) = trained(&state, 1_200).await;
         pool.shutdown().await;
         let scoring = crate::entities::pricing::service::scoring(&state, "fair-price").await.unwrap();
-        let ix = crate::entities::pricing::index::ScoreIndex::build(&state.db, &scoring.rows_key).await.unwrap();
-        // The index the scoring job builds from the rows it wrote counts the same.
-        let rows = super::super::score::analyse(super::super::score::scored_products(&state.db, "fair-price").await.unwrap());
-        let from_rows = crate::entities::pricing::index::ScoreIndex::from_rows(&scoring.rows_key, &rows);
-        assert_eq!(from_rows.len(), ix.len());
-        assert_eq!(ix.len(), 1_200);
-        let queries = [
-            "", "direction=over", "direction=under&brand=Kumho", "brand=Kumho&brand=Toyo&season=winter",
-            "category=suv&rim_in_min=18&rim_in_max=20", "tier=premium", "tier=economy&direction=over",
-            "q=pil", "q=KUM-00", "runflat=true", "tread_warranty_miles_min=60000", "tread_warranty_miles_max=50000",
-            "peer_z_min=1.5", "peer_z_max=-2", "gap_pct_min=10&gap_pct_max=40", "mispricing_min=0.2",
-            "list_price_max=90.5&cost_min=40", "speed_rating=W&speed_rating=Y", "width_mm_min=205&width_mm_max=205", "brand=Nobody",
+        // The index the scoring job kept, and one read back from price_scores joined with
+        // the products, hold the same rows.
+        let kept = crate::entities::pricing::service::index(&state, &scoring).await.unwrap();
+        let read = crate::entities::pricing::index::ScoreIndex::build(&state.db, &scoring.rows_key, scoring.version, &scoring.scored_at).await.unwrap();
+        assert_eq!(kept.len(), 1_200);
+        assert_eq!(read.len(), kept.len());
+        for i in 0..kept.len() {
+            assert_eq!(read.row(i), kept.row(i), "row {i}");
+        }
+        // Every row, in the default order, by paging.
+        let (all, total) = walk(&router, "", 500).await;
+        assert_eq!((all.len(), total), (1_200, 1_200));
+        let mut expected = all.clone();
+        expected.sort_by(|a, b| cmp_rows("-mispricing", a, b));
+        assert_eq!(all, expected, "the default order: mispricing, largest first");
+        // Filters on product attributes count as the product list (SQL) counts them.
+        for q in [
+            "brand=Kumho&brand=Toyo&season=winter", "category=suv&rim_in_min=18&rim_in_max=20",
+            "q=pil", "q=KUM-00", "runflat=true", "tread_warranty_miles_min=60000",
+            "tread_warranty_miles_max=50000", "list_price_max=90.5&cost_min=40",
+            "speed_rating=W&speed_rating=Y", "width_mm_min=205&width_mm_max=205", "brand=Nobody",
             "sku=KUM-0000011", "line=Ecsta&season=summer", "load_index_min=100&aspect_ratio_max=45",
+        ] {
+            let products = get(&router, &format!("/api/products?{q}&limit=1")).await;
+            assert_eq!(products.status, StatusCode::OK, "{q}: {}", products.text);
+            let (rows, total) = walk(&router, q, 97).await;
+            assert_eq!(total, products.json["total"].as_i64().unwrap(), "{q}");
+            assert_eq!(rows.len() as i64, total, "{q}");
+        }
+        // Filters on the analysis and the tier, against the rows themselves.
+        type Pred = fn(&Value) -> bool;
+        let cases: Vec<(&str, Pred)> = vec![
+            ("direction=over", |r| r["direction"] == "over"),
+            ("direction=under&brand=Kumho", |r| r["direction"] == "under" && r["brand"] == "Kumho"),
+            ("tier=premium", |r| r["tier"] == "premium"),
+            ("tier=economy&direction=over", |r| r["tier"] == "economy" && r["direction"] == "over"),
+            ("peer_z_min=1.5", |r| r["peer_z"].as_f64().is_some_and(|z| z >= 1.5)),
+            ("peer_z_max=-2", |r| r["peer_z"].as_f64().is_some_and(|z| z <= -2.0)),
+            ("gap_pct_min=10&gap_pct_max=40", |r| (10.0..=40.0).contains(&r["gap_pct"].as_f64().unwrap())),
+            ("mispricing_min=0.2", |r| r["mispricing"].as_f64().unwrap() >= 0.2),
         ];
-        for q in queries {
+        for (q, pred) in cases {
+            let want: Vec<&Value> = all.iter().filter(|r| pred(r)).collect();
+            let (rows, total) = walk(&router, q, 61).await;
+            assert_eq!(total as usize, want.len(), "{q}");
+            assert_eq!(rows.iter().collect::<Vec<_>>(), want, "{q}");
+        }
+        // Sorts: every page in order, no row twice, none missed.
+        for sort in ["gap", "-peer_z", "brand,-gap_pct", "tier", "tread_warranty_miles", "-runflat,sku", "-list_price"] {
+            let (rows, _) = walk(&router, &format!("sort={sort}&category=passenger"), 53).await;
+            let mut expected: Vec<Value> = all.iter().filter(|r| r["category"] == "passenger").cloned().collect();
+            expected.sort_by(|a, b| cmp_rows(sort, a, b));
+            assert_eq!(rows, expected, "sort={sort}");
+        }
+        // Facets: each facet's counts among the rows matching every other filter.
+        for q in ["", "direction=over", "brand=Kumho&season=winter", "tier=premium&rim_in_min=17"] {
+            let r = get(&router, &format!("/api/pricing/mispriced/facets?{q}")).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
             let pairs = crate::kernel::extract::QueryPairs::from_request(Some(q)).unwrap().0;
-            let (_, query) = crate::entities::pricing::service::parse(&pairs).unwrap();
-            let query = scoring.scope(query);
-            let sql = query.fetch(&state.db, "id, mispricing", |r| sqlx::Row::try_get::<i64, _>(r, 0)).await.unwrap();
-            assert_eq!(ix.count(&query), Some(sql.total), "{q}");
-            assert_eq!(from_rows.count(&query), Some(sql.total), "{q}");
-            assert_eq!(serde_json::to_value(from_rows.facets(&query).map(|f| f.0)).unwrap(), serde_json::to_value(ix.facets(&query).map(|f| f.0)).unwrap(), "{q}");
-            // Facets: every facet as the SQL path counts it.
-            let (facets, total) = ix.facets(&query).unwrap();
-            assert_eq!(total, sql.total, "{q}");
-            for (facet, counts) in &facets {
+            for (facet, counts) in r.json["facets"].as_object().unwrap() {
                 let own = |k: &str| k == facet || k == format!("{facet}_min") || k == format!("{facet}_max");
-                let others: Vec<(String, String)> = pairs.iter().filter(|(k, _)| !own(k)).cloned().collect();
-                let (_, q2) = crate::entities::pricing::service::parse(&others).unwrap();
-                let q2 = scoring.scope(q2);
-                let mut expected = std::collections::HashMap::new();
-                let counted = super::super::model::facet_counts(&state.db, &[(facet, q2)]).await.unwrap();
-                for (v, n) in counted.into_iter().flatten() {
-                    expected.insert(v.to_string(), n);
+                let others: Vec<String> = pairs.iter().filter(|(k, _)| !own(k)).map(|(k, v)| format!("{k}={v}")).collect();
+                let (rows, _) = walk(&router, &others.join("&"), 1000).await;
+                let mut want = std::collections::HashMap::new();
+                for row in &rows {
+                    *want.entry(row[facet.as_str()].to_string()).or_insert(0) += 1;
                 }
-                let got: std::collections::HashMap<String, i64> = counts.iter().map(|c| (c.value.to_string(), c.count)).collect();
-                assert_eq!(got, expected, "{q}: {facet}");
+                let got: std::collections::HashMap<String, i64> = counts
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| (c["value"].to_string(), c["count"].as_i64().unwrap()))
+                    .collect();
+                assert_eq!(got, want, "{q}: {facet}");
             }
         }
-        // A fixed SQL predicate is not evaluated in memory: the caller counts in SQL.
+        // A fixed SQL predicate is not evaluated in memory.
         let (_, mut query) = crate::entities::pricing::service::parse(&[]).unwrap();
         query.require("log_ratio > 0");
-        assert_eq!(ix.count(&query), None);
+        assert_eq!(kept.count(&query), None);
     }
 }
 

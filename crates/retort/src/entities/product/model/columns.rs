@@ -38,7 +38,7 @@ pub async fn columns(
 ) -> Result<Catalogue, sqlx::Error> {
     let mut sql = Sql::new(db.backend());
     sql.push(
-        "SELECT id, brand, line, category, width_mm, aspect_ratio, rim_in, load_index, \
+        "SELECT id, sku, brand, line, category, width_mm, aspect_ratio, rim_in, load_index, \
          speed_rating, season, tread_warranty_miles, runflat, cost, list_price FROM ",
     );
     match filters {
@@ -58,19 +58,20 @@ pub async fn columns(
     let mut c = Catalogue::with_capacity(rows.len());
     for r in &rows {
         c.id.push(r.try_get(0)?);
-        c.brand.push(r.try_get(1)?);
-        c.line.push(r.try_get(2)?);
-        c.category.push(r.try_get(3)?);
-        c.width_mm.push(r.try_get(4)?);
-        c.aspect_ratio.push(r.try_get(5)?);
-        c.rim_in.push(r.try_get(6)?);
-        c.load_index.push(r.try_get(7)?);
-        c.speed_rating.push(r.try_get(8)?);
-        c.season.push(r.try_get(9)?);
-        c.tread_warranty_miles.push(r.try_get(10)?);
+        c.sku.push(r.try_get(1)?);
+        c.brand.push(r.try_get(2)?);
+        c.line.push(r.try_get(3)?);
+        c.category.push(r.try_get(4)?);
+        c.width_mm.push(r.try_get(5)?);
+        c.aspect_ratio.push(r.try_get(6)?);
+        c.rim_in.push(r.try_get(7)?);
+        c.load_index.push(r.try_get(8)?);
+        c.speed_rating.push(r.try_get(9)?);
+        c.season.push(r.try_get(10)?);
+        c.tread_warranty_miles.push(r.try_get(11)?);
         c.runflat.push(get_bool(r, "runflat")?);
-        c.cost.push(r.try_get(12)?);
-        c.list_price.push(r.try_get(13)?);
+        c.cost.push(r.try_get(13)?);
+        c.list_price.push(r.try_get(14)?);
     }
     Ok(c)
 }

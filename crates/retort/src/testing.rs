@@ -331,10 +331,15 @@ pub async fn send_json(router: &Router, method: Method, uri: &str, body: &Value)
     .await
 }
 
-/// Runs every due job to its end in this task — and the jobs they queue — until none is
-/// due (a failed job waiting for its retry is not); how many ran. No workers, no polling.
+/// Runs every due job to its end in this task — and the jobs they queue, and the retries
+/// of failed attempts, at once — until none is left; how many attempts ran. No workers,
+/// no polling.
 pub async fn run_pending_jobs(state: &AppState) -> usize {
-    let config = crate::entities::job::worker::WorkerConfig::default();
+    // No backoff: a failed attempt is retried at once, so every job ends here.
+    let config = crate::entities::job::worker::WorkerConfig {
+        backoff: std::time::Duration::ZERO,
+        ..crate::entities::job::worker::WorkerConfig::default()
+    };
     let mut ran = 0;
     while crate::entities::job::worker::run_next(state, "test-runner", &config)
         .await

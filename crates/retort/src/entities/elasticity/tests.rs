@@ -6,8 +6,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::json;
 
 use crate::db_test;
-use crate::entities::job::worker;
-use crate::entities::pricing::tests::{fast, wait};
+use crate::entities::pricing::tests::finish;
 use crate::testing::{get, send_json};
 
 db_test! {
@@ -26,11 +25,9 @@ db_test! {
         assert_eq!(crate::entities::elasticity::service::refresh_stale(&state).await.unwrap(), job);
         let queued = get(&router, "/api/pricing/elasticities").await;
         assert!(queued.text.contains("is estimating them"), "{}", queued.text);
-        let pool = worker::spawn(state.clone(), 1, fast());
         let r = send_json(&router, Method::POST, "/api/pricing/elasticities/estimate", &json!({})).await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
-        assert_eq!(wait(&router, r.header("location")).await["status"], "succeeded");
-        pool.shutdown().await;
+        assert_eq!(finish(&state, &router, r.header("location")).await["status"], "succeeded");
         let out = get(&router, "/api/pricing/elasticities").await;
         assert_eq!(out.status, StatusCode::OK, "{}", out.text);
         assert_eq!(out.json["sales_rows"], 600 * 52);

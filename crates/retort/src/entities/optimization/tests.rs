@@ -7,18 +7,16 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::db_test;
-use crate::entities::job::worker::{self, WorkerPool};
-use crate::entities::pricing::tests::{fast, wait};
+use crate::entities::pricing::tests::finish;
 use crate::kernel::state::AppState;
 use crate::testing::{call, get, send_json};
 
 /// The demo with sales for `products` products and estimated elasticities.
-async fn ready(state: &AppState, products: usize) -> (Router, WorkerPool) {
+async fn ready(state: &AppState, products: usize) -> Router {
     crate::demo::load(&state.db, products, 9, true)
         .await
         .unwrap();
     let router = crate::app::build_router(state.clone());
-    let pool = worker::spawn(state.clone(), 1, fast());
     let r = send_json(
         &router,
         Method::POST,
@@ -27,10 +25,10 @@ async fn ready(state: &AppState, products: usize) -> (Router, WorkerPool) {
     )
     .await;
     assert_eq!(
-        wait(&router, r.header("location")).await["status"],
+        finish(state, &router, r.header("location")).await["status"],
         "succeeded"
     );
-    (router, pool)
+    router
 }
 
 /// A decision (accept or reject) made with a new approver key named `name`.
@@ -61,7 +59,7 @@ async fn decide_as(
     .await
 }
 
-async fn optimize(router: &Router, body: Value) -> Value {
+async fn optimize(state: &AppState, router: &Router, body: Value) -> Value {
     let r = send_json(router, Method::POST, "/api/pricing/optimizations", &body).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
     let location = r.header("location").to_owned();
@@ -69,7 +67,7 @@ async fn optimize(router: &Router, body: Value) -> Value {
         location,
         format!("/api/pricing/optimizations/{}", r.json["id"])
     );
-    let job = wait(router, &format!("/api/jobs/{}", r.json["job_id"])).await;
+    let job = finish(state, router, &format!("/api/jobs/{}", r.json["job_id"])).await;
     assert_eq!(job["status"], "succeeded", "{job}");
     get(router, &location).await.json
 }
@@ -87,8 +85,8 @@ async fn items(router: &Router, id: &Value, query: &str) -> Vec<Value> {
 db_test! {
     async fn a_proposal_respects_its_constraints_and_is_applied_once(db: TestDb) {
         let state = db.state();
-        let (router, pool) = ready(&state, 800).await;
-        let opt = optimize(&router, json!({
+        let router = ready(&state, 800).await;
+        let opt = optimize(&state, &router, json!({
             "scope": {"filters": {"category": ["suv", "touring"]}},
             "objective": "profit", "max_change_pct": 8, "min_margin_pct": 25, "price_ladder": true,
         })).await;
@@ -171,17 +169,16 @@ db_test! {
         assert_eq!(audit["total"].as_i64().unwrap(), all.len() as i64, "no new audit rows");
         let chart = get(&router, &format!("/api/pricing/optimizations/{}/chart", opt["id"])).await;
         assert_eq!(chart.json["data"].as_array().map(Vec::len), Some(2), "{}", chart.text);
-        pool.shutdown().await;
     }
 }
 
 db_test! {
     async fn rejecting_leaves_prices_and_price_endings_end_in_99(db: TestDb) {
         let state = db.state();
-        let (router, pool) = ready(&state, 300).await;
+        let router = ready(&state, 300).await;
         let some: Vec<Value> = get(&router, "/api/products?brand=Kumho&limit=5").await.json["items"].as_array().unwrap().clone();
         let skus: Vec<&Value> = some.iter().map(|p| &p["sku"]).collect();
-        let opt = optimize(&router, json!({"scope": {"skus": skus}, "objective": "revenue", "price_ending": 0.99, "price_ladder": false})).await;
+        let opt = optimize(&state, &router, json!({"scope": {"skus": skus}, "objective": "revenue", "price_ending": 0.99, "price_ladder": false})).await;
         let all = items(&router, &opt["id"], "").await;
         assert_eq!(all.len(), some.len());
         for it in &all {
@@ -197,7 +194,6 @@ db_test! {
         }
         let accept = send_json(&router, Method::POST, &format!("/api/pricing/optimizations/{}/accept", opt["id"]), &json!({})).await;
         assert_eq!(accept.json["changed"], 0, "rejected products stay rejected");
-        pool.shutdown().await;
     }
 }
 
@@ -230,8 +226,8 @@ db_test! {
 db_test! {
     async fn products_that_cannot_meet_the_constraints_are_relaxed_not_fatal(db: TestDb) {
         let state = db.state();
-        let (router, pool) = ready(&state, 200).await;
-        let opt = optimize(&router, json!({
+        let router = ready(&state, 200).await;
+        let opt = optimize(&state, &router, json!({
             "scope": {"filters": {"brand": ["Westlake"]}}, "max_change_pct": 1, "min_margin_pct": 60,
         })).await;
         assert_eq!(opt["status"], "ready", "{opt}");
@@ -243,15 +239,14 @@ db_test! {
             let (old, new) = (it["old_price"].as_f64().unwrap(), it["new_price"].as_f64().unwrap());
             assert!((new - (old * 1.01 * 100.0).round() / 100.0).abs() < 0.011, "{it}");
         }
-        pool.shutdown().await;
     }
 }
 
 db_test! {
     async fn accepting_leaves_a_product_whose_price_changed_since_and_reports_it(db: TestDb) {
         let state = db.state();
-        let (router, pool) = ready(&state, 400).await;
-        let opt = optimize(&router, json!({
+        let router = ready(&state, 400).await;
+        let opt = optimize(&state, &router, json!({
             "scope": {"filters": {"category": ["suv"]}}, "objective": "profit", "max_change_pct": 10,
         })).await;
         let changed: Vec<Value> = items(&router, &opt["id"], "").await.into_iter()
@@ -272,7 +267,6 @@ db_test! {
         assert_eq!(kept_now.json["list_price"], kept["new_price"]);
         let pending = items(&router, &opt["id"], &format!("&sku={}", moved["sku"].as_str().unwrap())).await;
         assert_eq!(pending[0]["status"], "pending", "a conflict stays to be decided");
-        pool.shutdown().await;
     }
 }
 
@@ -287,7 +281,7 @@ async fn rerun(state: &AppState, router: &Router, opt: &Value, status: &str) {
     .await
     .unwrap();
     assert_eq!(
-        wait(router, &format!("/api/jobs/{job}")).await["status"],
+        finish(state, router, &format!("/api/jobs/{job}")).await["status"],
         "succeeded"
     );
     let now = get(router, &format!("/api/pricing/optimizations/{id}"))
@@ -300,8 +294,8 @@ async fn rerun(state: &AppState, router: &Router, opt: &Value, status: &str) {
 db_test! {
     async fn a_rerun_optimisation_job_never_takes_a_ready_or_decided_proposal_back(db: TestDb) {
         let state = db.state();
-        let (router, pool) = ready(&state, 300).await;
-        let opt = optimize(&router, json!({"scope": {"filters": {"category": ["suv"]}}, "objective": "profit"})).await;
+        let router = ready(&state, 300).await;
+        let opt = optimize(&state, &router, json!({"scope": {"filters": {"category": ["suv"]}}, "objective": "profit"})).await;
         assert_eq!(opt["status"], "ready");
         rerun(&state, &router, &opt, "ready").await;
         let r = send_json(&router, Method::POST, &format!("/api/pricing/optimizations/{}/reject", opt["id"]), &json!({})).await;
@@ -309,6 +303,5 @@ db_test! {
         rerun(&state, &router, &opt, "rejected").await;
         let items_after = items(&router, &opt["id"], "").await;
         assert_eq!(items_after.len() as i64, opt["totals"]["products"].as_i64().unwrap(), "no items added twice");
-        pool.shutdown().await;
     }
 }

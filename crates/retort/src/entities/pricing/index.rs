@@ -115,9 +115,23 @@ pub struct ScoreIndex {
     ints: HashMap<&'static str, Vec<i64>>,
     floats: HashMap<&'static str, Vec<f64>>,
     runflat: Vec<bool>,
-    /// Row numbers in the default order: mispricing, then id, both descending.
-    by_mispricing: Vec<u32>,
+    /// Row numbers ordered by one column (NULL first, ties by id), ascending: made on
+    /// first use, for the columns in [`PRESORTED`]; read backwards for a descending sort.
+    orders: HashMap<&'static str, std::sync::OnceLock<Vec<u32>>>,
+    /// The facet counts of the whole analysis (the explorer's first request).
+    all_facets: std::sync::OnceLock<read::Facets>,
 }
+
+/// The sorts a page is read straight off a kept order for: the analysis' numbers.
+const PRESORTED: [&str; 7] = [
+    "mispricing",
+    "gap",
+    "gap_pct",
+    "peer_z",
+    "log_ratio",
+    "fair_price",
+    "list_price",
+];
 
 impl ScoreIndex {
     /// An empty index for the run stored under `key` (version `version`, scored at
@@ -137,6 +151,9 @@ impl ScoreIndex {
         }
         for name in FLOATS {
             index.floats.insert(name, Vec::new());
+        }
+        for name in PRESORTED {
+            index.orders.insert(name, std::sync::OnceLock::new());
         }
         index
     }
@@ -252,16 +269,10 @@ impl ScoreIndex {
         self.sort();
     }
 
-    /// Orders the rows by mispricing, largest first (ties: larger id first).
+    /// Orders the rows by mispricing now (the default order of the list), the other
+    /// kept orders on first use.
     fn sort(&mut self) {
-        let m = &self.floats["mispricing"];
-        let ids = &self.ids;
-        let mut order: Vec<u32> = (0..self.rows as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (a, b) = (a as usize, b as usize);
-            m[b].total_cmp(&m[a]).then(ids[b].cmp(&ids[a]))
-        });
-        self.by_mispricing = order;
+        let _ = self.order("mispricing");
     }
 
     fn push_product(&mut self, c: &Catalogue, i: usize, tier: Option<&str>) {

@@ -129,7 +129,7 @@ pub struct MispricedPage {
 }
 
 /// A value and how many rows have it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FacetCount {
     /// The value (null for products without one, e.g. a brand with no tier).
     pub value: serde_json::Value,

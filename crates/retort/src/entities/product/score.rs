@@ -175,16 +175,17 @@ async fn score(ctx: &JobContext, job: &ScoreProducts) -> Result<Json, JobError> 
 
 /// The catalogue (or the products a filter selects) read in chunks of 50,000 in id
 /// order, each scored by a model version on the job's CPU pool: the one path from the
-/// products table to a model's predictions that every scoring job walks.
+/// products table to a model's predictions that every scoring job walks. The next chunk
+/// is read while the current one is evaluated.
 pub struct ScoredChunks<'a> {
     ctx: &'a JobContext,
     scorer: crate::entities::model::Scorer,
-    query: Option<ListQuery>,
-    after: i64,
-    done: bool,
+    query: Option<std::sync::Arc<ListQuery>>,
+    next_read: Option<tokio::task::JoinHandle<Result<Catalogue, sqlx::Error>>>,
+    started: bool,
     /// Products selected when the walk started.
     pub total: i64,
-    /// Seconds spent reading chunks so far.
+    /// Seconds spent waiting for chunks to be read so far.
     pub read_s: f64,
     /// Seconds spent predicting so far.
     pub predict_s: f64,
@@ -209,32 +210,46 @@ impl<'a> ScoredChunks<'a> {
         Ok(Self {
             ctx,
             scorer,
-            query,
-            after: i64::MIN,
-            done: false,
+            query: query.map(std::sync::Arc::new),
+            next_read: None,
+            started: false,
+
             total,
             read_s: 0.0,
             predict_s: 0.0,
         })
     }
 
+    /// Starts reading the chunk after id `after` on its own task.
+    fn read_after(&mut self, after: i64) {
+        let (db, query) = (self.ctx.state.db.clone(), self.query.clone());
+        self.next_read = Some(tokio::spawn(async move {
+            model::columns(&db, query.as_deref(), after, CHUNK).await
+        }));
+    }
+
     /// The next chunk and its predictions (one per product, possibly not finite), or
     /// `None` past the last product.
     pub async fn next(&mut self) -> Result<Option<(Catalogue, Vec<f64>)>, JobError> {
-        if self.done {
-            return Ok(None);
+        if !self.started {
+            self.started = true;
+            self.read_after(i64::MIN);
         }
-        let lap = Instant::now();
-        let chunk =
-            model::columns(&self.ctx.state.db, self.query.as_ref(), self.after, CHUNK).await?;
-        self.read_s += lap.elapsed().as_secs_f64();
-        let Some(&last) = chunk.id.last() else {
-            self.done = true;
+        let Some(read) = self.next_read.take() else {
             return Ok(None);
         };
-        self.after = last;
+        let lap = Instant::now();
+        let chunk = read
+            .await
+            .map_err(|e| JobError::from(AppError::Internal(e.into())))??;
+        self.read_s += lap.elapsed().as_secs_f64();
+        let Some(&last) = chunk.id.last() else {
+            return Ok(None);
+        };
         let n = chunk.len();
-        self.done = n < CHUNK;
+        if n == CHUNK {
+            self.read_after(last);
+        }
         let lap = Instant::now();
         let scorer = self.scorer.clone();
         let (chunk, values) = self
@@ -246,6 +261,15 @@ impl<'a> ScoredChunks<'a> {
             .await?;
         self.predict_s += lap.elapsed().as_secs_f64();
         Ok(Some((chunk, values.map_err(JobError::Failed)?)))
+    }
+}
+
+impl Drop for ScoredChunks<'_> {
+    fn drop(&mut self) {
+        // A walk given up (a failed or cancelled job) stops reading.
+        if let Some(read) = self.next_read.take() {
+            read.abort();
+        }
     }
 }
 

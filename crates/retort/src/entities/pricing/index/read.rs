@@ -16,6 +16,9 @@ use crate::kernel::query::{Bind, Condition, ListQuery};
 /// A point of the price scatter: sku, category, list price, fair price, gap %.
 pub type Point = (String, String, f64, f64, f64);
 
+/// Facet counts by facet, and the rows matching.
+pub type Facets = (BTreeMap<String, Vec<FacetCount>>, i64);
+
 /// A row test and the column it reads.
 type Test<'a> = (&'a str, Box<dyn Fn(usize) -> bool + Send + Sync + 'a>);
 
@@ -101,6 +104,22 @@ impl Col<'_> {
 }
 
 impl ScoreIndex {
+    /// The rows in ascending order of `name` (NULL first, ties by id), if it is a kept
+    /// order; sorted on first use.
+    pub(super) fn order(&self, name: &str) -> Option<&[u32]> {
+        let cell = self.orders.get(name)?;
+        let col = self.column(name)?;
+        Some(cell.get_or_init(|| {
+            let ids = &self.ids;
+            let mut order: Vec<u32> = (0..self.rows as u32).collect();
+            order.sort_unstable_by(|&a, &b| {
+                let (a, b) = (a as usize, b as usize);
+                cmp_keys(&col.key(a), &col.key(b)).then(ids[a].cmp(&ids[b]))
+            });
+            order
+        }))
+    }
+
     fn column(&self, name: &str) -> Option<Col<'_>> {
         Some(match name {
             "id" => Col::Ints(&self.ids),
@@ -286,23 +305,43 @@ impl ScoreIndex {
         };
         let pass = |i: usize| tests.iter().all(|(_, t)| t(i));
         let want = query.limit as usize + 1;
-        let (picked, total) = if query.sort_text() == "-mispricing,-id" {
-            // The default order is kept sorted: seek to the cursor, read on.
-            let start = self
-                .by_mispricing
-                .partition_point(|&i| !past_cursor(i as usize));
-            let picked: Vec<usize> = self.by_mispricing[start..]
-                .iter()
-                .map(|&i| i as usize)
-                .filter(|&i| pass(i))
-                .take(want)
-                .collect();
-            let total = if tests.is_empty() {
+        let count = || {
+            if tests.is_empty() {
                 self.rows
             } else {
                 (0..self.rows).filter(|&i| pass(i)).count()
+            }
+        };
+        // One column and the id, the same way: read off a kept order.
+        let kept = match keys.as_slice() {
+            [(_, desc), (_, id_desc)] if desc == id_desc => query
+                .sort_columns()
+                .first()
+                .and_then(|(name, _)| self.order(name))
+                .map(|order| (order, *desc)),
+            _ => None,
+        };
+        let (picked, total) = if let Some((order, desc)) = kept {
+            let picked: Vec<usize> = if desc {
+                // Past the cursor, descending: everything below it in ascending order.
+                let end = order.partition_point(|&i| past_cursor(i as usize));
+                order[..end]
+                    .iter()
+                    .rev()
+                    .map(|&i| i as usize)
+                    .filter(|&i| pass(i))
+                    .take(want)
+                    .collect()
+            } else {
+                let start = order.partition_point(|&i| !past_cursor(i as usize));
+                order[start..]
+                    .iter()
+                    .map(|&i| i as usize)
+                    .filter(|&i| pass(i))
+                    .take(want)
+                    .collect()
             };
-            (picked, total)
+            (picked, count())
         } else {
             let (mut candidates, mut total) = (Vec::new(), 0usize);
             for i in (0..self.rows).filter(|&i| pass(i)) {
@@ -391,11 +430,22 @@ impl ScoreIndex {
     /// Facet counts as the facets endpoint gives them (each facet among the rows
     /// matching every *other* filter, most frequent first, at most 200 values), and the
     /// rows matching every filter; `None` if a filter is not evaluated here.
-    pub fn facets(&self, query: &ListQuery) -> Option<(BTreeMap<String, Vec<FacetCount>>, i64)> {
+    pub fn facets(&self, query: &ListQuery) -> Option<Facets> {
         let tests = self.tests(query)?;
+        if tests.is_empty() {
+            return Some(
+                self.all_facets
+                    .get_or_init(|| self.count_facets(&tests))
+                    .clone(),
+            );
+        }
         if tests.len() > 63 {
             return None;
         }
+        Some(self.count_facets(&tests))
+    }
+
+    fn count_facets(&self, tests: &[Test<'_>]) -> Facets {
         // Per facet, the tests on its own column (which its counts ignore), as a mask.
         let own: Vec<u64> = FACETS
             .iter()
@@ -461,7 +511,7 @@ impl ScoreIndex {
                     .collect(),
             );
         }
-        Some((out, total))
+        (out, total)
     }
 }
 

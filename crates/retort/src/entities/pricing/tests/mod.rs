@@ -2,14 +2,11 @@
 //! model on the demo catalogue, score it, find the planted mispricings, list, filter,
 //! facet and export the mispriced products, and re-score when the catalogue changes.
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::db_test;
-use crate::entities::job::worker::{self, WorkerConfig, WorkerPool};
 use crate::kernel::state::AppState;
 use crate::testing::{call, get, run_pending_jobs, send_json};
 
@@ -17,31 +14,21 @@ use crate::testing::{call, get, run_pending_jobs, send_json};
 /// enough for precision@100 to mean something.
 pub const PRODUCTS: usize = 8_000;
 
-/// A worker configuration for tests: short polls and leases.
-pub fn fast() -> WorkerConfig {
-    WorkerConfig {
-        lease: Duration::from_secs(30),
-        poll: Duration::from_millis(10),
-        grace: Duration::from_secs(5),
-        backoff: Duration::from_millis(20),
-    }
+/// Runs every pending job to its end in this task (no workers, no polling), then the
+/// job at `location` as the API shows it.
+pub async fn finish(state: &AppState, router: &Router, location: &str) -> Value {
+    run_pending_jobs(state).await;
+    let job = get(router, location).await.json;
+    assert!(
+        ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap_or("")),
+        "the job at {location} has not ended: {job}"
+    );
+    job
 }
 
-/// Waits for the job at `location` to end; its JSON.
-pub async fn wait(router: &Router, location: &str) -> Value {
-    for _ in 0..12_000 {
-        let r = get(router, location).await;
-        if ["succeeded", "failed", "cancelled"].contains(&r.json["status"].as_str().unwrap_or("")) {
-            return r.json;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the job at {location} did not end");
-}
-
-/// The demo catalogue (no sales), a trained and scored fair-price model (the jobs run
-/// in this task, no polling), then workers running for what the test queues next.
-pub async fn trained(state: &AppState, products: usize) -> (Router, WorkerPool, Value) {
+/// The demo catalogue (no sales) and a trained and scored fair-price model (the jobs run
+/// in this task, no polling); the router and the training job's result.
+pub async fn trained(state: &AppState, products: usize) -> (Router, Value) {
     crate::demo::load(&state.db, products, 42, false)
         .await
         .unwrap();
@@ -68,14 +55,13 @@ pub async fn trained(state: &AppState, products: usize) -> (Router, WorkerPool, 
     .await
     .json;
     assert_eq!(score["status"], "succeeded", "{score}");
-    let pool = worker::spawn(state.clone(), 1, fast());
-    (router, pool, job["result"].clone())
+    (router, job["result"].clone())
 }
 
 db_test! {
     async fn the_fair_price_model_finds_the_planted_mispricings(db: TestDb) {
         let state = db.state();
-        let (router, pool, result) = trained(&state, PRODUCTS).await;
+        let (router, result) = trained(&state, PRODUCTS).await;
         let metrics = &result["metrics"];
         assert!(metrics["r2"].as_f64().unwrap() >= 0.95, "holdout {metrics}");
         assert!(metrics["mape"].as_f64().unwrap() < 0.06, "holdout {metrics}");
@@ -110,14 +96,13 @@ db_test! {
         assert_eq!(p.status, StatusCode::OK, "{}", p.text);
         let predicted = p.json["predictions"][0].as_f64().unwrap();
         assert!((predicted - row["fair_price"].as_f64().unwrap()).abs() < 0.01, "{predicted} vs {row}");
-        pool.shutdown().await;
     }
 }
 
 db_test! {
     async fn the_mispriced_list_ranks_filters_facets_and_exports(db: TestDb) {
         let state = db.state();
-        let (router, pool, _) = trained(&state, 1_500).await;
+        let (router, _) = trained(&state, 1_500).await;
         let page = get(&router, "/api/pricing/mispriced?limit=50").await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.text);
         assert_eq!(page.json["total"], 1_500);
@@ -178,20 +163,19 @@ db_test! {
             assert!(paths.iter().any(|x| x == p), "{paths:?}");
         }
         assert_eq!(get(&router, "/api/pricing/mispriced?model=nothing").await.status, StatusCode::NOT_FOUND);
-        pool.shutdown().await;
     }
 }
 
 db_test! {
     async fn a_changed_catalogue_is_rescored(db: TestDb) {
         let state = db.state();
-        let (router, pool, _) = trained(&state, 300).await;
+        let (router, _) = trained(&state, 300).await;
         let first = get(&router, "/api/pricing/mispriced?limit=1&direction=under").await.json;
         let id = first["items"][0]["id"].as_i64().unwrap();
         let fair = first["items"][0]["fair_price"].as_f64().unwrap();
         let r = send_json(&router, Method::PATCH, &format!("/api/products/{id}"), &json!({"list_price": (fair * 3.0 * 100.0).round() / 100.0})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        tokio::time::sleep(Duration::from_millis(1100)).await; // past the scoring-state memo
+        super::super::score::catalogue_changed(&state); // forget the remembered scoring state
         let stale = get(&router, "/api/pricing/mispriced?limit=1").await.json;
         assert_eq!(stale["model"]["stale"], true, "{}", stale["model"]);
         // A read never queues work: the background refresh does, once however often.
@@ -200,11 +184,11 @@ db_test! {
         assert_eq!(jobs.len(), 1);
         let job = jobs[0];
         assert_eq!(crate::entities::pricing::service::refresh_stale(&state).await.unwrap(), vec![job]);
-        tokio::time::sleep(Duration::from_millis(1100)).await; // past the scoring-state memo
+        super::super::score::catalogue_changed(&state); // forget the remembered scoring state
         let again = get(&router, "/api/pricing/mispriced?limit=1").await.json;
         assert!(again["model"]["rescore_job"] == job || again["model"]["stale"] == false, "{}", again["model"]);
-        assert_eq!(wait(&router, &format!("/api/jobs/{job}")).await["status"], "succeeded");
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert_eq!(finish(&state, &router, &format!("/api/jobs/{job}")).await["status"], "succeeded");
+        super::super::score::catalogue_changed(&state);
         let fresh = get(&router, "/api/pricing/mispriced?limit=1").await.json;
         assert_eq!(fresh["model"]["stale"], false, "{}", fresh["model"]);
         assert_eq!(fresh["items"][0]["id"], id, "the product now three times its fair price leads");
@@ -214,14 +198,13 @@ db_test! {
         let left = super::super::model::orphan_keys(&state.db, "fair-price", &scoring.rows_key).await.unwrap();
         assert!(left.is_empty(), "{left:?}");
         assert_eq!(fresh["total"], 300);
-        pool.shutdown().await;
     }
 }
 
 db_test! {
     async fn charts_are_plotly_figures(db: TestDb) {
         let state = db.state();
-        let (router, pool, _) = trained(&state, 400).await;
+        let (router, _) = trained(&state, 400).await;
         for uri in ["/api/pricing/charts/price-scatter", "/api/pricing/charts/gap-distribution?category=suv"] {
             let r = get(&router, uri).await;
             assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text);
@@ -234,7 +217,6 @@ db_test! {
             .map(|t| t["x"].as_array().unwrap().len())
             .sum();
         assert_eq!(points, 400);
-        pool.shutdown().await;
     }
 }
 
@@ -248,11 +230,9 @@ db_test! {
             assert!(paths.iter().any(|x| x == p), "{paths:?}");
         }
         // No products: the job fails with a clear message.
-        let pool = worker::spawn(db.state(), 1, fast());
         let r = call(&router, Method::POST, "/api/pricing/fair-price-model/train", Some("application/json"), "{}").await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
-        let job = wait(&router, r.header("location")).await;
-        pool.shutdown().await;
+        let job = finish(&db.state(), &router, r.header("location")).await;
         assert_eq!(job["status"], "failed");
         assert!(job["error"].as_str().unwrap_or("").contains("at least 50"), "{job}");
         assert_eq!(get(&router, "/api/pricing/mispriced").await.status, StatusCode::NOT_FOUND);
@@ -314,8 +294,7 @@ async fn walk(router: &Router, query: &str, limit: usize) -> (Vec<Value>, i64) {
 db_test! {
     async fn the_in_memory_analysis_filters_sorts_pages_and_counts_as_its_sources_say(db: TestDb) {
         let state = db.state();
-        let (router, pool, _) = trained(&state, 1_200).await;
-        pool.shutdown().await;
+        let (router, _) = trained(&state, 1_200).await;
         let scoring = crate::entities::pricing::service::scoring(&state, "fair-price").await.unwrap();
         // The index the scoring job kept, and one read back from price_scores joined with
         // the products, hold the same rows.
@@ -444,8 +423,7 @@ db_test! {
         use retort_learn::gbdt::Feature;
         use retort_onnx::{Data, Value as Tensor};
         let state = db.state();
-        let (_router, pool, _) = trained(&state, 300).await;
-        pool.shutdown().await;
+        let (_router, _) = trained(&state, 300).await;
         // A product without a warranty, so a missing value is compared too.
         let r = send_json(&_router, Method::PATCH, "/api/products/3", &json!({"tread_warranty_miles": null})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);

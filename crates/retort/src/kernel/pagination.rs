@@ -12,8 +12,9 @@ pub const DEFAULT_LIMIT: u32 = 50;
 /// The most rows one page returns; a larger `limit` is capped to this.
 pub const MAX_LIMIT: u32 = 1000;
 
-/// One page of a list.
-#[derive(Debug, Serialize)]
+/// One page of a list: the page type of every list endpoint (`Page_ProductOut`, …, in
+/// the OpenAPI document).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     /// The rows of this page.
     pub items: Vec<T>,

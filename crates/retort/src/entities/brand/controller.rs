@@ -7,12 +7,13 @@ use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::schema::{BrandIn, BrandListParams, BrandOut, BrandPage, BrandPatch};
+use super::schema::{BrandIn, BrandListParams, BrandOut, BrandPatch};
 use super::service;
 use crate::kernel::csv_upload;
 use crate::kernel::error::{AppResult, Problem};
 use crate::kernel::extract::{Id, QueryPairs, ValidJson};
 use crate::kernel::openapi::{BadQuery, CsvBody, JsonBody, Unavailable};
+use crate::kernel::pagination::Page;
 use crate::kernel::state::AppState;
 
 /// What an import did.
@@ -46,21 +47,17 @@ pub async fn create_brand(
 #[utoipa::path(get, path = "/api/brands", tag = "brands",
     params(BrandListParams),
     responses(
-        (status = 200, description = "One page of brands", body = BrandPage),
+        (status = 200, description = "One page of brands", body = Page<BrandOut>),
         BadQuery, Unavailable,
     ))]
 pub async fn list_brands(
     State(state): State<AppState>,
     QueryPairs(pairs): QueryPairs,
-) -> AppResult<Json<BrandPage>> {
+) -> AppResult<Json<Page<BrandOut>>> {
     let page = service::list_brands(&state.db, &pairs)
         .await?
         .map(BrandOut::from);
-    Ok(Json(BrandPage {
-        items: page.items,
-        next_cursor: page.next_cursor,
-        total: page.total,
-    }))
+    Ok(Json(page))
 }
 
 /// Fetches a brand.

@@ -100,17 +100,6 @@ impl From<BrandRow> for BrandOut {
     }
 }
 
-/// One page of brands.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BrandPage {
-    /// The brands of this page.
-    pub items: Vec<BrandOut>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
-    /// How many brands match.
-    pub total: i64,
-}
-
 crate::list_params!(
     /// Query parameters of the brand list (written from its `ListSpec`).
     BrandListParams,

@@ -9,11 +9,12 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt};
 
-use super::schema::{JobEvent, JobListParams, JobOut, JobPage};
+use super::schema::{JobEvent, JobListParams, JobOut};
 use super::service;
 use crate::kernel::error::{AppResult, Problem};
 use crate::kernel::extract::{Id, QueryPairs};
 use crate::kernel::openapi::{BadQuery, Unavailable};
+use crate::kernel::pagination::Page;
 use crate::kernel::state::AppState;
 
 /// How often the event stream looks at the job (it may be run by another process).
@@ -34,19 +35,15 @@ pub async fn get_job(State(state): State<AppState>, Id(id): Id) -> AppResult<Jso
 #[utoipa::path(get, path = "/api/jobs", tag = "jobs",
     params(JobListParams),
     responses(
-        (status = 200, description = "One page of jobs", body = JobPage),
+        (status = 200, description = "One page of jobs", body = Page<JobOut>),
         BadQuery, Unavailable,
     ))]
 pub async fn list_jobs(
     State(state): State<AppState>,
     QueryPairs(pairs): QueryPairs,
-) -> AppResult<Json<JobPage>> {
+) -> AppResult<Json<Page<JobOut>>> {
     let page = service::list(&state, &pairs).await?;
-    Ok(Json(JobPage {
-        items: page.items,
-        next_cursor: page.next_cursor,
-        total: page.total,
-    }))
+    Ok(Json(page))
 }
 
 /// Asks a job to stop: a queued job is cancelled at once; a running one stops cleanly at

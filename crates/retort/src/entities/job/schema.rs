@@ -95,17 +95,6 @@ impl From<JobRow> for JobOut {
     }
 }
 
-/// One page of jobs.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct JobPage {
-    /// The jobs of this page, oldest first unless sorted otherwise.
-    pub items: Vec<JobOut>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
-    /// How many jobs match the filters.
-    pub total: i64,
-}
-
 crate::list_params!(
     /// Query parameters of the job list (written from its `ListSpec`).
     JobListParams,

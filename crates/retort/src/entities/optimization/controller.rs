@@ -7,14 +7,15 @@ use serde_json::{Value as Json_, json};
 
 use super::model::{self, BINDING_FILTERS, ITEMS, LIST};
 use super::schema::{
-    DecisionIn, DecisionOut, ItemPage, ItemParams, OptimizationListParams, OptimizationOut,
-    OptimizationPage, OptimizationRequest,
+    DecisionIn, DecisionOut, ItemOut, ItemParams, OptimizationListParams, OptimizationOut,
+    OptimizationRequest,
 };
 use super::service;
 use crate::kernel::auth::Principal;
 use crate::kernel::error::{AppError, AppResult, FieldError, Problem};
 use crate::kernel::extract::{Id, QueryPairs, json_body};
 use crate::kernel::openapi::{BadQuery, JsonBody, Unavailable};
+use crate::kernel::pagination::Page;
 use crate::kernel::plotly::figure;
 use crate::kernel::query::{Bind, ListQuery};
 use crate::kernel::state::AppState;
@@ -55,24 +56,20 @@ pub async fn start_optimization(
     get, path = "/api/pricing/optimizations", tag = "pricing",
     params(OptimizationListParams),
     responses(
-        (status = 200, description = "One page of optimizations", body = OptimizationPage),
+        (status = 200, description = "One page of optimizations", body = Page<OptimizationOut>),
         BadQuery, Unavailable,
     )
 )]
 pub async fn list_optimizations(
     State(state): State<AppState>,
     QueryPairs(mut pairs): QueryPairs,
-) -> AppResult<Json<OptimizationPage>> {
+) -> AppResult<Json<Page<OptimizationOut>>> {
     if !pairs.iter().any(|(k, _)| k == "sort") {
         pairs.push(("sort".into(), "-id".into()));
     }
     let query = ListQuery::parse(&LIST, &pairs, &[]).map_err(AppError::Validation)?;
     let page = model::list(&state.db, &query).await?;
-    Ok(Json(OptimizationPage {
-        items: page.items,
-        next_cursor: page.next_cursor,
-        total: page.total,
-    }))
+    Ok(Json(page))
 }
 
 /// One optimization: its status, parameters and totals.
@@ -98,7 +95,7 @@ pub async fn get_optimization(
     get, path = "/api/pricing/optimizations/{id}/items", tag = "pricing",
     params(("id" = i64, Path, description = "Optimization id"), ItemParams),
     responses(
-        (status = 200, description = "One page of the proposal", body = ItemPage),
+        (status = 200, description = "One page of the proposal", body = Page<ItemOut>),
         (status = 404, description = "No such optimization", body = Problem, content_type = "application/problem+json"),
         BadQuery, Unavailable,
     )
@@ -107,7 +104,7 @@ pub async fn optimization_items(
     State(state): State<AppState>,
     Id(id): Id,
     QueryPairs(pairs): QueryPairs,
-) -> AppResult<Json<ItemPage>> {
+) -> AppResult<Json<Page<ItemOut>>> {
     service::get(&state, id).await?;
     let mut rest: Vec<(String, String)> = Vec::new();
     let mut binding = None;
@@ -144,11 +141,7 @@ pub async fn optimization_items(
     }
     query.require_equal("proposal_id", Bind::Int(id));
     let page = model::items(&state.db, &query).await?;
-    Ok(Json(ItemPage {
-        items: page.items,
-        next_cursor: page.next_cursor,
-        total: page.total,
-    }))
+    Ok(Json(page))
 }
 
 /// Accepts the proposal, all of it or `{"skus": [...]}`: the prices change and each

@@ -84,17 +84,6 @@ pub struct OptimizationOut {
     pub updated_at: String,
 }
 
-/// One page of optimisations.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OptimizationPage {
-    /// The rows of this page.
-    pub items: Vec<OptimizationOut>,
-    /// Pass as `cursor` for the next page.
-    pub next_cursor: Option<String>,
-    /// Rows over all pages.
-    pub total: i64,
-}
-
 /// One product of a proposal, with everything needed to re-solve it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ItemOut {
@@ -171,17 +160,6 @@ pub enum ItemStatus {
     Accepted,
     /// Rejected; the price stays.
     Rejected,
-}
-
-/// One page of a proposal's products.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ItemPage {
-    /// The rows of this page.
-    pub items: Vec<ItemOut>,
-    /// Pass as `cursor` for the next page.
-    pub next_cursor: Option<String>,
-    /// Rows over all pages.
-    pub total: i64,
 }
 
 /// The result of accepting or rejecting.

@@ -24,17 +24,6 @@ pub struct PriceChangeOut {
     pub changed_at: String,
 }
 
-/// One page of price changes.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PriceChangePage {
-    /// The rows of this page.
-    pub items: Vec<PriceChangeOut>,
-    /// Pass as `cursor` for the next page.
-    pub next_cursor: Option<String>,
-    /// Rows over all pages.
-    pub total: i64,
-}
-
 crate::list_params!(
     /// Query parameters of the audit trail (written from its `ListSpec`; newest first by
     /// default).

@@ -7,14 +7,14 @@ use axum::response::{IntoResponse, Response};
 
 use super::model::ProductRow;
 use super::schema::{
-    ImportParams, ImportReport, ProductIn, ProductListParams, ProductOut, ProductPage,
-    ProductPatch, ScoreIn,
+    ImportParams, ImportReport, ProductIn, ProductListParams, ProductOut, ProductPatch, ScoreIn,
 };
 use super::service;
 use crate::kernel::csv_upload;
 use crate::kernel::error::{AppError, AppResult, Problem};
 use crate::kernel::extract::{Id, QueryPairs, ValidJson};
 use crate::kernel::openapi::{BadQuery, CsvBody, JsonBody, Unavailable};
+use crate::kernel::pagination::Page;
 use crate::kernel::state::AppState;
 
 /// Creates a product.
@@ -45,22 +45,18 @@ pub async fn create_product(
 #[utoipa::path(
     get, path = "/api/products", tag = "products", params(ProductListParams),
     responses(
-        (status = 200, description = "One page of products", body = ProductPage),
+        (status = 200, description = "One page of products", body = Page<ProductOut>),
         BadQuery, Unavailable,
     )
 )]
 pub async fn list_products(
     State(state): State<AppState>,
     QueryPairs(pairs): QueryPairs,
-) -> AppResult<Json<ProductPage>> {
+) -> AppResult<Json<Page<ProductOut>>> {
     let page = service::list_products(&state.db, &pairs)
         .await?
         .map(ProductOut::from);
-    Ok(Json(ProductPage {
-        items: page.items,
-        next_cursor: page.next_cursor,
-        total: page.total,
-    }))
+    Ok(Json(page))
 }
 
 /// Fetches one product.

@@ -282,17 +282,6 @@ impl From<ProductRow> for ProductOut {
     }
 }
 
-/// One page of products.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductPage {
-    /// The products of this page.
-    pub items: Vec<ProductOut>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
-    /// How many products match the filters, over all pages.
-    pub total: i64,
-}
-
 /// What a successful import did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ImportReport {

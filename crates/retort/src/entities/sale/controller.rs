@@ -5,12 +5,13 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 
-use super::schema::{SaleImportReport, SaleIn, SaleListParams, SaleOut, SalePage, SalePatch};
+use super::schema::{SaleImportReport, SaleIn, SaleListParams, SaleOut, SalePatch};
 use super::service;
 use crate::kernel::csv_upload;
 use crate::kernel::error::{AppResult, Problem};
 use crate::kernel::extract::{Id, QueryPairs, ValidJson};
 use crate::kernel::openapi::{BadQuery, CsvBody, JsonBody, Unavailable};
+use crate::kernel::pagination::Page;
 use crate::kernel::state::AppState;
 
 /// Records one week of sales of a product.
@@ -37,21 +38,17 @@ pub async fn create_sale(
 #[utoipa::path(get, path = "/api/sales", tag = "sales",
     params(SaleListParams),
     responses(
-        (status = 200, description = "One page of sales", body = SalePage),
+        (status = 200, description = "One page of sales", body = Page<SaleOut>),
         BadQuery, Unavailable,
     ))]
 pub async fn list_sales(
     State(state): State<AppState>,
     QueryPairs(pairs): QueryPairs,
-) -> AppResult<Json<SalePage>> {
+) -> AppResult<Json<Page<SaleOut>>> {
     let page = service::list_sales(&state.db, &pairs)
         .await?
         .map(SaleOut::from);
-    Ok(Json(SalePage {
-        items: page.items,
-        next_cursor: page.next_cursor,
-        total: page.total,
-    }))
+    Ok(Json(page))
 }
 
 /// Fetches a sale.

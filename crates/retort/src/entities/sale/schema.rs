@@ -111,17 +111,6 @@ impl From<SaleRow> for SaleOut {
     }
 }
 
-/// One page of sales.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SalePage {
-    /// The sales of this page.
-    pub items: Vec<SaleOut>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
-    /// How many sales match.
-    pub total: i64,
-}
-
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct SaleImportReport {

@@ -5,7 +5,7 @@
 mod columns;
 mod scores;
 
-pub use columns::{catalogue_state, columns, groups};
+pub use columns::{catalogue_state, columns, columns_between, groups, id_boundaries};
 pub use scores::{
     Scored, clear_score_run, scores, swap_in_score_run, with_scores, write_score_run,
 };

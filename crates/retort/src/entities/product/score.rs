@@ -173,16 +173,21 @@ async fn score(ctx: &JobContext, job: &ScoreProducts) -> Result<Json, JobError> 
     )
 }
 
-/// The catalogue (or the products a filter selects) read in chunks of 50,000 in id
-/// order, each scored by a model version on the job's CPU pool: the one path from the
-/// products table to a model's predictions that every scoring job walks. The next chunk
-/// is read while the current one is evaluated.
+/// Chunks read ahead of the one being evaluated, each on its own connection.
+const READ_AHEAD: usize = 2;
+
+/// The catalogue (or the products a filter selects) read in ranges of 50,000 products,
+/// in id order, each scored by a model version on the job's CPU pool: the one path from
+/// the products table to a model's predictions that every scoring job walks. The next
+/// ranges are read (concurrently) while the current one is evaluated.
 pub struct ScoredChunks<'a> {
     ctx: &'a JobContext,
     scorer: crate::entities::model::Scorer,
     query: Option<std::sync::Arc<ListQuery>>,
-    next_read: Option<tokio::task::JoinHandle<Result<Catalogue, sqlx::Error>>>,
-    started: bool,
+    reads: std::collections::VecDeque<tokio::task::JoinHandle<Result<Catalogue, sqlx::Error>>>,
+    /// The ranges not yet asked for: the id each ends with, and the id before the next.
+    boundaries: std::collections::VecDeque<i64>,
+    after: i64,
     /// Products selected when the walk started.
     pub total: i64,
     /// Seconds spent waiting for chunks to be read so far.
@@ -207,49 +212,55 @@ impl<'a> ScoredChunks<'a> {
             Some(q) => model::count(&state.db, q).await?,
             None => super::catalogue_state(&state.db).await?.1,
         };
-        Ok(Self {
+        let boundaries = model::id_boundaries(&state.db, CHUNK).await?.into();
+        let mut chunks = Self {
             ctx,
             scorer,
             query: query.map(std::sync::Arc::new),
-            next_read: None,
-            started: false,
-
+            reads: std::collections::VecDeque::new(),
+            boundaries,
+            after: i64::MIN,
             total,
             read_s: 0.0,
             predict_s: 0.0,
-        })
+        };
+        chunks.read_ahead();
+        Ok(chunks)
     }
 
-    /// Starts reading the chunk after id `after` on its own task.
-    fn read_after(&mut self, after: i64) {
-        let (db, query) = (self.ctx.state.db.clone(), self.query.clone());
-        self.next_read = Some(tokio::spawn(async move {
-            model::columns(&db, query.as_deref(), after, CHUNK).await
-        }));
+    /// Keeps [`READ_AHEAD`] ranges being read, up to the last.
+    fn read_ahead(&mut self) {
+        while self.reads.len() < READ_AHEAD {
+            let Some(upto) = self.boundaries.pop_front() else {
+                return;
+            };
+            let after = std::mem::replace(&mut self.after, upto);
+            let (db, query) = (self.ctx.state.db.clone(), self.query.clone());
+            self.reads.push_back(tokio::spawn(async move {
+                model::columns_between(&db, query.as_deref(), after, upto).await
+            }));
+        }
     }
 
     /// The next chunk and its predictions (one per product, possibly not finite), or
     /// `None` past the last product.
     pub async fn next(&mut self) -> Result<Option<(Catalogue, Vec<f64>)>, JobError> {
-        if !self.started {
-            self.started = true;
-            self.read_after(i64::MIN);
-        }
-        let Some(read) = self.next_read.take() else {
-            return Ok(None);
-        };
-        let lap = Instant::now();
-        let chunk = read
-            .await
-            .map_err(|e| JobError::from(AppError::Internal(e.into())))??;
-        self.read_s += lap.elapsed().as_secs_f64();
-        let Some(&last) = chunk.id.last() else {
-            return Ok(None);
+        let chunk = loop {
+            let Some(read) = self.reads.pop_front() else {
+                return Ok(None);
+            };
+            let lap = Instant::now();
+            let chunk = read
+                .await
+                .map_err(|e| JobError::from(AppError::Internal(e.into())))??;
+            self.read_s += lap.elapsed().as_secs_f64();
+            self.read_ahead();
+            // A range whose products were deleted (or filtered out) holds none.
+            if !chunk.is_empty() {
+                break chunk;
+            }
         };
         let n = chunk.len();
-        if n == CHUNK {
-            self.read_after(last);
-        }
         let lap = Instant::now();
         let scorer = self.scorer.clone();
         let (chunk, values) = self
@@ -267,7 +278,7 @@ impl<'a> ScoredChunks<'a> {
 impl Drop for ScoredChunks<'_> {
     fn drop(&mut self) {
         // A walk given up (a failed or cancelled job) stops reading.
-        if let Some(read) = self.next_read.take() {
+        for read in self.reads.drain(..) {
             read.abort();
         }
     }

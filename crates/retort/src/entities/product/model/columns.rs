@@ -28,12 +28,52 @@ pub async fn groups(
     Ok(out)
 }
 
+/// Ids that cut the catalogue into ranges of `every` products, in id order: the id of
+/// every `every`th product and the highest id (none without products). Range `k` is the
+/// ids above boundary `k − 1` up to boundary `k`.
+pub async fn id_boundaries(db: &Db, every: usize) -> Result<Vec<i64>, sqlx::Error> {
+    let every = every.max(1);
+    let sql = format!(
+        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS n, COUNT(*) OVER () AS total FROM products) ranked \
+         WHERE n % {every} = 0 OR n = total ORDER BY id"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect()
+}
+
 /// Up to `limit` products with ids above `after` (among those `filters` select), in id
 /// order, as columns.
 pub async fn columns(
     db: &Db,
     filters: Option<&ListQuery>,
     after: i64,
+    limit: usize,
+) -> Result<Catalogue, sqlx::Error> {
+    read_columns(db, filters, after, None, limit).await
+}
+
+/// The products with ids above `after` and at most `upto` (among those `filters`
+/// select), in id order, as columns: ranges of ids can be read concurrently.
+pub async fn columns_between(
+    db: &Db,
+    filters: Option<&ListQuery>,
+    after: i64,
+    upto: i64,
+) -> Result<Catalogue, sqlx::Error> {
+    // No more rows than ids in the range (a bound both databases accept).
+    let span = usize::try_from(upto.saturating_sub(after).max(0)).unwrap_or(0);
+    read_columns(db, filters, after, Some(upto), span).await
+}
+
+async fn read_columns(
+    db: &Db,
+    filters: Option<&ListQuery>,
+    after: i64,
+    upto: Option<i64>,
     limit: usize,
 ) -> Result<Catalogue, sqlx::Error> {
     let mut sql = Sql::new(db.backend());
@@ -51,9 +91,11 @@ pub async fn columns(
             sql.push("products");
         }
     }
-    sql.push(" WHERE id > ")
-        .bind(Bind::Int(after))
-        .push(&format!(" ORDER BY id LIMIT {limit}"));
+    sql.push(" WHERE id > ").bind(Bind::Int(after));
+    if let Some(upto) = upto {
+        sql.push(" AND id <= ").bind(Bind::Int(upto));
+    }
+    sql.push(&format!(" ORDER BY id LIMIT {limit}"));
     let rows = sql.query().fetch_all(db.pool()).await?;
     let mut c = Catalogue::with_capacity(rows.len());
     for r in &rows {

@@ -129,3 +129,28 @@ db_test! {
         assert_eq!(scores(&state.db, "price").await.unwrap().len(), 3);
     }
 }
+
+db_test! {
+    async fn id_ranges_cut_the_catalogue_into_equal_parts_whatever_the_gaps(db: TestDb) {
+        let state = db.state();
+        let router = crate::app::build_router(state.clone());
+        seed(&router, 25).await;
+        for id in [3, 4, 5, 17] {
+            let r = call(&router, Method::DELETE, &format!("/api/products/{id}"), None, "").await;
+            assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+        }
+        let bounds = crate::entities::product::model::id_boundaries(&state.db, 10).await.unwrap();
+        assert_eq!(bounds, vec![13, 24, 25], "the 10th and 20th of 21 products, and the last");
+        let mut walked = Vec::new();
+        let mut after = i64::MIN;
+        for upto in bounds {
+            let part = crate::entities::product::model::columns_between(&state.db, None, after, upto).await.unwrap();
+            assert!(part.len() <= 10);
+            walked.extend(part.id);
+            after = upto;
+        }
+        let all = crate::entities::product::catalogue(&state.db, 7).await.unwrap();
+        assert_eq!(walked, all.id);
+        assert_eq!(walked.len(), 21);
+    }
+}

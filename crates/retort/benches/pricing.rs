@@ -56,10 +56,25 @@ fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// The process's anonymous resident memory in MB now (heap and stacks, not the
+/// memory-mapped database file), if known.
+fn anon_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("RssAnon:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// The most anonymous memory seen while waiting in [`wait`] (sampled every 20 ms).
+static PEAK_ANON_KB: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Waits for job `id`; its JSON and the seconds it took from now.
 async fn wait(router: &Router, id: &Value) -> (Value, f64) {
     let started = Instant::now();
     loop {
+        if let Some(mb) = anon_rss_mb() {
+            PEAK_ANON_KB.fetch_max((mb * 1024.0) as u64, std::sync::atomic::Ordering::Relaxed);
+        }
         let r = get(router, &format!("/api/jobs/{id}")).await;
         if ["succeeded", "failed", "cancelled"].contains(&r.json["status"].as_str().unwrap_or("")) {
             assert_eq!(r.json["status"], "succeeded", "{}", r.json);
@@ -177,9 +192,12 @@ async fn mispricing(rows: usize, repeat: usize) {
         m["rows_left_out_as_outliers"]
     );
     reset_peak_rss();
+    let anon_before = anon_rss_mb().unwrap_or(f64::NAN);
+    PEAK_ANON_KB.store(0, std::sync::atomic::Ordering::Relaxed);
     let (score, secs) = wait(&router, &job["result"]["score_job"]).await;
+    let anon_peak = PEAK_ANON_KB.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0;
     println!(
-        "score: {rows} products in {secs:.1} s ({:.0} products/s), attempt {} of {}, peak RSS {:.0} MB",
+        "score: {rows} products in {secs:.1} s ({:.0} products/s), attempt {} of {}, peak RSS {:.0} MB, of it anonymous (heap, not the mapped database file) {anon_before:.0} MB before the job and {anon_peak:.0} MB at most during it (sampled every 20 ms)",
         rows as f64 / secs,
         score["attempts"],
         score["max_attempts"],

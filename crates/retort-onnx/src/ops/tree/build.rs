@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 
 use super::{
-    Aggregate, Classes, Mode, Node, PACKED_NODES, Packed, Small, Split, Step, TreeEnsemble,
+    Aggregate, Classes, Mode, Node, PACKED_NODES, Packed, SMALL_MISSING_FIRST, STEP_MISSING_FIRST,
+    Small, Split, Step, TreeEnsemble,
 };
 use crate::attrs::Attrs;
 use crate::limits::{MAX_TREE_DEPTH, MAX_WIDTH};
@@ -255,6 +256,8 @@ impl TreeEnsemble {
             .map(|n| n.feature as usize)
             .max();
         let binary_column = weights.first().map_or(0, |&(t, _)| t as usize);
+        let split = Split::of(&nodes);
+        let flagged = matches!(split, Split::MissingPerNode(_));
         let steps = nodes
             .iter()
             .enumerate()
@@ -267,17 +270,22 @@ impl TreeEnsemble {
                         next: [i as u32; 2],
                     }
                 } else {
+                    let flag = if flagged && n.missing_true {
+                        STEP_MISSING_FIRST
+                    } else {
+                        0
+                    };
                     Step {
                         threshold: n.threshold,
-                        feature: n.feature,
+                        feature: n.feature | flag,
                         next: [n.a, n.b],
                     }
                 }
             })
             .collect();
         Ok(Self {
-            packed: Packed::of(&nodes, &roots, &leaf_value),
-            split: Split::of(&nodes),
+            packed: Packed::of(&nodes, &roots, &leaf_value, flagged),
+            split,
             steps,
             depths,
             leaf_value,
@@ -383,12 +391,18 @@ impl Packed {
     }
 
     /// The trees rooted at `roots` packed, if each has at most [`PACKED_NODES`] nodes,
-    /// every feature fits in 16 bits, and the padding [`fits`](Self::fits).
-    fn of(nodes: &[Node], roots: &[u32], leaf_value: &[f64]) -> Option<Self> {
+    /// every feature fits in 16 bits (15 when the top bit carries each node's missing
+    /// value flag, `flagged`), and the padding [`fits`](Self::fits).
+    fn of(nodes: &[Node], roots: &[u32], leaf_value: &[f64], flagged: bool) -> Option<Self> {
+        let limit = if flagged {
+            u32::from(SMALL_MISSING_FIRST)
+        } else {
+            1 << 16
+        };
         if !Self::fits(roots.len(), nodes.len())
             || nodes
                 .iter()
-                .any(|n| n.mode != Mode::Leaf && u16::try_from(n.feature).is_err())
+                .any(|n| n.mode != Mode::Leaf && n.feature >= limit)
         {
             return None;
         }
@@ -433,9 +447,15 @@ impl Packed {
                         next: [k as u8; 2],
                     }
                 } else {
+                    // Below `limit`, so below 2¹⁶ (2¹⁵ when flagged).
+                    let flag = if flagged && n.missing_true {
+                        SMALL_MISSING_FIRST
+                    } else {
+                        0
+                    };
                     Small {
                         threshold: n.threshold,
-                        feature: n.feature as u16,
+                        feature: n.feature as u16 | flag,
                         next: [local[n.a as usize], local[n.b as usize]],
                     }
                 };

@@ -102,9 +102,20 @@ enum Split {
     /// the flag is set, and no threshold is NaN. `BRANCH_NEQ` holds for NaN anyway, so
     /// its flag is always false.
     Uniform(Mode, bool),
+    /// Every branch has this mode and no threshold is NaN, but where missing values go
+    /// differs: each node's flag rides in the top bit of its `feature`
+    /// ([`STEP_MISSING_FIRST`], [`SMALL_MISSING_FIRST`]), which the walks mask off.
+    MissingPerNode(Mode),
     /// Branches differ, or a threshold is NaN: each node's own mode and flag are read.
     PerNode,
 }
+
+/// A [`Step`]'s `feature` bit that says missing values go to `next[0]`, under
+/// [`Split::MissingPerNode`].
+const STEP_MISSING_FIRST: u32 = 1 << 31;
+/// A [`Small`]'s `feature` bit that says missing values go to `next[0]`, under
+/// [`Split::MissingPerNode`].
+const SMALL_MISSING_FIRST: u16 = 1 << 15;
 
 impl Split {
     fn of(nodes: &[Node]) -> Self {
@@ -119,6 +130,14 @@ impl Split {
             None => Split::Uniform(Mode::Leq, false),
             Some(first) if branches.iter().all(|n| kind(n) == first) => {
                 Split::Uniform(first.0, first.1)
+            }
+            // The flag takes the feature's top bit: features must stay below it.
+            Some((mode, _))
+                if branches
+                    .iter()
+                    .all(|n| n.mode == mode && n.feature < STEP_MISSING_FIRST) =>
+            {
+                Split::MissingPerNode(mode)
             }
             Some(_) => Split::PerNode,
         }

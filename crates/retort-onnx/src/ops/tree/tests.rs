@@ -70,6 +70,8 @@ struct Shape {
     nan_thresholds: bool,
     /// Whether every leaf is at `max_depth`.
     complete: bool,
+    /// Whether each branch draws its missing-value flag (the mode stays `split`'s).
+    random_missing: bool,
 }
 
 impl Nodes {
@@ -95,6 +97,11 @@ impl Nodes {
         let (mode, missing) = shape
             .split
             .unwrap_or_else(|| (MODES[rng.below(MODES.len())], rng.below(2) == 0));
+        let missing = if shape.random_missing {
+            rng.below(2) == 0
+        } else {
+            missing
+        };
         let at = self.id.len() - 1;
         self.feature.push(rng.below(shape.cols) as i64);
         let values = if shape.nan_thresholds {
@@ -231,6 +238,7 @@ fn every_uniform_comparison_sums_as_the_plain_walk() {
                         max_depth: 7,
                         nan_thresholds: false,
                         complete: false,
+                        random_missing: false,
                     };
                     let e = check(seed, &shape, 12, n_targets, 2 * BLOCK_ROWS + 37);
                     assert!(matches!(e.split, Split::Uniform(..)));
@@ -238,6 +246,41 @@ fn every_uniform_comparison_sums_as_the_plain_walk() {
             }
         }
     }
+}
+
+#[test]
+fn one_mode_with_missing_values_sent_either_way_sums_as_the_plain_walk() {
+    let mut seed = 200;
+    for mode in MODES {
+        for cols in [3, 16, 33, 64, 65, 150] {
+            seed += 1;
+            let shape = Shape {
+                cols,
+                split: Some((mode, false)),
+                max_depth: 7,
+                nan_thresholds: false,
+                complete: false,
+                random_missing: true,
+            };
+            let e = check(seed, &shape, 12, 1, 2 * BLOCK_ROWS + 5);
+            if mode == "BRANCH_NEQ" {
+                assert_eq!(e.split, Split::Uniform(Mode::Neq, false));
+            } else {
+                assert!(matches!(e.split, Split::MissingPerNode(_)), "{mode}");
+            }
+        }
+    }
+    // Too many nodes to pack.
+    let shape = Shape {
+        cols: 20,
+        split: Some(("BRANCH_LT", false)),
+        max_depth: 9,
+        nan_thresholds: false,
+        complete: true,
+        random_missing: true,
+    };
+    let e = check(300, &shape, 3, 2, BLOCK_ROWS + 9);
+    assert!(e.packed.is_none());
 }
 
 #[test]
@@ -249,6 +292,7 @@ fn mixed_comparisons_sum_as_the_plain_walk() {
             max_depth: 6,
             nan_thresholds: true,
             complete: false,
+            random_missing: false,
         };
         let e = check(seed, &shape, 10, 2, BLOCK_ROWS + 1);
         assert_eq!(e.split, Split::PerNode);
@@ -267,6 +311,7 @@ fn a_nan_threshold_is_compared_node_by_node() {
                 max_depth: 6,
                 nan_thresholds: true,
                 complete: false,
+                random_missing: false,
             };
             let e = check(seed, &shape, 12, 1, BLOCK_ROWS + 3);
             assert_eq!(e.split, Split::PerNode, "{mode}");
@@ -284,6 +329,7 @@ fn deep_and_large_trees_sum_as_the_plain_walk() {
             max_depth,
             nan_thresholds: false,
             complete: false,
+            random_missing: false,
         };
         let e = check(seed, &shape, 6, 1, 300);
         assert!(e.depths.iter().any(|&d| d > 8));
@@ -299,6 +345,7 @@ fn deep_and_large_trees_sum_as_the_plain_walk() {
             max_depth: 9,
             nan_thresholds: false,
             complete: true,
+            random_missing: false,
         };
         let e = check(seed, &shape, 3, 2, 2 * BLOCK_ROWS + 1);
         assert!(e.packed.is_none());
@@ -312,6 +359,7 @@ fn deep_and_large_trees_sum_as_the_plain_walk() {
         max_depth: 1,
         nan_thresholds: false,
         complete: false,
+        random_missing: false,
     };
     let e = check(17, &shape, 5000, 1, 100);
     assert!(e.packed.is_none());
@@ -326,6 +374,7 @@ fn small_batches_and_no_columns_sum_as_the_plain_walk() {
             max_depth: 5,
             nan_thresholds: false,
             complete: false,
+            random_missing: false,
         };
         check(19 + rows as u64, &shape, 7, 1, rows);
     }
@@ -336,6 +385,7 @@ fn small_batches_and_no_columns_sum_as_the_plain_walk() {
         max_depth: 0,
         nan_thresholds: false,
         complete: false,
+        random_missing: false,
     };
     let e = check(23, &shape, 4, 2, 10);
     assert!(e.nodes.iter().all(|n| n.mode == Mode::Leaf));

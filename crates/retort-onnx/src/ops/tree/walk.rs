@@ -12,25 +12,27 @@
 //! branches. Per row and target, the leaves' weights are added in tree order, as before.
 
 use super::{
-    Aggregate, BLOCK_ROWS, LOCKSTEP_DEPTH, Mode, PACKED_NODES, Small, Split, TreeEnsemble,
+    Aggregate, BLOCK_ROWS, LOCKSTEP_DEPTH, Mode, PACKED_NODES, SMALL_MISSING_FIRST,
+    STEP_MISSING_FIRST, Small, Split, TreeEnsemble,
 };
 
 /// A comparison compiled into the walk: whether a row with value `x` goes to a branch's
-/// second child (`next[1]`, the comparison fails and the value is not a missing value
-/// routed to the first).
+/// second child (`next[1]`: the comparison fails and the value is not a missing value
+/// routed to the first). `missing_first` is the node's own flag, read under
+/// [`Split::MissingPerNode`] only.
 trait Compare {
     /// Whether rows step together (false: each node's own mode is read, row by row).
     const LOCKSTEP: bool = true;
-    fn second(x: f32, threshold: f32) -> bool;
+    fn second(x: f32, threshold: f32, missing_first: bool) -> bool;
 }
 
 macro_rules! compare {
-    ($($name:ident: |$x:ident, $t:ident| $second:expr;)*) => {$(
+    ($($name:ident: |$x:ident, $t:ident, $m:ident| $second:expr;)*) => {$(
         struct $name;
         impl Compare for $name {
             #[inline(always)]
             #[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN makes every comparison false
-            fn second($x: f32, $t: f32) -> bool {
+            fn second($x: f32, $t: f32, $m: bool) -> bool {
                 $second
             }
         }
@@ -38,28 +40,34 @@ macro_rules! compare {
 }
 
 // `…Nan` variants send NaN to the first child (`nodes_missing_value_tracks_true`); the
-// others send it wherever the comparison, false for NaN, sends it. The ordered `…Nan`
-// forms (`x > t` for `not (x <= t or x is NaN)`) hold for thresholds that are numbers:
-// an ensemble with a NaN threshold is walked `PerNode`.
+// others send it wherever the comparison, false for NaN, sends it; `…Flag` variants
+// read the node's flag. The ordered forms that route NaN to the first child (`x > t` for
+// `not (x <= t or x is NaN)`) hold for thresholds that are numbers: an ensemble with a
+// NaN threshold is walked `PerNode`. `&` and `|` rather than `&&` and `||`: no branch.
 compare! {
-    Leq: |x, t| !(x <= t);
-    LeqNan: |x, t| x > t;
-    Lt: |x, t| !(x < t);
-    LtNan: |x, t| x >= t;
-    Gte: |x, t| !(x >= t);
-    GteNan: |x, t| x < t;
-    Gt: |x, t| !(x > t);
-    GtNan: |x, t| x <= t;
-    Eq: |x, t| x != t;
-    EqNan: |x, t| x != t && !x.is_nan();
-    Neq: |x, t| x == t;
+    Leq: |x, t, _m| !(x <= t);
+    LeqNan: |x, t, _m| x > t;
+    LeqFlag: |x, t, m| (x > t) | (x.is_nan() & !m);
+    Lt: |x, t, _m| !(x < t);
+    LtNan: |x, t, _m| x >= t;
+    LtFlag: |x, t, m| (x >= t) | (x.is_nan() & !m);
+    Gte: |x, t, _m| !(x >= t);
+    GteNan: |x, t, _m| x < t;
+    GteFlag: |x, t, m| (x < t) | (x.is_nan() & !m);
+    Gt: |x, t, _m| !(x > t);
+    GtNan: |x, t, _m| x <= t;
+    GtFlag: |x, t, m| (x <= t) | (x.is_nan() & !m);
+    Eq: |x, t, _m| x != t;
+    EqNan: |x, t, _m| (x != t) & !x.is_nan();
+    EqFlag: |x, t, m| (x != t) & !(x.is_nan() & m);
+    Neq: |x, t, _m| x == t;
 }
 
 /// Branches that differ: each row walks each tree to its leaf, reading the node's mode.
 struct PerNode;
 impl Compare for PerNode {
     const LOCKSTEP: bool = false;
-    fn second(_: f32, _: f32) -> bool {
+    fn second(_: f32, _: f32, _: bool) -> bool {
         false
     }
 }
@@ -110,7 +118,14 @@ impl TreeEnsemble {
                     Split::Uniform(Mode::Eq, false) => Self::sum::<Eq>,
                     Split::Uniform(Mode::Eq, true) => Self::sum::<EqNan>,
                     Split::Uniform(Mode::Neq, _) => Self::sum::<Neq>,
-                    Split::Uniform(Mode::Leaf, _) | Split::PerNode => Self::sum::<PerNode>,
+                    Split::MissingPerNode(Mode::Leq) => Self::sum::<LeqFlag>,
+                    Split::MissingPerNode(Mode::Lt) => Self::sum::<LtFlag>,
+                    Split::MissingPerNode(Mode::Gte) => Self::sum::<GteFlag>,
+                    Split::MissingPerNode(Mode::Gt) => Self::sum::<GtFlag>,
+                    Split::MissingPerNode(Mode::Eq) => Self::sum::<EqFlag>,
+                    Split::Uniform(Mode::Leaf, _)
+                    | Split::MissingPerNode(Mode::Leaf | Mode::Neq)
+                    | Split::PerNode => Self::sum::<PerNode>,
                 };
                 sum(self, data, rows, cols, &mut out);
                 if self.aggregate == Aggregate::Average && !self.roots.is_empty() {
@@ -160,8 +175,7 @@ impl TreeEnsemble {
 
     /// [`Self::sum`] for rows of at most `W` columns (`W` a power of two): each block's
     /// rows are copied into `[f32; W]`, and the walk reads `row[feature & (W - 1)]`, the
-    /// feature itself since load checked it is below `cols`. The rows past the batch in
-    /// the last block hold earlier rows' values: they are walked and their leaves ignored.
+    /// feature itself since load checked it is below `cols`.
     fn sum_fixed<C: Compare, const W: usize>(
         &self,
         data: &[f32],
@@ -170,51 +184,55 @@ impl TreeEnsemble {
         out: &mut [f64],
     ) {
         let nt = self.n_targets;
-        let mut block = vec![[0.0f32; W]; BLOCK_ROWS];
+        let mut block = vec![[0.0f32; W]; rows.min(BLOCK_ROWS)];
         let mut leaves = [0u32; BLOCK_ROWS];
         let mut at = [0u8; BLOCK_ROWS];
         for start in (0..rows).step_by(BLOCK_ROWS) {
             let end = (start + BLOCK_ROWS).min(rows);
             let n = end - start;
+            let block = &mut block[..n];
             if cols > 0 {
                 let from = data[start * cols..end * cols].chunks_exact(cols);
                 for (row, from) in block.iter_mut().zip(from) {
                     row[..cols].copy_from_slice(from);
                 }
             }
+            let block = &*block;
+            let (at, leaves) = (&mut at[..n], &mut leaves[..n]);
             let sums = &mut out[start * nt..end * nt];
             for (t, (&root, &depth)) in self.roots.iter().zip(&self.depths).enumerate() {
                 let packed = self.packed.as_ref().and_then(|p| p.tree(t));
                 match packed {
                     Some((tree, global, value)) if depth <= LOCKSTEP_DEPTH => {
-                        walk_packed::<C, W>(tree, depth, &block, &mut at);
+                        walk_packed::<C, W>(tree, depth, block, at);
                         if nt == 1 {
-                            for (s, &at) in sums.iter_mut().zip(&at) {
+                            for (s, &at) in sums.iter_mut().zip(at.iter()) {
                                 *s += value[usize::from(at)];
                             }
                             continue;
                         }
-                        for (leaf, &at) in leaves.iter_mut().zip(&at) {
+                        for (leaf, &at) in leaves.iter_mut().zip(at.iter()) {
                             *leaf = global[usize::from(at)];
                         }
                     }
                     None if C::LOCKSTEP && depth <= LOCKSTEP_DEPTH => {
                         leaves.fill(root);
                         for _ in 0..depth {
-                            for (at, row) in leaves.iter_mut().zip(&block) {
+                            for (at, row) in leaves.iter_mut().zip(block) {
                                 let step = &self.steps[*at as usize];
                                 let x = row[step.feature as usize & (W - 1)];
-                                *at = step.next[usize::from(C::second(x, step.threshold))];
+                                let m = step.feature & STEP_MISSING_FIRST != 0;
+                                *at = step.next[usize::from(C::second(x, step.threshold, m))];
                             }
                         }
                     }
                     _ => {
-                        for (leaf, row) in leaves[..n].iter_mut().zip(&block) {
+                        for (leaf, row) in leaves.iter_mut().zip(block) {
                             *leaf = self.leaf(root, row) as u32;
                         }
                     }
                 }
-                self.add_leaves(&leaves[..n], sums);
+                self.add_leaves(leaves, sums);
             }
         }
     }
@@ -277,8 +295,10 @@ impl TreeEnsemble {
         for _ in 0..depth {
             for (at, row) in leaves.iter_mut().zip(block.chunks_exact(cols.max(1))) {
                 let step = &self.steps[*at as usize];
-                let x = row[step.feature as usize];
-                *at = step.next[usize::from(C::second(x, step.threshold))];
+                // Features are below `cols`, so below the flag's bit.
+                let x = row[(step.feature & !STEP_MISSING_FIRST) as usize];
+                let m = step.feature & STEP_MISSING_FIRST != 0;
+                *at = step.next[usize::from(C::second(x, step.threshold, m))];
             }
         }
     }
@@ -291,7 +311,7 @@ fn walk_packed<C: Compare, const W: usize>(
     tree: &[Small; PACKED_NODES],
     depth: u32,
     block: &[[f32; W]],
-    at: &mut [u8; BLOCK_ROWS],
+    at: &mut [u8],
 ) {
     if depth == 0 {
         at.fill(0);
@@ -300,14 +320,16 @@ fn walk_packed<C: Compare, const W: usize>(
     // Every row starts at the root (index 0): its node is read once.
     let root = &tree[0];
     let f = usize::from(root.feature) & (W - 1);
+    let m = root.feature & SMALL_MISSING_FIRST != 0;
     for (at, row) in at.iter_mut().zip(block) {
-        *at = root.next[usize::from(C::second(row[f], root.threshold))];
+        *at = root.next[usize::from(C::second(row[f], root.threshold, m))];
     }
     for _ in 1..depth {
         for (at, row) in at.iter_mut().zip(block) {
             let node = &tree[usize::from(*at)];
             let x = row[usize::from(node.feature) & (W - 1)];
-            *at = node.next[usize::from(C::second(x, node.threshold))];
+            let m = node.feature & SMALL_MISSING_FIRST != 0;
+            *at = node.next[usize::from(C::second(x, node.threshold, m))];
         }
     }
 }

@@ -382,12 +382,18 @@ fn check_structure(
     Ok((roots.into_iter().map(|(_, i)| i as u32).collect(), depths))
 }
 
+/// Most slots of all packed trees together.
+const MAX_PACKED_SLOTS: usize = 1 << 21;
+
 impl Packed {
-    /// Whether `trees` trees of [`PACKED_NODES`] slots are few enough for `nodes` nodes:
-    /// the padding may multiply the memory of a model with trees of a dozen nodes or more,
-    /// not of one made of tiny trees.
-    fn fits(trees: usize, nodes: usize) -> bool {
-        trees.saturating_mul(PACKED_NODES) <= nodes.saturating_mul(16).max(1 << 16)
+    /// Whether `trees` trees of [`PACKED_NODES`] slots (20 bytes each) are few enough for
+    /// `nodes` nodes: the padding may multiply the memory of a model with trees of a
+    /// dozen nodes or more, not of one made of tiny trees, and the packed trees never
+    /// take more than [`MAX_PACKED_SLOTS`] slots (40 MiB, 8,192 trees) whatever the
+    /// model.
+    pub(super) fn fits(trees: usize, nodes: usize) -> bool {
+        let slots = trees.saturating_mul(PACKED_NODES);
+        slots <= nodes.saturating_mul(16).max(1 << 16) && slots <= MAX_PACKED_SLOTS
     }
 
     /// The trees rooted at `roots` packed, if each has at most [`PACKED_NODES`] nodes,

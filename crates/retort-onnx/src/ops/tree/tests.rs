@@ -352,6 +352,8 @@ fn deep_and_large_trees_sum_as_the_plain_walk() {
         let e = check(seed, &shape, 3, 1, 2 * BLOCK_ROWS + 1);
         assert!(e.packed.is_none());
     }
+    assert!(super::Packed::fits(8192, 8192 * 100));
+    assert!(!super::Packed::fits(8193, 8193 * 100));
     // Many more trees than nodes justify padding: not packed.
     let shape = Shape {
         cols: 3,

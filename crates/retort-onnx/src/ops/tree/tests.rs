@@ -72,6 +72,8 @@ struct Shape {
     complete: bool,
     /// Whether each branch draws its missing-value flag (the mode stays `split`'s).
     random_missing: bool,
+    /// Whether inputs may be NaN.
+    nan_inputs: bool,
 }
 
 impl Nodes {
@@ -206,8 +208,13 @@ fn check(seed: u64, shape: &Shape, trees: usize, n_targets: usize, rows: usize) 
         nodes.grow(&mut rng, shape, t as i64, 0, 0);
     }
     let e = nodes.ensemble(&mut rng, n_targets);
+    let values = if shape.nan_inputs {
+        &VALUES[..]
+    } else {
+        &VALUES[..VALUES.len() - 1]
+    };
     let data: Vec<f32> = (0..rows * shape.cols)
-        .map(|_| VALUES[rng.below(VALUES.len())])
+        .map(|_| values[rng.below(values.len())])
         .collect();
     let want = reference(&e, &data, rows, shape.cols);
     let got = e.raw_scores(&data, rows, shape.cols);
@@ -239,6 +246,7 @@ fn every_uniform_comparison_sums_as_the_plain_walk() {
                         nan_thresholds: false,
                         complete: false,
                         random_missing: false,
+                        nan_inputs: true,
                     };
                     let e = check(seed, &shape, 12, n_targets, 2 * BLOCK_ROWS + 37);
                     assert!(matches!(e.split, Split::Uniform(..)));
@@ -252,7 +260,10 @@ fn every_uniform_comparison_sums_as_the_plain_walk() {
 fn one_mode_with_missing_values_sent_either_way_sums_as_the_plain_walk() {
     let mut seed = 200;
     for mode in MODES {
-        for cols in [3, 16, 33, 64, 65, 150] {
+        for (cols, nan_inputs) in [3, 16, 33, 64, 65, 150]
+            .into_iter()
+            .flat_map(|c| [(c, true), (c, false)])
+        {
             seed += 1;
             let shape = Shape {
                 cols,
@@ -261,6 +272,7 @@ fn one_mode_with_missing_values_sent_either_way_sums_as_the_plain_walk() {
                 nan_thresholds: false,
                 complete: false,
                 random_missing: true,
+                nan_inputs,
             };
             let e = check(seed, &shape, 12, 1, 2 * BLOCK_ROWS + 5);
             if mode == "BRANCH_NEQ" {
@@ -278,6 +290,7 @@ fn one_mode_with_missing_values_sent_either_way_sums_as_the_plain_walk() {
         nan_thresholds: false,
         complete: true,
         random_missing: true,
+        nan_inputs: true,
     };
     let e = check(300, &shape, 3, 2, BLOCK_ROWS + 9);
     assert!(e.packed.is_none());
@@ -293,6 +306,7 @@ fn mixed_comparisons_sum_as_the_plain_walk() {
             nan_thresholds: true,
             complete: false,
             random_missing: false,
+            nan_inputs: true,
         };
         let e = check(seed, &shape, 10, 2, BLOCK_ROWS + 1);
         assert_eq!(e.split, Split::PerNode);
@@ -312,6 +326,7 @@ fn a_nan_threshold_is_compared_node_by_node() {
                 nan_thresholds: true,
                 complete: false,
                 random_missing: false,
+                nan_inputs: true,
             };
             let e = check(seed, &shape, 12, 1, BLOCK_ROWS + 3);
             assert_eq!(e.split, Split::PerNode, "{mode}");
@@ -330,6 +345,7 @@ fn deep_and_large_trees_sum_as_the_plain_walk() {
             nan_thresholds: false,
             complete: false,
             random_missing: false,
+            nan_inputs: true,
         };
         let e = check(seed, &shape, 6, 1, 300);
         assert!(e.depths.iter().any(|&d| d > 8));
@@ -346,6 +362,7 @@ fn deep_and_large_trees_sum_as_the_plain_walk() {
             nan_thresholds: false,
             complete: true,
             random_missing: false,
+            nan_inputs: true,
         };
         let e = check(seed, &shape, 3, 2, 2 * BLOCK_ROWS + 1);
         assert!(e.packed.is_none());
@@ -362,6 +379,7 @@ fn deep_and_large_trees_sum_as_the_plain_walk() {
         nan_thresholds: false,
         complete: false,
         random_missing: false,
+        nan_inputs: true,
     };
     let e = check(17, &shape, 5000, 1, 100);
     assert!(e.packed.is_none());
@@ -377,6 +395,7 @@ fn small_batches_and_no_columns_sum_as_the_plain_walk() {
             nan_thresholds: false,
             complete: false,
             random_missing: false,
+            nan_inputs: true,
         };
         check(19 + rows as u64, &shape, 7, 1, rows);
     }
@@ -388,6 +407,7 @@ fn small_batches_and_no_columns_sum_as_the_plain_walk() {
         nan_thresholds: false,
         complete: false,
         random_missing: false,
+        nan_inputs: true,
     };
     let e = check(23, &shape, 4, 2, 10);
     assert!(e.nodes.iter().all(|n| n.mode == Mode::Leaf));

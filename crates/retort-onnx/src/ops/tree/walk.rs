@@ -23,13 +23,20 @@ use super::{
 trait Compare {
     /// Whether rows step together (false: each node's own mode is read, row by row).
     const LOCKSTEP: bool = true;
+    /// Whether the comparison reads the node's flag.
+    const FLAGGED: bool = false;
+    /// The same comparison for rows without a missing value, where the flag does not
+    /// matter.
+    type NoNan: Compare;
     fn second(x: f32, threshold: f32, missing_first: bool) -> bool;
 }
 
 macro_rules! compare {
-    ($($name:ident: |$x:ident, $t:ident, $m:ident| $second:expr;)*) => {$(
+    ($($name:ident($no_nan:ident, $flagged:literal): |$x:ident, $t:ident, $m:ident| $second:expr;)*) => {$(
         struct $name;
         impl Compare for $name {
+            const FLAGGED: bool = $flagged;
+            type NoNan = $no_nan;
             #[inline(always)]
             #[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN makes every comparison false
             fn second($x: f32, $t: f32, $m: bool) -> bool {
@@ -44,29 +51,33 @@ macro_rules! compare {
 // read the node's flag. The ordered forms that route NaN to the first child (`x > t` for
 // `not (x <= t or x is NaN)`) hold for thresholds that are numbers: an ensemble with a
 // NaN threshold is walked `PerNode`. `&` and `|` rather than `&&` and `||`: no branch.
+// In blocks without a NaN, the `…Flag` variants (flagged `true`) give way to the one
+// in parentheses (`x > t`, the plain comparison for a number); the others stand for
+// themselves.
 compare! {
-    Leq: |x, t, _m| !(x <= t);
-    LeqNan: |x, t, _m| x > t;
-    LeqFlag: |x, t, m| (x > t) | (x.is_nan() & !m);
-    Lt: |x, t, _m| !(x < t);
-    LtNan: |x, t, _m| x >= t;
-    LtFlag: |x, t, m| (x >= t) | (x.is_nan() & !m);
-    Gte: |x, t, _m| !(x >= t);
-    GteNan: |x, t, _m| x < t;
-    GteFlag: |x, t, m| (x < t) | (x.is_nan() & !m);
-    Gt: |x, t, _m| !(x > t);
-    GtNan: |x, t, _m| x <= t;
-    GtFlag: |x, t, m| (x <= t) | (x.is_nan() & !m);
-    Eq: |x, t, _m| x != t;
-    EqNan: |x, t, _m| (x != t) & !x.is_nan();
-    EqFlag: |x, t, m| (x != t) & !(x.is_nan() & m);
-    Neq: |x, t, _m| x == t;
+    Leq(Leq, false): |x, t, _m| !(x <= t);
+    LeqNan(LeqNan, false): |x, t, _m| x > t;
+    LeqFlag(LeqNan, true): |x, t, m| (x > t) | (x.is_nan() & !m);
+    Lt(Lt, false): |x, t, _m| !(x < t);
+    LtNan(LtNan, false): |x, t, _m| x >= t;
+    LtFlag(LtNan, true): |x, t, m| (x >= t) | (x.is_nan() & !m);
+    Gte(Gte, false): |x, t, _m| !(x >= t);
+    GteNan(GteNan, false): |x, t, _m| x < t;
+    GteFlag(GteNan, true): |x, t, m| (x < t) | (x.is_nan() & !m);
+    Gt(Gt, false): |x, t, _m| !(x > t);
+    GtNan(GtNan, false): |x, t, _m| x <= t;
+    GtFlag(GtNan, true): |x, t, m| (x <= t) | (x.is_nan() & !m);
+    Eq(Eq, false): |x, t, _m| x != t;
+    EqNan(EqNan, false): |x, t, _m| (x != t) & !x.is_nan();
+    EqFlag(Eq, true): |x, t, m| (x != t) & !(x.is_nan() & m);
+    Neq(Neq, false): |x, t, _m| x == t;
 }
 
 /// Branches that differ: each row walks each tree to its leaf, reading the node's mode.
 struct PerNode;
 impl Compare for PerNode {
     const LOCKSTEP: bool = false;
+    type NoNan = PerNode;
     fn second(_: f32, _: f32, _: bool) -> bool {
         false
     }
@@ -200,40 +211,57 @@ impl TreeEnsemble {
             let block = &*block;
             let (at, leaves) = (&mut at[..n], &mut leaves[..n]);
             let sums = &mut out[start * nt..end * nt];
-            for (t, (&root, &depth)) in self.roots.iter().zip(&self.depths).enumerate() {
-                let packed = self.packed.as_ref().and_then(|p| p.tree(t));
-                match packed {
-                    Some((tree, global, value)) if depth <= LOCKSTEP_DEPTH => {
-                        walk_packed::<C, W>(tree, depth, block, at);
-                        if nt == 1 {
-                            for (s, &at) in sums.iter_mut().zip(at.iter()) {
-                                *s += value[usize::from(at)];
-                            }
-                            continue;
+            let no_nan = || block.iter().all(|r| !r[..cols].iter().any(|v| v.is_nan()));
+            if C::FLAGGED && no_nan() {
+                self.sum_block::<C::NoNan, W>(block, at, leaves, sums);
+            } else {
+                self.sum_block::<C, W>(block, at, leaves, sums);
+            }
+        }
+    }
+
+    /// Adds every tree's leaf weights for the rows of `block` to their `sums`.
+    fn sum_block<C: Compare, const W: usize>(
+        &self,
+        block: &[[f32; W]],
+        at: &mut [u8],
+        leaves: &mut [u32],
+        sums: &mut [f64],
+    ) {
+        let nt = self.n_targets;
+        for (t, (&root, &depth)) in self.roots.iter().zip(&self.depths).enumerate() {
+            let packed = self.packed.as_ref().and_then(|p| p.tree(t));
+            match packed {
+                Some((tree, global, value)) if depth <= LOCKSTEP_DEPTH => {
+                    walk_packed::<C, W>(tree, depth, block, at);
+                    if nt == 1 {
+                        for (s, &at) in sums.iter_mut().zip(at.iter()) {
+                            *s += value[usize::from(at)];
                         }
-                        for (leaf, &at) in leaves.iter_mut().zip(at.iter()) {
-                            *leaf = global[usize::from(at)];
-                        }
+                        continue;
                     }
-                    None if C::LOCKSTEP && depth <= LOCKSTEP_DEPTH => {
-                        leaves.fill(root);
-                        for _ in 0..depth {
-                            for (at, row) in leaves.iter_mut().zip(block) {
-                                let step = &self.steps[*at as usize];
-                                let x = row[step.feature as usize & (W - 1)];
-                                let m = step.feature & STEP_MISSING_FIRST != 0;
-                                *at = step.next[usize::from(C::second(x, step.threshold, m))];
-                            }
-                        }
+                    for (leaf, &at) in leaves.iter_mut().zip(at.iter()) {
+                        *leaf = global[usize::from(at)];
                     }
-                    _ => {
-                        for (leaf, row) in leaves.iter_mut().zip(block) {
-                            *leaf = self.leaf(root, row) as u32;
+                }
+                None if C::LOCKSTEP && depth <= LOCKSTEP_DEPTH => {
+                    leaves.fill(root);
+                    for _ in 0..depth {
+                        for (at, row) in leaves.iter_mut().zip(block) {
+                            let step = &self.steps[*at as usize];
+                            let x = row[step.feature as usize & (W - 1)];
+                            let m = step.feature & STEP_MISSING_FIRST != 0;
+                            *at = step.next[usize::from(C::second(x, step.threshold, m))];
                         }
                     }
                 }
-                self.add_leaves(leaves, sums);
+                _ => {
+                    for (leaf, row) in leaves.iter_mut().zip(block) {
+                        *leaf = self.leaf(root, row) as u32;
+                    }
+                }
             }
+            self.add_leaves(leaves, sums);
         }
     }
 

@@ -146,9 +146,14 @@ impl Kernel for LabelEncoder {
             &x.data
         };
         let default = self.values.len().saturating_sub(1);
-        let picks: Vec<usize> = (0..x.data.len())
-            .map(|i| self.map.get(&key_of(source, i)).copied().unwrap_or(default))
-            .collect();
+        let look_up = |key: &str| self.map.get(key).copied().unwrap_or(default);
+        let picks: Vec<usize> = match source {
+            // Strings are looked up as they are, without a copy.
+            Data::Str(v) if !self.float_keys => v.iter().map(|s| look_up(s)).collect(),
+            _ => (0..x.data.len())
+                .map(|i| look_up(&key_of(source, i)))
+                .collect(),
+        };
         let data = pick(&self.values, picks.len(), || picks.iter().copied())?;
         Ok(vec![tensor(x.shape.clone(), data)?])
     }

@@ -6,7 +6,10 @@
 
 use std::collections::HashMap;
 
-use super::{Aggregate, Classes, Mode, Node, TreeEnsemble};
+use super::{
+    Aggregate, Classes, Mode, Node, PACKED_NODES, Packed, SMALL_MISSING_FIRST, STEP_MISSING_FIRST,
+    Small, Split, Step, TreeEnsemble,
+};
 use crate::attrs::Attrs;
 use crate::limits::{MAX_TREE_DEPTH, MAX_WIDTH};
 use crate::ops::PostTransform;
@@ -157,7 +160,7 @@ impl TreeEnsemble {
                 b,
             });
         }
-        let roots = check_structure(&nodes, &tree_ids, &node_ids)?;
+        let (roots, depths) = check_structure(&nodes, &tree_ids, &node_ids)?;
 
         // Leaf weights, grouped per leaf in the order given.
         let w_trees = attrs.ints(&format!("{}_treeids", spec.prefix));
@@ -253,7 +256,38 @@ impl TreeEnsemble {
             .map(|n| n.feature as usize)
             .max();
         let binary_column = weights.first().map_or(0, |&(t, _)| t as usize);
+        let split = Split::of(&nodes);
+        let flagged = matches!(split, Split::MissingPerNode(_));
+        let steps = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                if n.mode == Mode::Leaf {
+                    // A leaf leads to itself whatever the comparison gives.
+                    Step {
+                        threshold: 0.0,
+                        feature: 0,
+                        next: [i as u32; 2],
+                    }
+                } else {
+                    let flag = if flagged && n.missing_true {
+                        STEP_MISSING_FIRST
+                    } else {
+                        0
+                    };
+                    Step {
+                        threshold: n.threshold,
+                        feature: n.feature | flag,
+                        next: [n.a, n.b],
+                    }
+                }
+            })
+            .collect();
         Ok(Self {
+            packed: Packed::of(&nodes, &roots, &leaf_value, flagged),
+            split,
+            steps,
+            depths,
             leaf_value,
             binary_column,
             max_feature,
@@ -271,8 +305,13 @@ impl TreeEnsemble {
 
 /// Checks that the branches make one tree per tree id: each node the child of at most one
 /// branch and never its own, one root per tree, every node reached from it, no path longer
-/// than [`MAX_TREE_DEPTH`]. Returns the roots in tree id order.
-fn check_structure(nodes: &[Node], tree_ids: &[i64], node_ids: &[i64]) -> Result<Vec<u32>, String> {
+/// than [`MAX_TREE_DEPTH`]. Returns the roots in tree id order, and each tree's depth (the
+/// most branches on a path from its root to a leaf).
+fn check_structure(
+    nodes: &[Node],
+    tree_ids: &[i64],
+    node_ids: &[i64],
+) -> Result<(Vec<u32>, Vec<u32>), String> {
     let name = |i: usize| format!("node {} of tree {}", node_ids[i], tree_ids[i]);
     let mut parent: Vec<Option<usize>> = vec![None; nodes.len()];
     for (i, node) in nodes.iter().enumerate() {
@@ -309,14 +348,17 @@ fn check_structure(nodes: &[Node], tree_ids: &[i64], node_ids: &[i64]) -> Result
     // anything not reached hangs off a cycle.
     let mut reached = vec![false; nodes.len()];
     let mut stack: Vec<(usize, usize)> = Vec::new();
+    let mut depths = Vec::with_capacity(roots.len());
     for &(_, root) in &roots {
         stack.push((root, 0));
+        let mut deepest = 0;
         while let Some((i, depth)) = stack.pop() {
             if std::mem::replace(&mut reached[i], true) {
                 return Err(format!("{} is reached twice", name(i)));
             }
             let node = &nodes[i];
             if node.mode == Mode::Leaf {
+                deepest = deepest.max(depth);
                 continue;
             }
             if depth >= MAX_TREE_DEPTH {
@@ -328,6 +370,8 @@ fn check_structure(nodes: &[Node], tree_ids: &[i64], node_ids: &[i64]) -> Result
             stack.push((node.a as usize, depth + 1));
             stack.push((node.b as usize, depth + 1));
         }
+        // At most MAX_TREE_DEPTH.
+        depths.push(deepest as u32);
     }
     if let Some(i) = reached.iter().position(|&r| !r) {
         return Err(format!(
@@ -335,5 +379,101 @@ fn check_structure(nodes: &[Node], tree_ids: &[i64], node_ids: &[i64]) -> Result
             name(i)
         ));
     }
-    Ok(roots.into_iter().map(|(_, i)| i as u32).collect())
+    Ok((roots.into_iter().map(|(_, i)| i as u32).collect(), depths))
+}
+
+/// Most slots of all packed trees together.
+const MAX_PACKED_SLOTS: usize = 1 << 21;
+
+impl Packed {
+    /// Whether `trees` trees of [`PACKED_NODES`] slots (20 bytes each) are few enough for
+    /// `nodes` nodes: the padding may multiply the memory of a model with trees of a
+    /// dozen nodes or more, not of one made of tiny trees, and the packed trees never
+    /// take more than [`MAX_PACKED_SLOTS`] slots (40 MiB, 8,192 trees) whatever the
+    /// model.
+    pub(super) fn fits(trees: usize, nodes: usize) -> bool {
+        let slots = trees.saturating_mul(PACKED_NODES);
+        slots <= nodes.saturating_mul(16).max(1 << 16) && slots <= MAX_PACKED_SLOTS
+    }
+
+    /// The trees rooted at `roots` packed, if each has at most [`PACKED_NODES`] nodes,
+    /// every feature fits in 16 bits (15 when the top bit carries each node's missing
+    /// value flag, `flagged`), and the padding [`fits`](Self::fits).
+    fn of(nodes: &[Node], roots: &[u32], leaf_value: &[f64], flagged: bool) -> Option<Self> {
+        let limit = if flagged {
+            u32::from(SMALL_MISSING_FIRST)
+        } else {
+            1 << 16
+        };
+        if !Self::fits(roots.len(), nodes.len())
+            || nodes
+                .iter()
+                .any(|n| n.mode != Mode::Leaf && n.feature >= limit)
+        {
+            return None;
+        }
+        let mut trees = Vec::with_capacity(roots.len());
+        let mut global = Vec::with_capacity(roots.len());
+        let mut values = Vec::with_capacity(roots.len());
+        // Each node's index within its tree.
+        let mut local = vec![0u8; nodes.len()];
+        let mut order: Vec<usize> = Vec::with_capacity(PACKED_NODES);
+        for &root in roots {
+            // Breadth first from the root: the top levels, which every row reads, share
+            // cache lines.
+            order.clear();
+            order.push(root as usize);
+            let mut k = 0;
+            while let Some(&i) = order.get(k) {
+                let n = nodes.get(i)?;
+                if n.mode != Mode::Leaf {
+                    if order.len() + 2 > PACKED_NODES {
+                        return None;
+                    }
+                    order.push(n.a as usize);
+                    order.push(n.b as usize);
+                }
+                k += 1;
+            }
+            let mut tree = [Small::default(); PACKED_NODES];
+            let mut index = [0u32; PACKED_NODES];
+            let mut value = [0.0f64; PACKED_NODES];
+            for (k, &i) in order.iter().enumerate() {
+                // Fewer than PACKED_NODES (256) nodes in `order`.
+                local[i] = k as u8;
+                index[k] = i as u32;
+                value[k] = leaf_value.get(i).copied().unwrap_or(0.0);
+            }
+            for (k, &i) in order.iter().enumerate() {
+                let n = &nodes[i];
+                tree[k] = if n.mode == Mode::Leaf {
+                    Small {
+                        threshold: 0.0,
+                        feature: 0,
+                        next: [k as u8; 2],
+                    }
+                } else {
+                    // Below `limit`, so below 2¹⁶ (2¹⁵ when flagged).
+                    let flag = if flagged && n.missing_true {
+                        SMALL_MISSING_FIRST
+                    } else {
+                        0
+                    };
+                    Small {
+                        threshold: n.threshold,
+                        feature: n.feature as u16 | flag,
+                        next: [local[n.a as usize], local[n.b as usize]],
+                    }
+                };
+            }
+            trees.push(tree);
+            global.push(index);
+            values.push(value);
+        }
+        Some(Self {
+            trees,
+            global,
+            leaf_value: values,
+        })
+    }
 }

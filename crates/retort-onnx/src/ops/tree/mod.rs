@@ -1,9 +1,12 @@
 //! TreeEnsembleRegressor and TreeEnsembleClassifier, flattened: every node of every tree
-//! in one array of 20-byte records, children as indices, leaf weights in one array — a
-//! row walks each tree with no allocation and no hashing. Building and validating the
-//! arrays is in `build.rs`, the walk in `walk.rs`.
+//! in one array of 16-byte steps (threshold, feature, the two children as indices; a leaf
+//! leads to itself), leaf weights in one array — rows walk the trees with no allocation
+//! and no hashing. Building and validating the arrays is in `build.rs`, the walk in
+//! `walk.rs`.
 
 mod build;
+#[cfg(test)]
+mod tests;
 mod walk;
 
 use super::select::pick;
@@ -36,6 +39,111 @@ struct Node {
     b: u32,
 }
 
+/// One node as the walk reads it: a branch compares the row's `feature` with `threshold`
+/// and goes to `next[0]` when the comparison holds (or the value is missing and missing
+/// values go that way), to `next[1]` otherwise; a leaf leads to itself, so a row that has
+/// reached its leaf stays there however many more steps it takes.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    threshold: f32,
+    feature: u32,
+    next: [u32; 2],
+}
+
+/// Most nodes of a tree in [`Packed`] form: its node indices fit in a byte.
+const PACKED_NODES: usize = 256;
+
+/// A node of a packed tree: like [`Step`], with the tree's own node indices (root 0,
+/// breadth first) in a byte each.
+#[derive(Debug, Clone, Copy, Default)]
+struct Small {
+    threshold: f32,
+    feature: u16,
+    next: [u8; 2],
+}
+
+/// Every tree in a fixed-size array of [`PACKED_NODES`] nodes, when every tree fits and
+/// the padding stays within [`Packed::fits`]: the walk indexes a tree by a byte, with no
+/// bounds to check, and a node takes 8 bytes.
+#[derive(Debug)]
+struct Packed {
+    /// Per tree, in the order of `roots`.
+    trees: Vec<[Small; PACKED_NODES]>,
+    /// Per tree, the index in `nodes` of each of its packed nodes.
+    global: Vec<[u32; PACKED_NODES]>,
+    /// Per tree, the summed weight of each of its packed leaves (see `leaf_value`).
+    leaf_value: Vec<[f64; PACKED_NODES]>,
+}
+
+impl Packed {
+    /// Tree `t`: its nodes, their indices in `nodes`, their leaf values.
+    #[allow(clippy::type_complexity)]
+    fn tree(
+        &self,
+        t: usize,
+    ) -> Option<(
+        &[Small; PACKED_NODES],
+        &[u32; PACKED_NODES],
+        &[f64; PACKED_NODES],
+    )> {
+        Some((
+            self.trees.get(t)?,
+            self.global.get(t)?,
+            self.leaf_value.get(t)?,
+        ))
+    }
+}
+
+/// The comparison the branches make: one for every branch (a mode and where missing
+/// values go), or not the same for all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Split {
+    /// Every branch has this mode and sends missing values (NaN) to its true child when
+    /// the flag is set, and no threshold is NaN. `BRANCH_NEQ` holds for NaN anyway, so
+    /// its flag is always false.
+    Uniform(Mode, bool),
+    /// Every branch has this mode and no threshold is NaN, but where missing values go
+    /// differs: each node's flag rides in the top bit of its `feature`
+    /// ([`STEP_MISSING_FIRST`], [`SMALL_MISSING_FIRST`]), which the walks mask off.
+    MissingPerNode(Mode),
+    /// Branches differ, or a threshold is NaN: each node's own mode and flag are read.
+    PerNode,
+}
+
+/// A [`Step`]'s `feature` bit that says missing values go to `next[0]`, under
+/// [`Split::MissingPerNode`].
+const STEP_MISSING_FIRST: u32 = 1 << 31;
+/// A [`Small`]'s `feature` bit that says missing values go to `next[0]`, under
+/// [`Split::MissingPerNode`].
+const SMALL_MISSING_FIRST: u16 = 1 << 15;
+
+impl Split {
+    fn of(nodes: &[Node]) -> Self {
+        let kind = |n: &Node| (n.mode, n.missing_true && n.mode != Mode::Neq);
+        let branches: Vec<&Node> = nodes.iter().filter(|n| n.mode != Mode::Leaf).collect();
+        // The compiled comparisons rewrite `x <= t or x is NaN` as `not x > t`, which
+        // holds only when `t` is a number.
+        if branches.iter().any(|n| n.threshold.is_nan()) {
+            return Split::PerNode;
+        }
+        match branches.first().map(|n| kind(n)) {
+            None => Split::Uniform(Mode::Leq, false),
+            Some(first) if branches.iter().all(|n| kind(n) == first) => {
+                Split::Uniform(first.0, first.1)
+            }
+            // The flag takes the feature's top bit: features must stay below it.
+            Some((mode, _))
+                if branches
+                    .iter()
+                    .all(|n| n.mode == mode && n.feature < STEP_MISSING_FIRST) =>
+            {
+                Split::MissingPerNode(mode)
+            }
+            Some(_) => Split::PerNode,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Aggregate {
     Sum,
@@ -57,6 +165,14 @@ struct Classes {
 #[derive(Debug)]
 pub struct TreeEnsemble {
     nodes: Vec<Node>,
+    /// The nodes as the walk reads them, by the same index.
+    steps: Vec<Step>,
+    /// The branches' comparison.
+    split: Split,
+    /// Each tree's depth, in the order of `roots`.
+    depths: Vec<u32>,
+    /// The trees packed, when they are small enough.
+    packed: Option<Packed>,
     roots: Vec<u32>,
     weights: Vec<(u32, f64)>,
     n_targets: usize,
@@ -74,7 +190,11 @@ pub struct TreeEnsemble {
 }
 
 /// Rows walked together, tree by tree, so one tree's nodes stay in cache.
-const BLOCK_ROWS: usize = 64;
+const BLOCK_ROWS: usize = 256;
+
+/// Deepest tree whose rows take a step together, level by level (every row as many steps
+/// as the tree is deep); deeper trees are walked row by row, each to its leaf.
+const LOCKSTEP_DEPTH: u32 = 16;
 
 impl TreeEnsemble {
     /// Checks that rows of `cols` columns hold every feature the trees read.

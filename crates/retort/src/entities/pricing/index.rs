@@ -167,15 +167,27 @@ impl ScoreIndex {
         version: i64,
         scored_at: &str,
     ) -> Result<Self, sqlx::Error> {
+        use futures_util::{StreamExt, TryStreamExt};
         const CHUNK: usize = 50_000;
-        let rows = super::model::run_rows(db, key).await?;
-        let tiers = crate::entities::brand::tiers(db).await?;
+        // The run's rows, the tiers and the catalogue's ranges at once; then the
+        // products range by range, two ranges read at a time, merged by id.
+        let (rows, tiers, bounds) = tokio::try_join!(
+            super::model::run_rows(db, key),
+            crate::entities::brand::tiers(db),
+            crate::entities::product::id_boundaries(db, CHUNK),
+        )?;
         let mut index = Self::new(key, version, scored_at);
-        let (mut next, mut after) = (0usize, i64::MIN);
-        while next < rows.len() {
-            let chunk = crate::entities::product::columns(db, None, after, CHUNK).await?;
-            let Some(&last) = chunk.id.last() else { break };
-            after = last;
+        let ranges: Vec<(i64, i64)> = bounds
+            .iter()
+            .scan(i64::MIN, |after, &upto| {
+                Some((std::mem::replace(after, upto), upto))
+            })
+            .collect();
+        let mut chunks = futures_util::stream::iter(ranges)
+            .map(|(after, upto)| crate::entities::product::columns_between(db, None, after, upto))
+            .buffered(2);
+        let mut next = 0usize;
+        while let Some(chunk) = chunks.try_next().await? {
             for (i, id) in chunk.id.iter().enumerate() {
                 while next < rows.len() && rows[next].id < *id {
                     next += 1; // scored, then deleted
@@ -186,9 +198,6 @@ impl ScoreIndex {
                     index.push_analysis(&rows[next]);
                     next += 1;
                 }
-            }
-            if chunk.len() < CHUNK {
-                break;
             }
         }
         index.sort();

@@ -1,27 +1,21 @@
--- The mispricing analysis keeps only what the analysis computed, per product id: the
--- list price it compared, the fair price, the gaps, the peer z-score. The product's
--- attributes (sku, brand, sizes, …) and the brand's tier are joined from their owners
--- when the analysis is read, not copied into every row; the version and time of the
--- scoring are in price_score_state. With no secondary index to maintain, a scoring run
--- writes a million rows in seconds: lists, counts and facets are served from the
--- in-memory index built from these rows.
+-- The mispricing analysis keeps only what it is computed from, per product id: the list
+-- price the run compared and the fair price the model predicted (unrounded). The gaps,
+-- the log ratio, the direction and the peer z-scores follow from those two and the
+-- product's attributes; the attributes (sku, brand, sizes, …) and the brand's tier are
+-- joined from their owners when the analysis is read, not copied into every row, and
+-- the version and time of the scoring are in price_score_state. With four columns and
+-- no secondary index, a scoring run writes a million rows in about a second: lists,
+-- counts and facets are served from the in-memory analysis built from these rows.
+-- (Rows of earlier runs keep the fair price they stored, rounded to the cent.)
 ALTER TABLE price_scores RENAME TO price_scores_wide;
 ALTER INDEX price_scores_pkey RENAME TO price_scores_wide_pkey;
 CREATE TABLE price_scores (
     model        TEXT    NOT NULL,
-    id           BIGINT  NOT NULL,
+    id           BIGINT NOT NULL,
     list_price   DOUBLE PRECISION NOT NULL,
-    fair_price   DOUBLE PRECISION NOT NULL,
-    gap          DOUBLE PRECISION NOT NULL,
-    gap_pct      DOUBLE PRECISION NOT NULL,
-    log_ratio    DOUBLE PRECISION NOT NULL,
-    direction    TEXT    NOT NULL CHECK (direction IN ('over', 'under', 'fair')),
-    mispricing   DOUBLE PRECISION NOT NULL,
-    peer_z       DOUBLE PRECISION,
-    peer_count   BIGINT  NOT NULL,
+    score        DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (model, id)
 );
-INSERT INTO price_scores (model, id, list_price, fair_price, gap, gap_pct, log_ratio, direction, mispricing, peer_z, peer_count)
-    SELECT model, id, list_price, fair_price, gap, gap_pct, log_ratio, direction, mispricing, peer_z, peer_count
-    FROM price_scores_wide;
+INSERT INTO price_scores (model, id, list_price, score)
+    SELECT model, id, list_price, fair_price FROM price_scores_wide;
 DROP TABLE price_scores_wide;

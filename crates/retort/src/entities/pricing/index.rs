@@ -1,6 +1,6 @@
 //! The mispricing analysis in memory: every analysed product's attributes (joined from
-//! the product and brand entities) and its analysis (read from `price_scores`, or just
-//! computed by a scoring run), in columns. Lists, counts, facets and charts are served
+//! the product and brand entities) and its analysis (derived from the list price and
+//! score a run stored in `price_scores`, or computed by the run itself), in columns. Lists, counts, facets and charts are served
 //! from it — a filtered, sorted page of a million products in milliseconds, with no
 //! database index to maintain when a run writes its rows.
 //!
@@ -14,7 +14,7 @@ pub use read::Point;
 
 use std::collections::HashMap;
 
-use super::model::AnalysisRow;
+use super::model::ScoredRow;
 use super::schema::MispricedOut;
 use crate::entities::product::Catalogue;
 use crate::kernel::db::Db;
@@ -82,6 +82,20 @@ impl TextColumn {
     }
 }
 
+/// One product's analysis, derived from its list price and score.
+struct AnalysisRow {
+    id: i64,
+    list_price: f64,
+    fair_price: f64,
+    gap: f64,
+    gap_pct: f64,
+    log_ratio: f64,
+    direction: String,
+    mispricing: f64,
+    peer_z: Option<f64>,
+    peer_count: i64,
+}
+
 /// Strings stored end to end (one allocation for a million skus).
 #[derive(Debug, Default)]
 struct Strings {
@@ -115,6 +129,8 @@ pub struct ScoreIndex {
     ints: HashMap<&'static str, Vec<i64>>,
     floats: HashMap<&'static str, Vec<f64>>,
     runflat: Vec<bool>,
+    /// The model's predictions, unrounded (what a run stores).
+    scores: Vec<f64>,
     /// Row numbers ordered by one column (NULL first, ties by id), ascending: made on
     /// first use, for the columns in [`PRESORTED`]; read backwards for a descending sort.
     orders: HashMap<&'static str, std::sync::OnceLock<Vec<u32>>>,
@@ -158,9 +174,9 @@ impl ScoreIndex {
         index
     }
 
-    /// Reads the run stored under `key` from `price_scores`, joined with the products
-    /// (through the product entity) and the brands' tiers; products deleted since the
-    /// run are left out.
+    /// Reads the run stored under `key` from `price_scores` (list prices and scores),
+    /// joined with the products (through the product entity) and the brands' tiers, and
+    /// derives the analysis as the run did; products deleted since the run are left out.
     pub async fn build(
         db: &Db,
         key: &str,
@@ -193,30 +209,30 @@ impl ScoreIndex {
                     next += 1; // scored, then deleted
                 }
                 if next < rows.len() && rows[next].id == *id {
-                    let tier = tiers.get(&chunk.brand[i]).cloned().flatten();
-                    index.push_product(&chunk, i, tier.as_deref());
-                    index.push_analysis(&rows[next]);
+                    let tier = tiers.get(&chunk.brand[i]).and_then(Option::as_deref);
+                    let row = rows[next];
+                    index.push_scored(&chunk, i, row.list_price, row.score, tier);
                     next += 1;
                 }
             }
         }
-        index.sort();
+        index.finish();
         Ok(index)
     }
 
-    /// Adds product `i` of `chunk` as scored `score` by the run's model, with its
-    /// brand's `tier`: its gap, relative gap and log ratio now, its peer z-score in
-    /// [`Self::finish`]. A score that is not a positive number (a model can predict
-    /// anything), or a list price that is not, leaves the product out. Whether it was
-    /// added.
+    /// Adds product `i` of `chunk` at list price `list`, scored `score` by the run's
+    /// model, with its brand's `tier`: its gap, relative gap and log ratio now, its peer
+    /// z-score in [`Self::finish`]. A score that is not a positive number (a model can
+    /// predict anything), or a list price that is not, leaves the product out. Whether
+    /// it was added.
     pub fn push_scored(
         &mut self,
         chunk: &Catalogue,
         i: usize,
+        list: f64,
         score: f64,
         tier: Option<&str>,
     ) -> bool {
-        let list = chunk.list_price[i];
         if !(score.is_finite() && score > 0.0 && list.is_finite() && list > 0.0) {
             return false;
         }
@@ -242,6 +258,7 @@ impl ScoreIndex {
         };
         self.push_product(chunk, i, tier);
         self.push_analysis(&row);
+        self.scores.push(score);
         true
     }
 
@@ -358,8 +375,17 @@ impl ScoreIndex {
         &self.key
     }
 
-    /// Row `i`'s analysis, as `price_scores` stores it.
-    pub fn analysis(&self, i: usize) -> AnalysisRow {
+    /// Row `i` as a run stores it in `price_scores`.
+    pub fn scored(&self, i: usize) -> ScoredRow {
+        ScoredRow {
+            id: self.ids[i],
+            list_price: self.floats["list_price"][i],
+            score: self.scores[i],
+        }
+    }
+
+    /// Row `i`'s analysis.
+    fn analysis(&self, i: usize) -> AnalysisRow {
         let f = |name: &str| self.floats[name][i];
         let z = f("peer_z");
         AnalysisRow {

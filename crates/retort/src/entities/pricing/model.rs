@@ -110,38 +110,25 @@ pub async fn planted(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
         .collect()
 }
 
-/// One product's analysis as a scoring run stores it (its attributes are the product's).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AnalysisRow {
+/// One product as a scoring run stores it: what its analysis is computed from (its
+/// attributes are the product's; gaps, ratios and peer z-scores are derived in memory).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoredRow {
     /// Product id.
     pub id: i64,
-    /// The list price the analysis compared.
+    /// The list price the run compared.
     pub list_price: f64,
-    /// The model's fair price.
-    pub fair_price: f64,
-    /// `list_price − fair_price`.
-    pub gap: f64,
-    /// The gap as a percentage of the fair price.
-    pub gap_pct: f64,
-    /// `ln(list_price / fair_price)`.
-    pub log_ratio: f64,
-    /// `over`, `under` or `fair`.
-    pub direction: String,
-    /// `|log_ratio|`.
-    pub mispricing: f64,
-    /// z-score among peers, if it has enough.
-    pub peer_z: Option<f64>,
-    /// Products in the peer group.
-    pub peer_count: i64,
+    /// The fair price the model predicted, unrounded.
+    pub score: f64,
 }
 
-/// The analysis rows stored under `key`, in id order.
-pub async fn run_rows(db: &Db, key: &str) -> Result<Vec<AnalysisRow>, sqlx::Error> {
+/// The rows stored under `key`, in id order.
+pub async fn run_rows(db: &Db, key: &str) -> Result<Vec<ScoredRow>, sqlx::Error> {
     use futures_util::TryStreamExt;
     let sql = Sql::with(
         db.backend(),
         &[
-            "SELECT id, list_price, fair_price, gap, gap_pct, log_ratio, direction, mispricing, peer_z, peer_count FROM price_scores WHERE model = ",
+            "SELECT id, list_price, score FROM price_scores WHERE model = ",
             " ORDER BY id",
         ],
         vec![Bind::Text(key.into())],
@@ -149,17 +136,10 @@ pub async fn run_rows(db: &Db, key: &str) -> Result<Vec<AnalysisRow>, sqlx::Erro
     let mut rows = sql.query().fetch(db.pool());
     let mut out = Vec::new();
     while let Some(r) = rows.try_next().await? {
-        out.push(AnalysisRow {
+        out.push(ScoredRow {
             id: r.try_get(0)?,
             list_price: r.try_get(1)?,
-            fair_price: r.try_get(2)?,
-            gap: r.try_get(3)?,
-            gap_pct: r.try_get(4)?,
-            log_ratio: r.try_get(5)?,
-            direction: r.try_get(6)?,
-            mispricing: r.try_get(7)?,
-            peer_z: r.try_get(8)?,
-            peer_count: r.try_get(9)?,
+            score: r.try_get(2)?,
         });
     }
     Ok(out)

@@ -84,7 +84,7 @@ pub async fn score_fair_prices(ctx: &JobContext, job: ScoreFairPrices) -> Result
             } else {
                 unscored += 1;
             }
-            index.push_scored(&chunk, i, score, tier);
+            index.push_scored(&chunk, i, chunk.list_price[i], score, tier);
         }
         read += chunk.len();
         ctx.progress(
@@ -120,7 +120,7 @@ pub async fn score_fair_prices(ctx: &JobContext, job: ScoreFairPrices) -> Result
     // model's in one small one, and the previous run's rows go after: no write holds
     // the lock long enough to starve this job's lease renewal.
     ctx.progress(0.92, "writing the analysis").await?;
-    model::write_run(db, &key, index.len(), |i| index.analysis(i))
+    model::write_run(db, &key, index.len(), |i| index.scored(i))
         .await
         .map_err(failed)?;
     stage("write");
@@ -184,7 +184,7 @@ mod tests {
         let c = catalogue(list);
         let mut index = ScoreIndex::new("k", 1, "t");
         for (i, f) in fair.iter().enumerate() {
-            index.push_scored(&c, i, *f, None);
+            index.push_scored(&c, i, c.list_price[i], *f, None);
         }
         index.finish();
         index

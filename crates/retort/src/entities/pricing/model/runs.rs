@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::AnalysisRow;
+use super::ScoredRow;
 use crate::kernel::db::Db;
 use crate::kernel::query::{Bind, Sql};
 
@@ -19,14 +19,14 @@ pub fn run_key(model: &str, job_id: i64) -> String {
     format!("{model}@{job_id}")
 }
 
-/// Writes `count` analysis rows — `row(i)` for each `i` — under `key` (not yet visible:
+/// Writes `count` scored rows — `row(i)` for each `i` — under `key` (not yet visible:
 /// no state points at it), in short transactions; what an earlier attempt left under
 /// the key is removed first.
 pub async fn write_run(
     db: &Db,
     key: &str,
     count: usize,
-    row: impl Fn(usize) -> AnalysisRow + Sync,
+    row: impl Fn(usize) -> ScoredRow + Sync,
 ) -> Result<(), sqlx::Error> {
     delete_key(db, key).await?;
     let backend = db.backend();
@@ -37,10 +37,7 @@ pub async fn write_run(
         while start < group_end {
             let end = (start + WRITE_CHUNK).min(group_end);
             let mut sql = Sql::new(backend);
-            sql.push(
-                "INSERT INTO price_scores (model, id, list_price, fair_price, gap, gap_pct, \
-                 log_ratio, direction, mispricing, peer_z, peer_count) VALUES ",
-            );
+            sql.push("INSERT INTO price_scores (model, id, list_price, score) VALUES ");
             for i in start..end {
                 let r = row(i);
                 sql.push(if i == start { "(" } else { ", (" });
@@ -48,14 +45,7 @@ pub async fn write_run(
                     Bind::Text(key.to_owned()),
                     Bind::Int(r.id),
                     Bind::Float(r.list_price),
-                    Bind::Float(r.fair_price),
-                    Bind::Float(r.gap),
-                    Bind::Float(r.gap_pct),
-                    Bind::Float(r.log_ratio),
-                    Bind::Text(r.direction),
-                    Bind::Float(r.mispricing),
-                    r.peer_z.map_or(Bind::NullFloat, Bind::Float),
-                    Bind::Int(r.peer_count),
+                    Bind::Float(r.score),
                 ]);
                 sql.push(")");
             }

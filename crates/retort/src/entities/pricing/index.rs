@@ -370,11 +370,6 @@ impl ScoreIndex {
         self.rows == 0
     }
 
-    /// The rows key of the run it holds.
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
     /// Row `i` as a run stores it in `price_scores`.
     pub fn scored(&self, i: usize) -> ScoredRow {
         ScoredRow {

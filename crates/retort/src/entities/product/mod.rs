@@ -17,8 +17,8 @@ mod tests;
 // `product_score_runs`).
 pub use interface::{Catalogue, PriceSet};
 pub use model::{
-    ProductRow, Scored, catalogue_state, columns, columns_between, find_many, groups,
-    id_boundaries, ids_by_sku, ids_by_sku_on, ids_matching, scores, set_price_if, with_scores,
+    ProductRow, catalogue_state, columns, columns_between, find_many, groups, id_boundaries,
+    ids_by_sku, ids_by_sku_on, ids_matching, scores, set_price_if,
 };
 
 /// The tables this entity owns.

@@ -6,9 +6,7 @@ mod columns;
 mod scores;
 
 pub use columns::{catalogue_state, columns, columns_between, groups, id_boundaries};
-pub use scores::{
-    Scored, clear_score_run, scores, swap_in_score_run, with_scores, write_score_run,
-};
+pub use scores::{clear_score_run, scores, swap_in_score_run, write_score_run};
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};

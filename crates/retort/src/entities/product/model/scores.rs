@@ -1,24 +1,10 @@
 //! Model scores of products: a scoring run's rows (`product_score_runs`), swapped into
-//! `product_scores` in one transaction, and the products read back with their scores.
+//! `product_scores` in one transaction, and a model's scores read back.
 
 use sqlx::Row;
 
-use super::{COLUMNS, ProductRow};
 use crate::kernel::db::Db;
 use crate::kernel::query::{Bind, Sql};
-
-/// A product with a model's score of it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scored {
-    /// The product.
-    pub product: ProductRow,
-    /// The model's score.
-    pub score: f64,
-    /// The version that scored it.
-    pub version: i64,
-    /// When, RFC 3339.
-    pub scored_at: String,
-}
 
 /// Clears what an earlier attempt of scoring run `job_id` wrote.
 pub async fn clear_score_run(db: &Db, job_id: i64) -> Result<(), sqlx::Error> {
@@ -100,33 +86,5 @@ pub async fn scores(db: &Db, model: &str) -> Result<Vec<(i64, f64, i64)>, sqlx::
         .await?
         .iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect()
-}
-
-/// Every product with a model's score, in id order: the product, the score, the version
-/// and when it was scored.
-pub async fn with_scores(db: &Db, model: &str) -> Result<Vec<Scored>, sqlx::Error> {
-    let cols: Vec<String> = COLUMNS.split(", ").map(|c| format!("p.{c}")).collect();
-    let sql = Sql::with(
-        db.backend(),
-        &[
-            &format!(
-                "SELECT {}, s.score, s.version, s.scored_at FROM products p JOIN product_scores s ON s.product_id = p.id AND s.model = ",
-                cols.join(", ")
-            ),
-            " ORDER BY p.id",
-        ],
-        vec![Bind::Text(model.into())],
-    );
-    let rows = sql.query().fetch_all(db.pool()).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Scored {
-                product: ProductRow::from_row(r)?,
-                score: r.try_get("score")?,
-                version: r.try_get("version")?,
-                scored_at: r.try_get("scored_at")?,
-            })
-        })
         .collect()
 }

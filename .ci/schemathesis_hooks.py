@@ -12,11 +12,22 @@ state, taught to the generator (no check is changed here).
   hook a run revoked its own key part-way and every later request was a 401 that tested
   nothing. That one call is sent for an id no key has (a 404, as for any unknown key);
   every other key the run makes may be revoked.
+- A negative case is only negative if what goes on the wire is. Query values travel as
+  text: a `null` for a string is the text `null`, an object mutation of a repeated
+  parameter is sent as the same `name=value` pairs as an array, and a number mutated in
+  memory can print as a valid integer. Such a case is dropped before it is sent when every
+  query value, read back from the URL the way the server reads it (integers, numbers and
+  booleans parsed from their text), satisfies the parameter's schema and no other part of
+  the request is negative: it is positive data, which the positive mode already sends.
 """
 
 import os
+import re
+from urllib.parse import parse_qs, urlsplit
 
+import requests
 import schemathesis
+from schemathesis.core.parameters import ParameterLocation
 from hypothesis import strategies as st
 
 schemathesis.openapi.format("retort-cursor", st.just(""))
@@ -38,8 +49,75 @@ def _number(value):
     return None
 
 
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+
+
+def _from_text(text, schema):
+    """A query value's text as the server parses it for `schema`, or the text itself."""
+    kinds = schema.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    if "integer" in kinds and _INTEGER.match(text):
+        return int(text)
+    if "number" in kinds:
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return number if number == number and abs(number) != float("inf") else text
+    if "boolean" in kinds and text in ("true", "false"):
+        return text == "true"
+    return text
+
+
+def _query_on_the_wire_is_valid(case):
+    """Whether the query this case sends, read back from its URL, satisfies the schema."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_negative:
+        return False
+    for location in (
+        ParameterLocation.PATH,
+        ParameterLocation.HEADER,
+        ParameterLocation.COOKIE,
+        ParameterLocation.BODY,
+    ):
+        if meta.is_negative_at(location):
+            return False
+    if not meta.is_negative_at(ParameterLocation.QUERY):
+        return False
+    container = case.operation.get_parameter_set(ParameterLocation.QUERY)
+    if not container:
+        return False
+    properties = container.schema.get("properties", {})
+    try:
+        kwargs = case.as_transport_kwargs(base_url="http://wire.invalid")
+        url = requests.Request("GET", kwargs["url"], params=kwargs.get("params")).prepare().url
+    except Exception:
+        return False
+    sent = parse_qs(urlsplit(url).query, keep_blank_values=True)
+    query = {}
+    for name, texts in sent.items():
+        schema = properties.get(name)
+        if not isinstance(schema, dict):
+            # An undeclared parameter: the server ignores it.
+            continue
+        if schema.get("type") == "array":
+            items = schema.get("items", {})
+            query[name] = [_from_text(t, items if isinstance(items, dict) else {}) for t in texts]
+        elif len(texts) == 1:
+            query[name] = _from_text(texts[0], schema)
+        else:
+            # A single-valued parameter sent twice is refused by the server: truly negative.
+            return False
+    try:
+        return container.get_strict_validator().is_valid(query)
+    except Exception:
+        return False
+
+
 @schemathesis.hook
 def filter_case(context, case):
+    if _query_on_the_wire_is_valid(case):
+        return False
     query = case.query or {}
     for name, low in query.items():
         if not name.endswith("_min"):

@@ -189,13 +189,21 @@ fn column(feature: &Feature, y: &[f64]) -> Column {
         Feature::Numeric { int: false, .. } => FeatureKind::Float,
         Feature::Numeric { int: true, .. } => FeatureKind::Int,
         Feature::Flag { .. } => FeatureKind::Bool,
-        Feature::Categorical { values, .. } => {
+        Feature::Categorical { levels, codes, .. } => {
+            // Per level: (sum of targets, rows). A text held by two levels counts once.
             let mut stats: HashMap<&str, (f64, usize)> = HashMap::new();
-            for (v, &t) in values.iter().zip(y) {
-                if !v.is_empty() {
-                    let e = stats.entry(v.as_str()).or_insert((0.0, 0));
+            let mut per_level = vec![(0.0, 0usize); levels.len()];
+            for (&c, &t) in codes.iter().zip(y) {
+                if let Some(e) = per_level.get_mut(c as usize) {
                     e.0 += t;
                     e.1 += 1;
+                }
+            }
+            for (level, (sum, n)) in levels.iter().zip(per_level) {
+                if n > 0 && !level.is_empty() {
+                    let e = stats.entry(level.as_str()).or_insert((0.0, 0));
+                    e.0 += sum;
+                    e.1 += n;
                 }
             }
             let mut means: Vec<(&str, f64)> = stats

@@ -60,12 +60,47 @@ pub enum Feature {
     Categorical {
         /// The column's name, which is also the ONNX input's.
         name: String,
-        /// One value per row.
-        values: Vec<String>,
+        /// The distinct texts, each held once, that `codes` index.
+        levels: Vec<String>,
+        /// One value per row: an index into `levels` (a code past its end is missing).
+        codes: Vec<u32>,
     },
 }
 
 impl Feature {
+    /// A categorical column from one text per row, each distinct text held once.
+    pub fn categorical<S: AsRef<str>>(name: impl Into<String>, values: &[S]) -> Feature {
+        let mut levels: Vec<String> = Vec::new();
+        let mut seen: HashMap<&str, u32> = HashMap::new();
+        let codes = values
+            .iter()
+            .map(|v| {
+                let v = v.as_ref();
+                *seen.entry(v).or_insert_with(|| {
+                    levels.push(v.to_owned());
+                    (levels.len() - 1) as u32
+                })
+            })
+            .collect();
+        Feature::Categorical {
+            name: name.into(),
+            levels,
+            codes,
+        }
+    }
+
+    /// The text of a categorical column at `row`; `None` for other columns, a row past
+    /// the end or a code past the levels.
+    pub fn text(&self, row: usize) -> Option<&str> {
+        match self {
+            Feature::Categorical { levels, codes, .. } => codes
+                .get(row)
+                .and_then(|&c| levels.get(c as usize))
+                .map(String::as_str),
+            _ => None,
+        }
+    }
+
     /// The column's name.
     pub fn name(&self) -> &str {
         match self {
@@ -80,7 +115,7 @@ impl Feature {
         match self {
             Feature::Numeric { values, .. } => values.len(),
             Feature::Flag { values, .. } => values.len(),
-            Feature::Categorical { values, .. } => values.len(),
+            Feature::Categorical { codes, .. } => codes.len(),
         }
     }
 
@@ -107,11 +142,17 @@ impl Feature {
                     .map(|&i| values.get(i).copied().unwrap_or(false))
                     .collect(),
             },
-            Feature::Categorical { name, values } => Feature::Categorical {
+            Feature::Categorical {
+                name,
+                levels,
+                codes,
+            } => Feature::Categorical {
                 name: name.clone(),
-                values: idx
+                levels: levels.clone(),
+                // A code past the levels is missing, as a row past the end reads.
+                codes: idx
                     .iter()
-                    .map(|&i| values.get(i).cloned().unwrap_or_default())
+                    .map(|&i| codes.get(i).copied().unwrap_or(u32::MAX))
                     .collect(),
             },
         }
@@ -334,17 +375,25 @@ fn encode(column: &Column, feature: Option<&Feature>, rows: usize) -> Vec<f32> {
         (FeatureKind::Float | FeatureKind::Int, Some(Feature::Numeric { values, .. })) => (0..rows)
             .map(|r| values.get(r).map_or(f32::NAN, |&v| v as f32))
             .collect(),
-        (FeatureKind::Categorical(categories), Some(Feature::Categorical { values, .. })) => {
-            let codes: HashMap<&str, f32> = categories
+        (
+            FeatureKind::Categorical(categories),
+            Some(Feature::Categorical { levels, codes, .. }),
+        ) => {
+            let trained: HashMap<&str, f32> = categories
                 .iter()
                 .enumerate()
                 .map(|(i, c)| (c.as_str(), i as f32))
                 .collect();
+            // Each level looked up once; unseen and missing texts read as -1.
+            let by_level: Vec<f32> = levels
+                .iter()
+                .map(|l| trained.get(l.as_str()).copied().unwrap_or(-1.0))
+                .collect();
             (0..rows)
                 .map(|r| {
-                    values
+                    codes
                         .get(r)
-                        .and_then(|v| codes.get(v.as_str()).copied())
+                        .and_then(|&c| by_level.get(c as usize).copied())
                         .unwrap_or(-1.0)
                 })
                 .collect()

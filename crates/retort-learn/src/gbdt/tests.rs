@@ -70,14 +70,8 @@ fn catalogue(rows: usize, seed: u64) -> (Dataset, Vec<f64>) {
     }
     let data = Dataset {
         features: vec![
-            Feature::Categorical {
-                name: "brand".into(),
-                values: brand,
-            },
-            Feature::Categorical {
-                name: "category".into(),
-                values: category,
-            },
+            Feature::categorical("brand", &brand),
+            Feature::categorical("category", &category),
             Feature::Numeric {
                 name: "rim".into(),
                 values: rim,
@@ -135,7 +129,11 @@ fn onnx_inputs(data: &Dataset) -> Vec<Value> {
         .iter()
         .map(|f| {
             let d = match f {
-                Feature::Categorical { values, .. } => Data::Str(values.clone()),
+                Feature::Categorical { codes, .. } => Data::Str(
+                    (0..codes.len())
+                        .map(|r| f.text(r).unwrap_or_default().to_owned())
+                        .collect(),
+                ),
                 Feature::Flag { values, .. } => Data::Bool(values.clone()),
                 Feature::Numeric {
                     values, int: true, ..
@@ -170,11 +168,11 @@ fn run_onnx(bytes: &[u8], data: &Dataset) -> Vec<f64> {
 fn with_gaps(mut data: Dataset) -> Dataset {
     for f in &mut data.features {
         match f {
-            Feature::Categorical { name, values } if name == "brand" => {
-                values[0] = "NoSuchBrand".into();
-                values[1] = String::new();
+            Feature::Categorical { name, .. } if name == "brand" => {
+                set_text(f, 0, "NoSuchBrand");
+                set_text(f, 1, "");
             }
-            Feature::Categorical { values, .. } => values[2] = "racing".into(),
+            Feature::Categorical { .. } => set_text(f, 2, "racing"),
             Feature::Numeric { name, values, .. } if name == "width" => {
                 values[3] = f64::NAN;
                 values[4] = f64::NAN;
@@ -247,9 +245,7 @@ fn the_onnx_export_matches_predict_with_missing_and_unseen_values() {
     // Unseen and missing categories route alike.
     assert_eq!(ours[0], {
         let mut d = holdout.select(&[0]);
-        if let Feature::Categorical { values, .. } = &mut d.features[0] {
-            values[0] = String::new();
-        }
+        set_text(&mut d.features[0], 0, "");
         booster.predict(&d)[0]
     });
 }
@@ -434,4 +430,18 @@ fn timing() {
         bytes.len() / 1024,
         m.r2
     );
+}
+
+/// Sets the text of a categorical column at `row`.
+fn set_text(f: &mut Feature, row: usize, text: &str) {
+    if let Feature::Categorical { levels, codes, .. } = f {
+        let code = match levels.iter().position(|l| l == text) {
+            Some(i) => i,
+            None => {
+                levels.push(text.to_owned());
+                levels.len() - 1
+            }
+        };
+        codes[row] = code as u32;
+    }
 }

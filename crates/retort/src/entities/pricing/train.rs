@@ -178,18 +178,20 @@ async fn read_products(
     max_rows: usize,
     seed: u64,
 ) -> Result<(Dataset, Vec<f64>), sqlx::Error> {
-    let catalogue = crate::entities::product::catalogue(db, 100_000).await?;
-    let n = catalogue.len();
-    let keep: Vec<usize> = if n > max_rows {
+    use crate::entities::product;
+    // Over `max_rows` products, only the sampled ones are held (read in chunks).
+    let (_, n) = product::catalogue_state(db).await?;
+    let n = usize::try_from(n).unwrap_or(0);
+    let catalogue = if n > max_rows {
         let (sample, _) = gbdt::split_holdout(n, 1.0 - max_rows as f64 / n as f64, seed ^ 0xC0FFEE);
         let mut s = sample;
         s.sort_unstable();
-        s
+        product::catalogue_at(db, &s, 100_000).await?
     } else {
-        (0..n).collect()
+        product::catalogue(db, 100_000).await?
     };
-    let prices = keep.iter().map(|&i| catalogue.list_price[i]).collect();
-    Ok((features(&catalogue, &keep), prices))
+    let rows: Vec<usize> = (0..catalogue.len()).collect();
+    Ok((features(&catalogue, &rows), catalogue.list_price))
 }
 
 /// The fair-price model's features of the products at `rows` of a catalogue, in graph
@@ -197,11 +199,13 @@ async fn read_products(
 /// number that may be missing (NaN, which the trees route), run-flat as a flag. Scoring
 /// feeds the same catalogue columns to the exported graph by name.
 pub fn features(catalogue: &Catalogue, rows: &[usize]) -> Dataset {
-    let text = |v: &[String]| rows.iter().map(|&i| v[i].clone()).collect();
     let int = |v: &[i64]| rows.iter().map(|&i| v[i] as f64).collect();
-    let categorical = |name: &str, v: &[String]| Feature::Categorical {
-        name: name.into(),
-        values: text(v),
+    // Each distinct text is held once, a code per row (no string per row).
+    let categorical = |name: &str, v: &[String]| {
+        Feature::categorical(
+            name,
+            &rows.iter().map(|&i| v[i].as_str()).collect::<Vec<_>>(),
+        )
     };
     let numeric = |name: &str, v: &[i64]| Feature::Numeric {
         name: name.into(),

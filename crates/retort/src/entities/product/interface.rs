@@ -276,6 +276,36 @@ impl Catalogue {
         })
     }
 
+    /// The products at `rows` (places in this catalogue, ascending; a place past the
+    /// end is skipped), in that order.
+    pub fn select(mut self, rows: &[usize]) -> Self {
+        fn pick<T>(v: &mut [T], rows: &[usize]) -> Vec<T>
+        where
+            T: Default,
+        {
+            rows.iter()
+                .filter_map(|&r| v.get_mut(r).map(std::mem::take))
+                .collect()
+        }
+        Self {
+            id: pick(&mut self.id, rows),
+            sku: pick(&mut self.sku, rows),
+            brand: pick(&mut self.brand, rows),
+            line: pick(&mut self.line, rows),
+            category: pick(&mut self.category, rows),
+            width_mm: pick(&mut self.width_mm, rows),
+            aspect_ratio: pick(&mut self.aspect_ratio, rows),
+            rim_in: pick(&mut self.rim_in, rows),
+            load_index: pick(&mut self.load_index, rows),
+            speed_rating: pick(&mut self.speed_rating, rows),
+            season: pick(&mut self.season, rows),
+            tread_warranty_miles: pick(&mut self.tread_warranty_miles, rows),
+            runflat: pick(&mut self.runflat, rows),
+            cost: pick(&mut self.cost, rows),
+            list_price: pick(&mut self.list_price, rows),
+        }
+    }
+
     /// Appends `other` (the next ids).
     pub fn append(&mut self, mut other: Self) {
         self.id.append(&mut other.id);

@@ -47,6 +47,42 @@ pub async fn catalogue(db: &crate::kernel::db::Db, chunk: usize) -> Result<Catal
     }
 }
 
+/// The products at `positions` (places in id order, 0 the lowest id; ascending) as
+/// columns, read in chunks of `chunk` products of which only the chosen ones are kept:
+/// a sample of a large catalogue without holding all of it.
+pub async fn catalogue_at(
+    db: &crate::kernel::db::Db,
+    positions: &[usize],
+    chunk: usize,
+) -> Result<Catalogue, sqlx::Error> {
+    let chunk = chunk.max(1);
+    let mut all = Catalogue::with_capacity(positions.len());
+    let mut after = i64::MIN;
+    let (mut start, mut next) = (0usize, 0usize);
+    while next < positions.len() {
+        let part = model::columns(db, None, after, chunk).await?;
+        let Some(&last) = part.id.last() else {
+            break;
+        };
+        let (len, done) = (part.len(), part.len() < chunk);
+        let from = next;
+        while next < positions.len() && positions[next] < start + len {
+            next += 1;
+        }
+        let local: Vec<usize> = positions[from..next]
+            .iter()
+            .filter_map(|&p| p.checked_sub(start))
+            .collect();
+        all.append(part.select(&local));
+        after = last;
+        start += len;
+        if done {
+            break;
+        }
+    }
+    Ok(all)
+}
+
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

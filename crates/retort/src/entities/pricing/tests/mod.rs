@@ -449,7 +449,7 @@ db_test! {
         };
         for feature in &training.features {
             let (name, trained): (&str, Vec<String>) = match feature {
-                Feature::Categorical { name, values } => (name, values.clone()),
+                Feature::Categorical { name, codes, .. } => (name, (0..codes.len()).map(|r| feature.text(r).unwrap_or_default().to_owned()).collect()),
                 Feature::Numeric { name, values, .. } => (name, values.iter().map(|v| format!("{:?}", *v as f32)).collect()),
                 Feature::Flag { name, values } => (name, values.iter().map(bool::to_string).collect()),
             };

@@ -154,3 +154,22 @@ db_test! {
         assert_eq!(walked.len(), 21);
     }
 }
+
+db_test! {
+    async fn a_sample_read_in_chunks_holds_the_chosen_products_only(db: TestDb) {
+        let state = db.state();
+        let router = crate::app::build_router(state.clone());
+        seed(&router, 12).await;
+        let all = crate::entities::product::catalogue(&state.db, 5).await.unwrap();
+        // Places at chunk edges (chunks of 4), the last product, and one past the end.
+        let positions = [0, 3, 4, 7, 8, 11, 40];
+        let sample = crate::entities::product::catalogue_at(&state.db, &positions, 4).await.unwrap();
+        assert_eq!(sample, all.clone().select(&positions));
+        let ids: Vec<i64> = positions[..6].iter().map(|&p| all.id[p]).collect();
+        assert_eq!(sample.id, ids);
+        assert_eq!(sample.sku.len(), 6);
+        assert_eq!(sample.list_price.len(), 6);
+        let none = crate::entities::product::catalogue_at(&state.db, &[], 4).await.unwrap();
+        assert!(none.is_empty());
+    }
+}

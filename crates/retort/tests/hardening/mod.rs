@@ -20,6 +20,7 @@ pub use crate::support::{Reply, send};
 
 mod limits;
 mod models;
+mod time;
 mod writes;
 
 /// A running server and how to stop it.

@@ -190,23 +190,17 @@ async fn read_products(
     } else {
         product::catalogue(db, 100_000).await?
     };
-    let rows: Vec<usize> = (0..catalogue.len()).collect();
-    Ok((features(&catalogue, &rows), catalogue.list_price))
+    Ok((features(&catalogue), catalogue.list_price))
 }
 
-/// The fair-price model's features of the products at `rows` of a catalogue, in graph
+/// The fair-price model's features of a catalogue's products, in graph
 /// order: text as categories, sizes and ratings as whole numbers, the warranty as a
 /// number that may be missing (NaN, which the trees route), run-flat as a flag. Scoring
 /// feeds the same catalogue columns to the exported graph by name.
-pub fn features(catalogue: &Catalogue, rows: &[usize]) -> Dataset {
-    let int = |v: &[i64]| rows.iter().map(|&i| v[i] as f64).collect();
+pub fn features(catalogue: &Catalogue) -> Dataset {
+    let int = |v: &[i64]| v.iter().map(|&x| x as f64).collect();
     // Each distinct text is held once, a code per row (no string per row).
-    let categorical = |name: &str, v: &[String]| {
-        Feature::categorical(
-            name,
-            &rows.iter().map(|&i| v[i].as_str()).collect::<Vec<_>>(),
-        )
-    };
+    let categorical = |name: &str, v: &[String]| Feature::categorical(name, v);
     let numeric = |name: &str, v: &[i64]| Feature::Numeric {
         name: name.into(),
         values: int(v),
@@ -226,15 +220,16 @@ pub fn features(catalogue: &Catalogue, rows: &[usize]) -> Dataset {
             categorical("season", &c.season),
             Feature::Numeric {
                 name: "tread_warranty_miles".into(),
-                values: rows
+                values: c
+                    .tread_warranty_miles
                     .iter()
-                    .map(|&i| c.tread_warranty_miles[i].map_or(f64::NAN, |v| v as f64))
+                    .map(|w| w.map_or(f64::NAN, |v| v as f64))
                     .collect(),
                 int: false,
             },
             Feature::Flag {
                 name: "runflat".into(),
-                values: rows.iter().map(|&i| c.runflat[i]).collect(),
+                values: c.runflat.clone(),
             },
         ],
     }

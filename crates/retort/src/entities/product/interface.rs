@@ -276,8 +276,9 @@ impl Catalogue {
         })
     }
 
-    /// The products at `rows` (places in this catalogue, ascending; a place past the
-    /// end is skipped), in that order.
+    /// The products at `rows` (distinct places in this catalogue; a place past the end
+    /// is skipped), in that order. Each value is moved out, so a place named twice would
+    /// read as empty the second time.
     pub fn select(mut self, rows: &[usize]) -> Self {
         fn pick<T>(v: &mut [T], rows: &[usize]) -> Vec<T>
         where

@@ -31,56 +31,60 @@ pub fn list_spec() -> &'static crate::kernel::query::ListSpec {
 
 /// The whole catalogue as columns, read in id order in chunks of `chunk` products.
 pub async fn catalogue(db: &crate::kernel::db::Db, chunk: usize) -> Result<Catalogue, sqlx::Error> {
-    let mut all = Catalogue::default();
-    let mut after = i64::MIN;
-    loop {
-        let part = model::columns(db, None, after, chunk.max(1)).await?;
-        let Some(&last) = part.id.last() else {
-            return Ok(all);
-        };
-        let done = part.len() < chunk.max(1);
-        after = last;
-        all.append(part);
-        if done {
-            return Ok(all);
-        }
-    }
+    read_in_chunks(db, chunk, |part, _| Some(part)).await
 }
 
-/// The products at `positions` (places in id order, 0 the lowest id; ascending) as
-/// columns, read in chunks of `chunk` products of which only the chosen ones are kept:
-/// a sample of a large catalogue without holding all of it.
+/// The products at `positions` (places in id order, 0 the lowest id; ascending and
+/// distinct) as columns, read in chunks of `chunk` products of which only the chosen
+/// ones are kept: a sample of a large catalogue without holding all of it.
 pub async fn catalogue_at(
     db: &crate::kernel::db::Db,
     positions: &[usize],
     chunk: usize,
 ) -> Result<Catalogue, sqlx::Error> {
-    let chunk = chunk.max(1);
-    let mut all = Catalogue::with_capacity(positions.len());
-    let mut after = i64::MIN;
-    let (mut start, mut next) = (0usize, 0usize);
-    while next < positions.len() {
-        let part = model::columns(db, None, after, chunk).await?;
-        let Some(&last) = part.id.last() else {
-            break;
-        };
-        let (len, done) = (part.len(), part.len() < chunk);
+    let mut next = 0usize;
+    read_in_chunks(db, chunk, |part, start| {
         let from = next;
-        while next < positions.len() && positions[next] < start + len {
+        while next < positions.len() && positions[next] < start + part.len() {
             next += 1;
         }
         let local: Vec<usize> = positions[from..next]
             .iter()
             .filter_map(|&p| p.checked_sub(start))
             .collect();
-        all.append(part.select(&local));
+        // Past the last position nothing more is read.
+        (next < positions.len() || !local.is_empty()).then(|| part.select(&local))
+    })
+    .await
+}
+
+/// Reads the catalogue in id order, `chunk` products at a time, and appends what `keep`
+/// makes of each chunk (given with the place of its first product); stops at the end or
+/// when `keep` gives `None`.
+async fn read_in_chunks(
+    db: &crate::kernel::db::Db,
+    chunk: usize,
+    mut keep: impl FnMut(Catalogue, usize) -> Option<Catalogue>,
+) -> Result<Catalogue, sqlx::Error> {
+    let chunk = chunk.max(1);
+    let mut all = Catalogue::default();
+    let (mut after, mut start) = (i64::MIN, 0usize);
+    loop {
+        let part = model::columns(db, None, after, chunk).await?;
+        let Some(&last) = part.id.last() else {
+            return Ok(all);
+        };
+        let (len, done) = (part.len(), part.len() < chunk);
+        match keep(part, start) {
+            Some(kept) => all.append(kept),
+            None => return Ok(all),
+        }
+        if done {
+            return Ok(all);
+        }
         after = last;
         start += len;
-        if done {
-            break;
-        }
     }
-    Ok(all)
 }
 
 use utoipa_axum::router::OpenApiRouter;

@@ -432,7 +432,7 @@ db_test! {
         let n = catalogue.len();
         assert_eq!(n, 300);
         assert!(catalogue.tread_warranty_miles.iter().any(Option::is_none));
-        let training = super::super::train::features(&catalogue, &(0..n).collect::<Vec<_>>());
+        let training = super::super::train::features(&catalogue);
         let version = crate::entities::model::service::resolve(&state, "fair-price", &crate::entities::model::service::Selector::Default)
             .await
             .unwrap();

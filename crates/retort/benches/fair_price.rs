@@ -148,7 +148,7 @@ async fn main() {
 
     let db = TestDb::sqlite().await;
     let started = Instant::now();
-    retort::demo::load(&db.db, catalogue_rows, 42, false)
+    retort::demo::load(&db.db, catalogue_rows, 42, 0)
         .await
         .unwrap();
     println!(

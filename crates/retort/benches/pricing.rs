@@ -164,7 +164,7 @@ async fn mispricing(rows: usize, repeat: usize) {
         started.elapsed().as_secs_f64()
     );
     let started = Instant::now();
-    retort::demo::load(&db.db, rows, 42, false).await.unwrap();
+    retort::demo::load(&db.db, rows, 42, 0).await.unwrap();
     drop(csv);
     println!(
         "generate + import: {rows} products in {:.1} s",
@@ -251,7 +251,7 @@ async fn mispricing(rows: usize, repeat: usize) {
 async fn optimisation(rows: usize) {
     let db = database().await;
     let started = Instant::now();
-    retort::demo::load(&db.db, rows, 7, true).await.unwrap();
+    retort::demo::load(&db.db, rows, 7, rows).await.unwrap();
     println!(
         "optimisation data: {rows} products with 52 weeks of sales in {:.1} s",
         started.elapsed().as_secs_f64()

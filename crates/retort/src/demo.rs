@@ -267,6 +267,10 @@ pub struct DemoReport {
     pub sales: u64,
     /// Products whose price was moved away from the formula on purpose.
     pub planted: u64,
+    /// Generating and importing the brands and the catalogue took this long.
+    pub catalogue_time: std::time::Duration,
+    /// Generating and importing the sales took this long.
+    pub sales_time: std::time::Duration,
 }
 
 /// Records the planted mispricings (`sku,formula_price,list_price,direction` CSV).
@@ -284,37 +288,57 @@ async fn record_planted(db: &Db, csv: &str) -> Result<u64, AppError> {
     Ok(rows.len() as u64)
 }
 
-/// Loads the demo — brands, a catalogue of `rows` products, 52 weeks of sales each — into
-/// `db` if it has no products; `None` if it had some.
+/// Products given a sales history by default: 52 weeks each, 2.6M rows at most. A larger
+/// catalogue gets the history on this many products spread evenly over it — enough for
+/// every group's elasticity, where 52 weeks for each of a million products would be 52M
+/// rows (minutes to import, gigabytes on disk).
+pub const SALES_PRODUCTS: usize = 50_000;
+
+/// Loads the demo — brands, a catalogue of `rows` products, 52 weeks of sales for up to
+/// [`SALES_PRODUCTS`] of them — into `db` if it has no products; `None` if it had some.
 pub async fn load_if_empty(
     db: &Db,
     rows: usize,
     seed: u64,
 ) -> Result<Option<DemoReport>, AppError> {
-    load(db, rows, seed, true).await
+    load(db, rows, seed, rows.min(SALES_PRODUCTS)).await
 }
 
-/// Like [`load_if_empty`]; without the sales history when `sales` is false.
+/// Which `of` products, spread evenly over `rows`, get a sales history: every product
+/// when `of >= rows`, none when `of` is 0.
+fn with_sales(rows: usize, of: usize) -> impl Iterator<Item = usize> {
+    let of = of.min(rows);
+    (0..of).map(move |k| k * rows / of)
+}
+
+/// Like [`load_if_empty`], with a sales history for `sales` products (at most `rows`;
+/// 0 for none).
 pub async fn load(
     db: &Db,
     rows: usize,
     seed: u64,
-    sales: bool,
+    sales: usize,
 ) -> Result<Option<DemoReport>, AppError> {
     let first = service::list_products(db, &[("limit".into(), "1".into())]).await?;
     if first.total > 0 {
         return Ok(None);
     }
     let cursor = |s: String| std::io::Cursor::new(s.into_bytes());
+    let started = std::time::Instant::now();
     let brands =
         crate::entities::brand::service::import_brands(db, cursor(brands_csv()), true, io_error)
             .await?;
     let (csv, products, planted) = catalogue(rows, seed);
     let report = service::import_products(db, cursor(csv), false, io_error).await?;
-    let sales = if sales {
+    let catalogue_time = started.elapsed();
+    let started = std::time::Instant::now();
+    let sales = if sales > 0 {
+        let selling: Vec<DemoProduct> = with_sales(rows, sales)
+            .filter_map(|i| products.get(i).cloned())
+            .collect();
         crate::entities::sale::service::import_sales(
             db,
-            cursor(sales_csv(&products, seed)),
+            cursor(sales_csv(&selling, seed)),
             false,
             io_error,
         )
@@ -322,18 +346,31 @@ pub async fn load(
     } else {
         0
     };
+    let sales_time = started.elapsed();
     let planted = record_planted(db, &planted).await?;
     Ok(Some(DemoReport {
         brands,
         products: report.inserted,
         sales,
         planted,
+        catalogue_time,
+        sales_time,
     }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sales_history_goes_to_products_spread_over_the_catalogue() {
+        assert_eq!(with_sales(5, 9).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+        assert_eq!(with_sales(5, 0).count(), 0);
+        assert_eq!(with_sales(10, 4).collect::<Vec<_>>(), [0, 2, 5, 7]);
+        let spread: Vec<usize> = with_sales(1_000_000, SALES_PRODUCTS).collect();
+        assert_eq!(spread.len(), SALES_PRODUCTS);
+        assert!(spread.windows(2).all(|w| w[1] - w[0] == 20));
+    }
 
     #[test]
     fn the_same_seed_gives_the_same_catalogue() {
@@ -354,6 +391,12 @@ mod tests {
                 products: 300,
                 sales: 300 * 52,
                 planted: report.as_ref().map_or(0, |r| r.planted),
+                catalogue_time: report
+                    .as_ref()
+                    .map_or_else(Default::default, |r| r.catalogue_time),
+                sales_time: report
+                    .as_ref()
+                    .map_or_else(Default::default, |r| r.sales_time),
             })
         );
         // About 2 % of 300, each recorded with a direction that matches its move.

@@ -22,6 +22,10 @@ pub struct DemoArgs {
     /// Products in the catalogue (up to 1,000,000).
     #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u32).range(100..=1_000_000))]
     pub products: u32,
+    /// Products given 52 weeks of sales history, spread evenly over the catalogue (at most
+    /// all of them; 0 for none).
+    #[arg(long, default_value_t = crate::demo::SALES_PRODUCTS as u32, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub sales_products: u32,
     /// Seed of the generator: the same seed gives the same data.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -69,21 +73,33 @@ fn failed(step: &str, e: JobError) -> anyhow::Error {
 
 /// Loads the demo into `state`'s database if it has no products, then trains, scores and
 /// estimates. `Ok(false)` when the database already had products (nothing done).
-pub async fn prepare(state: &AppState, products: usize, seed: u64) -> anyhow::Result<bool> {
+pub async fn prepare(
+    state: &AppState,
+    products: usize,
+    sales_products: usize,
+    seed: u64,
+) -> anyhow::Result<bool> {
     let started = Instant::now();
-    eprintln!("demo: generating brands, {products} products and 52 weeks of sales for each…");
-    let report = match crate::demo::load_if_empty(&state.db, products, seed).await {
+    let selling = sales_products.min(products);
+    eprintln!(
+        "demo: generating brands, {products} products and 52 weeks of sales for {selling} of them…"
+    );
+    let report = match crate::demo::load(&state.db, products, seed, selling).await {
         Ok(Some(report)) => report,
         Ok(None) => return Ok(false),
         Err(e) => anyhow::bail!("loading the demo data failed: {}", e.to_problem().detail),
     };
     eprintln!(
-        "demo: imported {} brands, {} products ({} with planted mispricings) and {} weekly sales in {:.1} s",
+        "demo: imported {} brands and {} products ({} with planted mispricings) in {:.1} s",
         report.brands,
         report.products,
         report.planted,
+        report.catalogue_time.as_secs_f64()
+    );
+    eprintln!(
+        "demo: imported {} weekly sales in {:.1} s",
         report.sales,
-        started.elapsed().as_secs_f64()
+        report.sales_time.as_secs_f64()
     );
     let step = Instant::now();
     let job = <train::TrainFairPrice as crate::kernel::jobs::Job>::parse(&json!({ "seed": seed }))
@@ -142,7 +158,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let db = Db::connect(&args.database.database_url).await?;
     db.migrate().await?;
     let state = AppState::new(db.clone(), crate::kernel::config::Limits::default());
-    let done = prepare(&state, args.products as usize, args.seed).await;
+    let done = prepare(
+        &state,
+        args.products as usize,
+        args.sales_products as usize,
+        args.seed,
+    )
+    .await;
     db.close().await;
     if !done? {
         anyhow::bail!(

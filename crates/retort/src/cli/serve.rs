@@ -37,7 +37,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let state = AppState::new(db.clone(), args.limits.clone())
         .with_runtime(runtime)
         .with_access(access);
-    if args.demo && !super::demo::prepare(&state, args.demo_products, 42).await? {
+    if args.demo
+        && !super::demo::prepare(
+            &state,
+            args.demo_products as usize,
+            crate::demo::SALES_PRODUCTS,
+            42,
+        )
+        .await?
+    {
         eprintln!("demo: the database already has products; leaving them as they are");
     }
     match crate::entities::model::service::preload(&state).await {

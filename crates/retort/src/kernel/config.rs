@@ -77,14 +77,15 @@ pub struct ServeArgs {
     /// Load a synthetic demo catalogue into an empty database before serving.
     #[arg(long, env = "RETORT_DEMO")]
     pub demo: bool,
-    /// Products in the demo catalogue.
+    /// Products in the demo catalogue (100–1,000,000).
     #[arg(
         long,
         env = "RETORT_DEMO_PRODUCTS",
         default_value_t = 50_000,
+        value_parser = clap::value_parser!(u32).range(100..=1_000_000),
         requires = "demo"
     )]
-    pub demo_products: usize,
+    pub demo_products: u32,
     /// Seconds that in-flight requests get to finish after SIGTERM or SIGINT.
     #[arg(long, env = "RETORT_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,

@@ -10,6 +10,14 @@ use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
+/// A SQLite connection's page cache, in KiB.
+pub const CACHE_KIB: u32 = 65_536;
+
+/// Index definitions dropped for a bulk load, to be built again before it commits.
+#[derive(Debug)]
+#[must_use = "the dropped indexes must be rebuilt before the transaction commits"]
+pub struct DroppedIndexes(Vec<String>);
+
 /// Which database engine a pool talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -69,13 +77,14 @@ impl Db {
                             // process's resident set once per mapping (scoring a million
                             // products peaked at 1.27 GB with a 1 GiB map, 0.95 GB without,
                             // and took no longer; docs/BENCHMARKS.md).
-                            sqlx::raw_sql(
+                            let pragmas = format!(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                  PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                                 PRAGMA cache_size = -65536; PRAGMA mmap_size = 0;",
-                            )
-                            .execute(conn)
-                            .await?;
+                                 PRAGMA cache_size = -{CACHE_KIB}; PRAGMA mmap_size = 0;"
+                            );
+                            sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas))
+                                .execute(conn)
+                                .await?;
                             Ok(())
                         })
                     })
@@ -147,6 +156,51 @@ impl Db {
             .map(|_| ())
     }
 
+    /// Drops the secondary indexes of `table` (an entity's own constant, never input)
+    /// inside the caller's write transaction, for a bulk load into the empty table, and
+    /// returns them to [`Self::rebuild_indexes`] before the commit: building an index
+    /// once from sorted rows is much cheaper than a million inserts at random places in
+    /// six of them. If the transaction rolls back, so do the drops. SQLite only, and
+    /// only indexes that enforce nothing (a `UNIQUE` column's or index stays, so
+    /// duplicates are still found row by row); nothing on PostgreSQL.
+    pub async fn drop_indexes(
+        conn: &mut sqlx::AnyConnection,
+        table: &'static str,
+    ) -> Result<DroppedIndexes, sqlx::Error> {
+        if Backend::of(conn) != Backend::Sqlite {
+            return Ok(DroppedIndexes(Vec::new()));
+        }
+        let rows = sqlx::query(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut dropped = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (name, sql): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+            // Names and definitions come from the schema the migrations wrote.
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP INDEX \"{name}\"")))
+                .execute(&mut *conn)
+                .await?;
+            dropped.push(sql);
+        }
+        Ok(DroppedIndexes(dropped))
+    }
+
+    /// Builds the indexes [`Self::drop_indexes`] dropped again, in the same transaction.
+    pub async fn rebuild_indexes(
+        conn: &mut sqlx::AnyConnection,
+        dropped: DroppedIndexes,
+    ) -> Result<(), sqlx::Error> {
+        for sql in dropped.0 {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Closes every connection, waiting for checked-out ones to come back.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -213,5 +267,88 @@ mod tests {
             sqlite_url_creating("sqlite://a.db?mode=ro"),
             "sqlite://a.db?mode=ro"
         );
+    }
+}
+
+#[cfg(test)]
+mod bulk_tests {
+    use super::Db;
+
+    async fn indexes(db: &Db) -> Vec<String> {
+        let rows = sqlx::query(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'bulk_t' ORDER BY name",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        rows.iter()
+            .map(|r| sqlx::Row::try_get::<String, _>(r, 0).unwrap())
+            .collect()
+    }
+
+    async fn count(db: &Db) -> i64 {
+        let row = sqlx::query("SELECT COUNT(*) FROM bulk_t")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        sqlx::Row::try_get(&row, 0).unwrap()
+    }
+
+    #[tokio::test]
+    async fn indexes_dropped_for_a_bulk_load_come_back_on_commit_and_on_rollback() {
+        let test = crate::testing::TestDb::sqlite().await;
+        let db = &test.db;
+        sqlx::raw_sql(
+            "CREATE TABLE bulk_t (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, v REAL, w INTEGER); \
+             CREATE INDEX bulk_t_v_idx ON bulk_t (v); \
+             CREATE UNIQUE INDEX bulk_t_w_idx ON bulk_t (w); \
+             CREATE INDEX bulk_t_code_v_idx ON bulk_t (code, v)",
+        )
+        .execute(db.pool())
+        .await
+        .unwrap();
+        let before = indexes(db).await;
+        assert_eq!(before.len(), 4, "{before:?}"); // with the UNIQUE column's own
+
+        // Rolled back: the drops go with it.
+        let mut tx = db.begin_write().await.unwrap();
+        let dropped = Db::drop_indexes(&mut tx, "bulk_t").await.unwrap();
+        sqlx::query("INSERT INTO bulk_t (code, v, w) VALUES ('a', 1.0, 1)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        drop(dropped);
+        tx.rollback().await.unwrap();
+        assert_eq!(indexes(db).await, before);
+        assert_eq!(count(db).await, 0);
+
+        // Committed: only the plain indexes were dropped, and they are built again.
+        let mut tx = db.begin_write().await.unwrap();
+        let dropped = Db::drop_indexes(&mut tx, "bulk_t").await.unwrap();
+        assert_eq!(dropped.0.len(), 2, "{dropped:?}");
+        for i in 0..1000 {
+            sqlx::query("INSERT INTO bulk_t (code, v, w) VALUES ($1, $2, $3)")
+                .bind(format!("c{i}"))
+                .bind(f64::from(i % 7))
+                .bind(i64::from(i))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        // Uniqueness is still enforced during the load.
+        for duplicate in [
+            "INSERT INTO bulk_t (code, v, w) VALUES ('c1', 0, 5000)",
+            "INSERT INTO bulk_t (code, v, w) VALUES ('new', 0, 1)",
+        ] {
+            let e = sqlx::query(duplicate).execute(&mut *tx).await.unwrap_err();
+            assert!(
+                matches!(&e, sqlx::Error::Database(d) if d.is_unique_violation()),
+                "{e}"
+            );
+        }
+        Db::rebuild_indexes(&mut tx, dropped).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(indexes(db).await, before);
+        assert_eq!(count(db).await, 1000);
     }
 }

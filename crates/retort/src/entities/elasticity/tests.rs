@@ -15,7 +15,7 @@ db_test! {
         let router = crate::app::build_router(state.clone());
         let none = get(&router, "/api/pricing/elasticities").await;
         assert_eq!(none.status, StatusCode::NOT_FOUND, "no sales yet: {}", none.text);
-        crate::demo::load(&state.db, 600, 5, true).await.unwrap();
+        crate::demo::load(&state.db, 600, 5, 600).await.unwrap();
         let first = get(&router, "/api/pricing/elasticities").await;
         assert_eq!(first.status, StatusCode::NOT_FOUND);
         assert!(first.text.contains("POST /api/pricing/elasticities/estimate"), "a read queues nothing: {}", first.text);

@@ -13,7 +13,7 @@ use crate::testing::{call, get, send_json};
 
 /// The demo with sales for `products` products and estimated elasticities.
 async fn ready(state: &AppState, products: usize) -> Router {
-    crate::demo::load(&state.db, products, 9, true)
+    crate::demo::load(&state.db, products, 9, products)
         .await
         .unwrap();
     let router = crate::app::build_router(state.clone());
@@ -201,7 +201,7 @@ db_test! {
     async fn bad_requests_name_every_field(db: TestDb) {
         let state = db.state();
         let router = crate::app::build_router(state.clone());
-        crate::demo::load(&state.db, 100, 3, true).await.unwrap();
+        crate::demo::load(&state.db, 100, 3, 100).await.unwrap();
         let r = send_json(&router, Method::POST, "/api/pricing/optimizations", &json!({
             "scope": {"skus": ["NOPE-1"]}, "objective": "joy", "max_change_pct": 0, "min_margin_pct": 100, "price_ending": 1.5, "color": "red"
         })).await;

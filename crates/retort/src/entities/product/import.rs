@@ -34,10 +34,39 @@ where
     let mut csv: CsvBatches<ProductIn> = read_csv(input, io_error);
     let now = crate::kernel::time::now();
     let mut tx = db.begin_write().await?;
+    // Into an empty catalogue, the indexes are built once at the end.
+    let dropped = if model::is_empty(&mut tx).await? {
+        Some(model::drop_indexes(&mut tx).await?)
+    } else {
+        None
+    };
+    let (inserted, updated) = write_batches(&mut tx, &mut csv, upsert, &now).await?;
+    let rows = csv.finish().await?;
+    if let Some(dropped) = dropped {
+        Db::rebuild_indexes(&mut tx, dropped).await?;
+    }
+    tx.commit().await?;
+    if rows >= ANALYZE_AFTER_ROWS {
+        model::analyze(db).await?;
+    }
+    Ok(ImportReport {
+        rows,
+        inserted,
+        updated,
+    })
+}
+
+/// Writes every batch of `csv` while it has no error; (inserted, updated).
+async fn write_batches(
+    tx: &mut sqlx::AnyConnection,
+    csv: &mut CsvBatches<ProductIn>,
+    upsert: bool,
+    now: &str,
+) -> Result<(u64, u64), AppError> {
     let (mut inserted, mut updated) = (0u64, 0u64);
     while let Some(batch) = csv.batches.recv().await {
         let skus: Vec<&str> = batch.iter().map(|(_, p)| p.sku.as_str()).collect();
-        let existing = model::existing_skus(&mut tx, &skus).await?;
+        let existing = model::existing_skus(tx, &skus).await?;
         if !upsert && !existing.is_empty() {
             let mut log = lock(&csv.log);
             for (row, p) in batch.iter().filter(|(_, p)| existing.contains(&p.sku)) {
@@ -56,7 +85,7 @@ where
             continue; // keep reading to report every error, but write nothing more
         }
         let rows: Vec<ProductIn> = batch.into_iter().map(|(_, p)| p).collect();
-        model::insert_many(&mut tx, &rows, upsert, &now)
+        model::insert_many(tx, &rows, upsert, now)
             .await
             .map_err(|e| match &e {
                 sqlx::Error::Database(d) if d.is_unique_violation() => AppError::Conflict(
@@ -67,14 +96,5 @@ where
         updated += existing.len() as u64;
         inserted += (rows.len() - existing.len()) as u64;
     }
-    let rows = csv.finish().await?;
-    tx.commit().await?;
-    if rows >= ANALYZE_AFTER_ROWS {
-        model::analyze(db).await?;
-    }
-    Ok(ImportReport {
-        rows,
-        inserted,
-        updated,
-    })
+    Ok((inserted, updated))
 }

@@ -29,9 +29,7 @@ pub async fn finish(state: &AppState, router: &Router, location: &str) -> Value 
 /// The demo catalogue (no sales) and a trained and scored fair-price model (the jobs run
 /// in this task, no polling); the router and the training job's result.
 pub async fn trained(state: &AppState, products: usize) -> (Router, Value) {
-    crate::demo::load(&state.db, products, 42, false)
-        .await
-        .unwrap();
+    crate::demo::load(&state.db, products, 42, 0).await.unwrap();
     let router = crate::app::build_router(state.clone());
     let r = send_json(
         &router,

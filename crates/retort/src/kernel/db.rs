@@ -43,6 +43,9 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite database's file, for [`crate::kernel::bulk`] (none on PostgreSQL or
+    /// for an in-memory database).
+    sqlite_file: Option<std::sync::Arc<std::path::PathBuf>>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -60,11 +63,15 @@ impl Db {
             anyhow::bail!("unsupported database URL {url:?}: use sqlite://FILE or postgres://…");
         };
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let mut sqlite_file = None;
         let pool = match backend {
             Backend::Sqlite => {
                 // Validate the URL with the native parser so a typo fails here, clearly.
-                sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                let native = sqlx::sqlite::SqliteConnectOptions::from_str(url)
                     .with_context(|| format!("invalid SQLite URL {url:?}"))?;
+                if !url.contains(":memory:") && !url.contains("mode=memory") {
+                    sqlite_file = Some(std::sync::Arc::new(native.get_filename().to_owned()));
+                }
                 let url = sqlite_url_creating(url);
                 options
                     .max_connections(8)
@@ -94,7 +101,11 @@ impl Db {
             Backend::Postgres => options.max_connections(16).connect(url).await,
         }
         .with_context(|| format!("cannot connect to {}", redact(url)))?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            sqlite_file,
+        })
     }
 
     /// Applies every pending migration for this backend.
@@ -113,6 +124,11 @@ impl Db {
     /// The pool, for entity models.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The SQLite database's file (none on PostgreSQL or in memory).
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
+        self.sqlite_file.as_deref().map(|p| p.as_path())
     }
 
     /// Which engine this is.

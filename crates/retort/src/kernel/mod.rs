@@ -1,6 +1,7 @@
 //! Shared building blocks: configuration, state, errors, database, validation, web plumbing.
 
 pub mod auth;
+pub mod bulk;
 pub mod columns;
 pub mod config;
 pub mod csv_export;

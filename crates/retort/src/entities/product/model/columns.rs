@@ -96,6 +96,32 @@ async fn read_columns(
         sql.push(" AND id <= ").bind(Bind::Int(upto));
     }
     sql.push(&format!(" ORDER BY id LIMIT {limit}"));
+    // A SQLite file is read in place, off the async driver (see kernel::bulk).
+    if let Some(c) = crate::kernel::bulk::read(db, &sql, |rows| {
+        let mut c = Catalogue::with_capacity(0);
+        while let Some(r) = rows.next()? {
+            c.id.push(r.get(0)?);
+            c.sku.push(r.get(1)?);
+            c.brand.push(r.get(2)?);
+            c.line.push(r.get(3)?);
+            c.category.push(r.get(4)?);
+            c.width_mm.push(r.get(5)?);
+            c.aspect_ratio.push(r.get(6)?);
+            c.rim_in.push(r.get(7)?);
+            c.load_index.push(r.get(8)?);
+            c.speed_rating.push(r.get(9)?);
+            c.season.push(r.get(10)?);
+            c.tread_warranty_miles.push(r.get(11)?);
+            c.runflat.push(r.get(12)?);
+            c.cost.push(r.get(13)?);
+            c.list_price.push(r.get(14)?);
+        }
+        Ok(c)
+    })
+    .await?
+    {
+        return Ok(c);
+    }
     let rows = sql.query().fetch_all(db.pool()).await?;
     let mut c = Catalogue::with_capacity(rows.len());
     for r in &rows {

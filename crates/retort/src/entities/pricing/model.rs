@@ -133,6 +133,21 @@ pub async fn run_rows(db: &Db, key: &str) -> Result<Vec<ScoredRow>, sqlx::Error>
         ],
         vec![Bind::Text(key.into())],
     );
+    // A SQLite file is read in place, off the async driver (see kernel::bulk).
+    let read = crate::kernel::bulk::read(db, &sql, |rows| {
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(ScoredRow {
+                id: r.get(0)?,
+                list_price: r.get(1)?,
+                score: r.get(2)?,
+            });
+        }
+        Ok(out)
+    });
+    if let Some(out) = read.await? {
+        return Ok(out);
+    }
     let mut rows = sql.query().fetch(db.pool());
     let mut out = Vec::new();
     while let Some(r) = rows.try_next().await? {

@@ -164,12 +164,82 @@ pub async fn for_each(
     mut each: impl FnMut(i64, &str, f64, i64),
 ) -> Result<(), sqlx::Error> {
     use futures_util::TryStreamExt;
+    if db.sqlite_file().is_some() {
+        return for_each_in_pages(db, each).await;
+    }
     let mut rows = sqlx::query("SELECT product_id, week, price, units FROM sales").fetch(db.pool());
     while let Some(r) = rows.try_next().await? {
         let week: &str = r.try_get(1)?;
         each(r.try_get(0)?, week, r.try_get(2)?, r.try_get(3)?);
     }
     Ok(())
+}
+
+/// One page of sales read in place: the weeks as codes into their few distinct texts.
+#[derive(Default)]
+struct SalesPage {
+    last_id: i64,
+    product: Vec<i64>,
+    week: Vec<u16>,
+    weeks: Vec<String>,
+    price: Vec<f64>,
+    units: Vec<i64>,
+}
+
+/// [`for_each`] on a SQLite file: pages of 250,000 sales in id order, each read on a
+/// blocking thread (`kernel::bulk`).
+async fn for_each_in_pages(
+    db: &Db,
+    mut each: impl FnMut(i64, &str, f64, i64),
+) -> Result<(), sqlx::Error> {
+    const PAGE: usize = 250_000;
+    let mut after = i64::MIN;
+    loop {
+        let sql = Sql::with(
+            db.backend(),
+            &[
+                "SELECT id, product_id, week, price, units FROM sales WHERE id > ",
+                &format!(" ORDER BY id LIMIT {PAGE}"),
+            ],
+            vec![Bind::Int(after)],
+        );
+        let page = crate::kernel::bulk::read(db, &sql, |rows| {
+            let mut p = SalesPage::default();
+            let mut codes: HashMap<String, u16> = HashMap::new();
+            while let Some(r) = rows.next()? {
+                p.last_id = r.get(0)?;
+                p.product.push(r.get(1)?);
+                let week = r.get_ref(2)?.as_str()?;
+                let code = match codes.get(week) {
+                    Some(&c) => c,
+                    None => {
+                        let c = u16::try_from(p.weeks.len()).unwrap_or(u16::MAX);
+                        p.weeks.push(week.to_owned());
+                        codes.insert(week.to_owned(), c);
+                        c
+                    }
+                };
+                p.week.push(code);
+                p.price.push(r.get(3)?);
+                p.units.push(r.get(4)?);
+            }
+            Ok(p)
+        })
+        .await?
+        .unwrap_or_default();
+        let n = page.product.len();
+        for i in 0..n {
+            let week = page
+                .weeks
+                .get(usize::from(page.week[i]))
+                .map_or("", String::as_str);
+            each(page.product[i], week, page.price[i], page.units[i]);
+        }
+        if n < PAGE {
+            return Ok(());
+        }
+        after = page.last_id;
+    }
 }
 
 /// How many sales rows there are.

@@ -20,6 +20,22 @@ pub async fn groups(
     db: &Db,
 ) -> Result<std::collections::HashMap<i64, (String, String)>, sqlx::Error> {
     use futures_util::TryStreamExt;
+    let sql = Sql::with(
+        db.backend(),
+        &["SELECT id, category, brand FROM products"],
+        vec![],
+    );
+    // A SQLite file is read in place, off the async driver (see kernel::bulk).
+    let read = crate::kernel::bulk::read(db, &sql, |rows| {
+        let mut out = std::collections::HashMap::new();
+        while let Some(r) = rows.next()? {
+            out.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
+        }
+        Ok(out)
+    });
+    if let Some(out) = read.await? {
+        return Ok(out);
+    }
     let mut rows = sqlx::query("SELECT id, category, brand FROM products").fetch(db.pool());
     let mut out = std::collections::HashMap::new();
     while let Some(r) = rows.try_next().await? {

@@ -13,6 +13,8 @@
 
 use std::collections::HashMap;
 
+pub mod poisson;
+
 /// One product-week.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Observation {
@@ -39,6 +41,9 @@ pub struct Estimate {
     pub observations: usize,
     /// Products with at least two such weeks.
     pub products: usize,
+    /// The share of the group's product-weeks that sold nothing (the log-log method
+    /// leaves them out; PPML keeps them).
+    pub zero_share: f64,
 }
 
 /// Fewer observations than this, or no price variation, and a group gets no estimate.
@@ -47,17 +52,32 @@ pub const MIN_OBSERVATIONS: usize = 30;
 /// Estimates every group `0..groups`; `None` where the data cannot identify β.
 pub fn estimate(observations: &[Observation], groups: usize) -> Vec<Option<Estimate>> {
     let mut by_group: Vec<Vec<&Observation>> = vec![Vec::new(); groups];
+    let mut zeros = vec![(0usize, 0usize); groups];
     for o in observations {
         if o.group < groups
-            && o.units > 0.0
+            && o.units >= 0.0
             && o.price > 0.0
             && o.units.is_finite()
             && o.price.is_finite()
         {
-            by_group[o.group].push(o);
+            zeros[o.group].1 += 1;
+            if o.units > 0.0 {
+                by_group[o.group].push(o);
+            } else {
+                zeros[o.group].0 += 1;
+            }
         }
     }
-    by_group.iter().map(|obs| estimate_group(obs)).collect()
+    by_group
+        .iter()
+        .zip(zeros)
+        .map(|(obs, (zero, all))| {
+            estimate_group(obs).map(|e| Estimate {
+                zero_share: zero as f64 / all.max(1) as f64,
+                ..e
+            })
+        })
+        .collect()
 }
 
 fn index(keys: impl Iterator<Item = i64>) -> (Vec<usize>, usize) {
@@ -143,6 +163,7 @@ fn estimate_group(obs: &[&Observation]) -> Option<Estimate> {
         std_error: variance.sqrt(),
         observations: obs.len(),
         products: clusters,
+        zero_share: 0.0,
     })
 }
 

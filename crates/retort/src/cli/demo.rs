@@ -132,7 +132,7 @@ pub async fn prepare(
         step.elapsed().as_secs_f64()
     );
     let step = Instant::now();
-    elasticities::run(&context(state, "elasticities"))
+    elasticities::run(&context(state, "elasticities"), Default::default())
         .await
         .map_err(|e| failed("estimating elasticities", e))?;
     eprintln!(

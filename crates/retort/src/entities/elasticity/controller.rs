@@ -3,14 +3,15 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::{Value as Json_, json};
 
-use super::schema::ElasticitiesOut;
+use super::schema::{ElasticitiesOut, EstimateIn};
 use super::service;
-use crate::kernel::error::{AppResult, Problem};
-use crate::kernel::openapi::Unavailable;
+use crate::kernel::error::{AppError, AppResult, Problem};
+use crate::kernel::extract::json_body;
+use crate::kernel::openapi::{JsonBody, Unavailable};
 use crate::kernel::plotly::{COLOURS, figure};
 use crate::kernel::state::AppState;
 
@@ -30,18 +31,28 @@ pub async fn list_elasticities(State(state): State<AppState>) -> AppResult<Json<
     Ok(Json(service::list(&state).await?))
 }
 
-/// Re-estimates the elasticities from the sales history, as a background job.
+/// Re-estimates the elasticities from the sales history, as a background job
+/// (`estimate_elasticities`), by Poisson pseudo-maximum likelihood unless the body names
+/// another method.
 #[utoipa::path(
     post, path = "/api/pricing/elasticities/estimate", tag = "pricing",
+    request_body(content = EstimateIn, content_type = "application/json",
+        description = "The method; `{}` estimates by `ppml`"),
     responses(
         (status = 202, description = "Queued; `Location` names the job", body = crate::entities::job::schema::JobOut,
             headers(("location" = String, description = "URL of the job"))),
-        Unavailable,
+        (status = 422, description = "An unknown method or field, every one listed", body = Problem, content_type = "application/problem+json"),
+        JsonBody, Unavailable,
     )
 )]
-pub async fn estimate_elasticities(State(state): State<AppState>) -> AppResult<Response> {
-    let job =
-        crate::entities::job::service::start_job(&state, &service::EstimateElasticities {}).await?;
+pub async fn estimate_elasticities(
+    State(state): State<AppState>,
+    request: Request,
+) -> AppResult<Response> {
+    let body = json_body(request, &state).await?;
+    let job = <service::EstimateElasticities as crate::kernel::jobs::Job>::parse(&body)
+        .map_err(AppError::Validation)?;
+    let job = crate::entities::job::service::start_job(&state, &job).await?;
     Ok(crate::entities::job::service::accepted(job))
 }
 

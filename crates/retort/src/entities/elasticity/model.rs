@@ -21,8 +21,8 @@ pub async fn replace(
         Sql::with(
             db.backend(),
             &[
-                "INSERT INTO elasticities (category, tier, elasticity, std_error, observations, products, sales_rows, estimated_at) VALUES (",
-                ", ", ", ", ", ", ", ", ", ", ", ", ", ", ")",
+                "INSERT INTO elasticities (category, tier, elasticity, std_error, observations, products, sales_rows, estimated_at, zero_share, method) VALUES (",
+                ", ", ", ", ", ", ", ", ", ", ", ", ", ", ", ", ", ", ")",
             ],
             vec![
                 Bind::Text(e.category.clone()),
@@ -33,6 +33,8 @@ pub async fn replace(
                 Bind::Int(e.products),
                 Bind::Int(sales_rows),
                 Bind::Text(now.to_owned()),
+                Bind::Float(e.zero_share),
+                Bind::Text(e.method.clone()),
             ],
         )
         .query()
@@ -45,7 +47,7 @@ pub async fn replace(
 /// Every estimate with the sales count and time of the run.
 pub async fn all(db: &Db) -> Result<(Vec<ElasticityOut>, Option<(i64, String)>), sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT category, tier, elasticity, std_error, observations, products, sales_rows, estimated_at \
+        "SELECT category, tier, elasticity, std_error, observations, products, sales_rows, estimated_at, zero_share, method \
          FROM elasticities ORDER BY category, tier",
     )
     .fetch_all(db.pool())
@@ -63,6 +65,8 @@ pub async fn all(db: &Db) -> Result<(Vec<ElasticityOut>, Option<(i64, String)>),
                 std_error: r.try_get(3)?,
                 observations: r.try_get(4)?,
                 products: r.try_get(5)?,
+                zero_share: r.try_get(8)?,
+                method: r.try_get(9)?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;

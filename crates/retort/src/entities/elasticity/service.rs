@@ -8,32 +8,71 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use super::model;
-use super::schema::{ElasticitiesOut, ElasticityOut};
-use crate::kernel::error::{AppError, AppResult};
+use super::schema::{ElasticitiesOut, ElasticityOut, Method};
+use crate::kernel::error::{AppError, AppResult, FieldError};
 use crate::kernel::jobs::{Job, JobContext, JobError};
 use crate::kernel::state::AppState;
 use crate::kernel::time;
 
-/// How the estimates are made, as the API states it.
-pub const METHOD: &str = "ln(units) = elasticity · ln(price) + product effect + week effect, per category and brand tier; weeks with zero units left out; standard errors clustered by product";
-
 const MEMO: &str = "elasticities:";
 
 /// The job: estimate every category and tier's elasticity from the sales history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EstimateElasticities {}
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EstimateElasticities {
+    /// How (default `ppml`).
+    #[serde(default)]
+    pub method: Method,
+}
 
 impl Job for EstimateElasticities {
     const KIND: &'static str = "estimate_elasticities";
 
+    /// `{}` or `{"method": "ppml" | "log_log"}`; every problem named by its field.
+    fn parse(params: &Json) -> Result<Self, Vec<FieldError>> {
+        let Some(fields) = params.as_object() else {
+            return Err(vec![FieldError::new(
+                "",
+                "the parameters are a JSON object, e.g. {}",
+            )]);
+        };
+        let mut errors: Vec<FieldError> = fields
+            .keys()
+            .filter(|k| k.as_str() != "method")
+            .map(|k| FieldError::new(format!("/{k}"), "unknown field: the only one is method"))
+            .collect();
+        let names = Method::ALL.map(Method::name).join(", ");
+        let method = match fields.get("method") {
+            None | Some(Json::Null) => Method::default(),
+            Some(Json::String(name)) => Method::parse(name).unwrap_or_else(|| {
+                errors.push(FieldError::new(
+                    "/method",
+                    format!("unknown method {name:?}: one of {names}"),
+                ));
+                Method::default()
+            }),
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "/method",
+                    format!("a method name: one of {names}"),
+                ));
+                Method::default()
+            }
+        };
+        if errors.is_empty() {
+            Ok(Self { method })
+        } else {
+            Err(errors)
+        }
+    }
+
     async fn run(self, ctx: &JobContext) -> Result<Json, JobError> {
-        run(ctx).await
+        run(ctx, self.method).await
     }
 }
 
-/// Reads the sales panel, estimates every category and tier, replaces the estimates.
-pub async fn run(ctx: &JobContext) -> Result<Json, JobError> {
+/// Reads the sales panel, estimates every category and tier by `method`, replaces the
+/// estimates.
+pub async fn run(ctx: &JobContext, method: Method) -> Result<Json, JobError> {
     let failed = JobError::from;
     ctx.progress(0.0, "reading the sales history").await?;
     let sales_rows = crate::entities::sale::count_all(&ctx.state.db)
@@ -51,7 +90,10 @@ pub async fn run(ctx: &JobContext) -> Result<Json, JobError> {
     .await?;
     let n = groups.len();
     let estimates = ctx
-        .cpu(move || elasticity::estimate(&observations, n))
+        .cpu(move || match method {
+            Method::Ppml => elasticity::poisson::estimate(&observations, n),
+            Method::LogLog => elasticity::estimate(&observations, n),
+        })
         .await?;
     let mut items: Vec<ElasticityOut> = groups
         .into_iter()
@@ -64,6 +106,8 @@ pub async fn run(ctx: &JobContext) -> Result<Json, JobError> {
                 std_error: e.std_error,
                 observations: e.observations as i64,
                 products: e.products as i64,
+                zero_share: e.zero_share,
+                method: method.name().into(),
             })
         })
         .collect();
@@ -72,7 +116,7 @@ pub async fn run(ctx: &JobContext) -> Result<Json, JobError> {
         .await
         .map_err(failed)?;
     ctx.state.memo.forget_prefix(MEMO);
-    Ok(json!({ "groups": items.len(), "sales_rows": sales_rows }))
+    Ok(json!({ "groups": items.len(), "sales_rows": sales_rows, "method": method.name() }))
 }
 
 /// The estimates, whether the sales history changed since (`stale`), and the
@@ -85,9 +129,10 @@ pub async fn list(state: &AppState) -> AppResult<ElasticitiesOut> {
         return Ok((*out).clone());
     }
     let (items, run) = model::all(&state.db).await?;
+    let method = method_of(&items);
     let sales_rows = crate::entities::sale::count_all(&state.db).await?;
     let pending =
-        crate::entities::job::service::pending_job(state, &EstimateElasticities {}).await?;
+        crate::entities::job::service::pending_job(state, &EstimateElasticities { method }).await?;
     let Some((rows_then, estimated_at)) = run else {
         if sales_rows == 0 {
             return Err(AppError::NotFound(
@@ -104,7 +149,7 @@ pub async fn list(state: &AppState) -> AppResult<ElasticitiesOut> {
         items,
         estimated_at,
         sales_rows: rows_then,
-        method: METHOD.into(),
+        method: method.description().into(),
         stale,
         job: if stale { pending } else { None },
     };
@@ -115,22 +160,36 @@ pub async fn list(state: &AppState) -> AppResult<ElasticitiesOut> {
 /// Queues an estimation when there is a sales history and no estimate of it, or one of
 /// an older history; once (a queued or running one is left to finish). Its job id.
 pub async fn refresh_stale(state: &AppState) -> AppResult<Option<i64>> {
-    let (_, run) = model::all(&state.db).await?;
+    let (items, run) = model::all(&state.db).await?;
     let sales_rows = crate::entities::sale::count_all(&state.db).await?;
     let stale = match run {
         Some((rows_then, _)) => rows_then != sales_rows,
         None => sales_rows > 0,
     };
     if stale {
-        Ok(Some(ensure_job(state).await?))
+        // Again by the method of the estimates it replaces.
+        let job = EstimateElasticities {
+            method: method_of(&items),
+        };
+        Ok(Some(
+            crate::entities::job::service::ensure_job(state, &job).await?,
+        ))
     } else {
         Ok(None)
     }
 }
 
-/// A queued or running estimation job, or a new one.
+/// The method stored estimates were made by (the default when there are none).
+fn method_of(items: &[ElasticityOut]) -> Method {
+    items
+        .first()
+        .and_then(|e| Method::parse(&e.method))
+        .unwrap_or_default()
+}
+
+/// A queued or running estimation job (by the default method), or a new one.
 pub async fn ensure_job(state: &AppState) -> AppResult<i64> {
-    crate::entities::job::service::ensure_job(state, &EstimateElasticities {}).await
+    crate::entities::job::service::ensure_job(state, &EstimateElasticities::default()).await
 }
 
 /// The elasticity for a category and tier: the pair's estimate, else the mean of the

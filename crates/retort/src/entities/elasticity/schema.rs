@@ -46,8 +46,11 @@ impl Method {
     }
 }
 
-/// What `POST /api/pricing/elasticities/estimate` takes; `{}` for the defaults.
+/// What `POST /api/pricing/elasticities/estimate` takes; `{}` for the defaults
+/// (documentation only: the job's parameter check reads exactly this).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"method": "ppml"}))]
 pub struct EstimateIn {
     /// How to estimate (default `ppml`).
     pub method: Option<Method>,

@@ -10,3 +10,4 @@
 pub mod elasticity;
 pub mod gbdt;
 pub mod optimize;
+mod rng;

@@ -223,16 +223,12 @@ fn estimate_group(obs: &[&Observation]) -> Option<Estimate> {
 mod tests {
     use super::*;
 
-    /// A seeded uniform generator for the test panels.
-    struct Uniform(u64);
+    /// The shared seeded generator, with Poisson draws for the test panels.
+    struct Uniform(crate::rng::SplitMix64);
 
     impl Uniform {
         fn next(&mut self) -> f64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+            self.0.unit()
         }
 
         /// A Poisson draw of mean `lambda` (Knuth's method; small means only).
@@ -253,7 +249,7 @@ mod tests {
     /// units a week at its list price, a seasonal week effect, promotion weeks (one in
     /// five, 10–25 % off) and ±5 % price noise, Poisson units.
     pub(crate) fn count_panel(elasticities: &[f64], products: i64, seed: u64) -> Vec<Observation> {
-        let mut u = Uniform(seed);
+        let mut u = Uniform(crate::rng::SplitMix64(seed));
         let mut out = Vec::new();
         for (g, &e) in elasticities.iter().enumerate() {
             for p in 0..products {

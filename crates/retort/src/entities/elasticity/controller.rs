@@ -9,8 +9,7 @@ use serde_json::{Value as Json_, json};
 
 use super::schema::{ElasticitiesOut, EstimateIn};
 use super::service;
-use crate::kernel::error::{AppError, AppResult, Problem};
-use crate::kernel::extract::json_body;
+use crate::kernel::error::{AppResult, Problem};
 use crate::kernel::openapi::{JsonBody, Unavailable};
 use crate::kernel::plotly::{COLOURS, figure};
 use crate::kernel::state::AppState;
@@ -49,11 +48,10 @@ pub async fn estimate_elasticities(
     State(state): State<AppState>,
     request: Request,
 ) -> AppResult<Response> {
-    let body = json_body(request, &state).await?;
-    let job = <service::EstimateElasticities as crate::kernel::jobs::Job>::parse(&body)
-        .map_err(AppError::Validation)?;
-    let job = crate::entities::job::service::start_job(&state, &job).await?;
-    Ok(crate::entities::job::service::accepted(job))
+    crate::entities::job::service::start_from_request::<service::EstimateElasticities>(
+        &state, request,
+    )
+    .await
 }
 
 /// Elasticity by category with ±1.96 standard-error bars, one trace per brand tier.

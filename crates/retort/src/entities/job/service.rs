@@ -152,6 +152,18 @@ pub async fn pending_job<J: Job>(state: &AppState, job: &J) -> AppResult<Option<
     pending(state, J::KIND, &job.to_params()).await
 }
 
+/// Starts job `J` with the parameters in a request's JSON body: 202 with `Location` and
+/// the job ([`accepted`]); 422 naming every bad parameter; 400 for a missing or
+/// malformed body.
+pub async fn start_from_request<J: Job>(
+    state: &AppState,
+    request: axum::extract::Request,
+) -> AppResult<Response> {
+    let body = crate::kernel::extract::json_body(request, state).await?;
+    let job = J::parse(&body).map_err(AppError::Validation)?;
+    Ok(accepted(start_job(state, &job).await?))
+}
+
 /// The answer to a request that started a job: 202, `Location: /api/jobs/{id}` and the
 /// job.
 pub fn accepted(job: JobOut) -> Response {

@@ -36,11 +36,10 @@ pub async fn train_fair_price(
     State(state): State<AppState>,
     request: Request,
 ) -> AppResult<Response> {
-    let body = json_body(request, &state).await?;
-    let job = <super::train::TrainFairPrice as crate::kernel::jobs::Job>::parse(&body)
-        .map_err(AppError::Validation)?;
-    let job = crate::entities::job::service::start_job(&state, &job).await?;
-    Ok(crate::entities::job::service::accepted(job))
+    crate::entities::job::service::start_from_request::<super::train::TrainFairPrice>(
+        &state, request,
+    )
+    .await
 }
 
 /// Scores the catalogue with a model's current version for the mispricing analysis, as a

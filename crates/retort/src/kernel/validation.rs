@@ -330,9 +330,21 @@ pub fn number_in(cell: Cell<'_>, min: f64, max: f64) -> Result<f64, String> {
     }
 }
 
-/// Checks text length (in characters, after trimming) against an inclusive range.
+/// Checks text length (in characters, after trimming) against an inclusive range; the
+/// text as sent may not be longer than `max` either (the schema's `maxLength` is of what
+/// is sent, so a long value is refused even when trimming would shorten it).
 pub fn text_len(cell: Cell<'_>, min: usize, max: usize) -> Result<String, String> {
     let t = cell.text()?;
+    let sent = match cell {
+        Cell::Json(Value::String(s)) => s.chars().count(),
+        Cell::Text(raw) => raw.chars().count(),
+        Cell::Json(_) => 0,
+    };
+    if sent > max {
+        return Err(format!(
+            "must have at most {max} characters, got {sent} (with the white space around it)"
+        ));
+    }
     let n = t.chars().count();
     if n < min {
         Err(if min == 1 {
@@ -363,6 +375,17 @@ pub fn one_of<T: Copy>(cell: Cell<'_>, options: &[(&str, T)]) -> Result<T, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_is_measured_trimmed_but_may_not_be_sent_longer_than_the_limit() {
+        let padded = serde_json::json!("  abc  ");
+        assert_eq!(text_len(Cell::Json(&padded), 1, 7), Ok("abc".into()));
+        let long = serde_json::json!(format!(" {}", "x".repeat(64)));
+        let e = text_len(Cell::Json(&long), 1, 64).unwrap_err();
+        assert!(e.contains("at most 64 characters, got 65"), "{e}");
+        assert!(text_len(Cell::Text(" ab "), 1, 3).is_err());
+        assert_eq!(text_len(Cell::Text(" ab"), 1, 3), Ok("ab".into()));
+    }
     use serde_json::json;
 
     fn obj(v: Value) -> Map<String, Value> {

@@ -3,9 +3,11 @@
 //! (`product_scores`, `product_score_runs`) in `model/scores.rs`.
 
 mod columns;
+mod load;
 mod scores;
 
 pub use columns::{catalogue_state, columns, columns_between, groups, id_boundaries};
+pub use load::{analyze, drop_indexes, is_empty};
 pub use scores::{clear_score_run, scores, swap_in_score_run, write_score_run};
 
 use sqlx::any::AnyRow;
@@ -484,25 +486,4 @@ pub async fn find_many(db: &Db, ids: &[i64]) -> Result<Vec<ProductRow>, sqlx::Er
     }
     out.sort_by_key(|p| p.id);
     Ok(out)
-}
-
-/// Whether the catalogue has no products.
-pub async fn is_empty(conn: &mut AnyConnection) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query("SELECT COUNT(*) FROM (SELECT 1 FROM products LIMIT 1) AS one")
-        .fetch_one(conn)
-        .await?;
-    Ok(row.try_get::<i64, _>(0)? == 0)
-}
-
-/// Drops the catalogue's secondary indexes for a bulk load into it, inside `conn`'s
-/// write transaction (see [`Db::drop_indexes`]).
-pub async fn drop_indexes(
-    conn: &mut AnyConnection,
-) -> Result<crate::kernel::db::DroppedIndexes, sqlx::Error> {
-    Db::drop_indexes(conn, "products").await
-}
-
-/// Refreshes the planner's statistics of `products` (after a large write).
-pub async fn analyze(db: &Db) -> Result<(), sqlx::Error> {
-    db.analyze("products").await
 }

@@ -290,30 +290,57 @@ async fn optimisation(rows: usize) {
     }
     for n in [10_000usize, 50_000] {
         let n = n.min(skus.len());
-        let body = json!({"scope": {"skus": &skus[..n]}, "max_change_pct": 10, "min_margin_pct": 20, "price_ladder": true, "price_ending": 0.99});
-        let started = Instant::now();
-        let r = send_json(&router, Method::POST, "/api/pricing/optimizations", &body).await;
-        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
-        let (_, _) = wait(&router, &r.json["job_id"]).await;
-        let total = started.elapsed().as_secs_f64();
-        let opt = get(
-            &router,
-            &format!("/api/pricing/optimizations/{}", r.json["id"]),
-        )
-        .await
-        .json;
-        let t = &opt["totals"];
-        println!(
-            "optimise {n} products: {total:.2} s end to end (request to proposal stored), solver {:.2} s in {} iterations ({}); {} prices change; weekly profit {:.0} → {:.0}",
-            t["solve_seconds"].as_f64().unwrap(),
-            t["iterations"],
-            t["solver_status"],
-            t["changed"],
-            t["profit_before"].as_f64().unwrap(),
-            t["profit_after"].as_f64().unwrap()
-        );
+        for demand in ["constant_elasticity", "linear"] {
+            let body = json!({"scope": {"skus": &skus[..n]}, "demand_model": demand, "max_change_pct": 10, "min_margin_pct": 20, "price_ladder": true, "price_ending": 0.99});
+            let started = Instant::now();
+            let r = send_json(&router, Method::POST, "/api/pricing/optimizations", &body).await;
+            assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+            let (_, _) = wait(&router, &r.json["job_id"]).await;
+            let total = started.elapsed().as_secs_f64();
+            let id = &r.json["id"];
+            let opt = get(&router, &format!("/api/pricing/optimizations/{id}"))
+                .await
+                .json;
+            let t = &opt["totals"];
+            println!(
+                "optimise {n} products, {demand} demand: {total:.2} s end to end (request to proposal stored), solver {:.2} s in {} steps, {} iterations ({}); {} prices change; weekly profit {:.0} → {:.0}; under constant-elasticity demand {:.0}",
+                t["solve_seconds"].as_f64().unwrap(),
+                t["steps"],
+                t["iterations"],
+                t["solver_status"],
+                t["changed"],
+                t["profit_before"].as_f64().unwrap(),
+                t["profit_after"].as_f64().unwrap(),
+                constant_elasticity_profit(&router, id).await,
+            );
+        }
     }
     pool.shutdown().await;
+}
+
+/// Weekly profit of a proposal's new prices under constant-elasticity demand, from its
+/// items' stored inputs: how the prices would fare if demand is what the elasticities
+/// say it is.
+async fn constant_elasticity_profit(router: &Router, id: &Value) -> f64 {
+    let mut total = 0.0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let uri = match &cursor {
+            Some(c) => format!("/api/pricing/optimizations/{id}/items?limit=1000&cursor={c}"),
+            None => format!("/api/pricing/optimizations/{id}/items?limit=1000"),
+        };
+        let page = get(router, &uri).await.json;
+        for it in page["items"].as_array().unwrap() {
+            let f = |k: &str| it[k].as_f64().unwrap();
+            let units =
+                f("baseline_units") * (f("new_price") / f("old_price")).powf(f("elasticity"));
+            total += (f("new_price") - f("cost")) * units;
+        }
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            return total;
+        }
+    }
 }
 
 #[tokio::main]

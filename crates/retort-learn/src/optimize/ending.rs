@@ -139,7 +139,11 @@ impl Rounding<'_> {
             .copied()
             .fold(None, |best: Option<f64>, c| match best {
                 Some(b) => {
-                    let (vb, vc) = (objective.value(item, b), objective.value(item, c));
+                    let demand = self.problem.demand;
+                    let (vb, vc) = (
+                        objective.value(demand, item, b),
+                        objective.value(demand, item, c),
+                    );
                     if vc > vb || (vc == vb && (c - p).abs() < (b - p).abs()) {
                         Some(c)
                     } else {

@@ -3,17 +3,24 @@
 //! # Model
 //!
 //! There are `n` products. Product `i` has a current price `p0 > 0`, a unit cost `c ≥ 0`,
-//! baseline weekly units `q0 ≥ 0` sold at `p0` and a price elasticity `e < 0`. Demand is
-//! the linearisation of constant-elasticity demand `q0·(p/p0)^e` at the current price:
+//! baseline weekly units `q0 ≥ 0` sold at `p0` and a price elasticity `e < 0`. Demand
+//! follows one of two [`DemandModel`]s:
 //!
 //! ```text
-//! q(p) = q0 · (1 + e·(p − p0)/p0)
+//! constant elasticity   q(p) = q0 · (p/p0)^e
+//! linear                q(p) = q0 · (1 + e·(p − p0)/p0)
 //! ```
 //!
-//! so the profit `(p − c)·q(p)` of a product is a concave quadratic in `p` (for the
-//! revenue objective `c` is taken as zero). Maximising the sum over products is a convex
+//! The linear model is constant-elasticity demand linearised at the current price: the
+//! profit `(p − c)·q(p)` of a product is then a concave quadratic in `p` (for the revenue
+//! objective `c` is taken as zero), and maximising the sum over products is one convex
 //! QP, `minimise ½ xᵀPx + qᵀx` subject to `Ax ≤ b`, in the scaled variables
-//! `x_i = p_i / p0_i` (every variable is near 1 whatever the price level).
+//! `x_i = p_i / p0_i` (every variable is near 1 whatever the price level). But it bends
+//! away from constant elasticity beyond a few percent (10 % up at `e = −2`: 20 % fewer
+//! units, not 17.4 %). Under constant elasticity the optimum is reached by a sequence of
+//! the same QPs with the same constraints (module `sqp`): the linear model's answer
+//! first, then Newton steps on the true objective with a per-component line search,
+//! until no price moves by more than [`STEP_TOLERANCE`] of itself.
 //!
 //! Ladder groups and the products outside them are independent sub-problems (they share
 //! no constraint), so each one's objective is divided by its own mean `q0·p0`: a product
@@ -26,17 +33,19 @@
 //! well defined, and the polish step then sets it exactly: its current price if its box
 //! and neighbouring tiers allow it, else the nearest price they allow.
 //!
-//! Without constraints a product's optimum is `p* = p0·(e − 1)/(2e) + c/2` for profit and
-//! `p0·(e − 1)/(2e)` for revenue.
+//! Without constraints a product's optimum is, under constant elasticity with `e < −1`,
+//! the markup `p* = c·e/(1 + e)` for profit (revenue falls with price when `e < −1` and
+//! rises when `e > −1`: a bound holds it); under linear demand `p* = p0·(e − 1)/(2e) +
+//! c/2` for profit and `p0·(e − 1)/(2e)` for revenue.
 //!
 //! # Constraints
 //!
 //! - **Maximum change**: `p0·(1 − max_change) ≤ p ≤ p0·(1 + max_change)`, `max_change`
 //!   a fraction in (0, 1).
-//! - **Zero demand**: the linear demand reaches zero at `p0·(1 − 1/e)`; above that it
-//!   would be negative and the quadratic meaningless. The upper bound is therefore capped
-//!   there ([`Binding::ZeroDemand`] when the cap holds the price), so that demand is
-//!   non-negative everywhere in the feasible set. With the usual elasticities (|e| below
+//! - **Zero demand** (linear demand only): the linear demand reaches zero at
+//!   `p0·(1 − 1/e)`; above that it would be negative and the quadratic meaningless.
+//!   The upper bound is therefore capped there ([`Binding::ZeroDemand`] when the cap
+//!   holds the price), so that demand is non-negative everywhere in the feasible set. With the usual elasticities (|e| below
 //!   `1/max_change`) the cap is looser than the maximum change and never matters.
 //! - **Minimum margin** (optional): `(p − c)/p ≥ m ⇔ p ≥ c/(1 − m)`, `m` in [0, 1).
 //! - **Price ladder** (optional): products carry a ladder group (same size and category)
@@ -67,7 +76,7 @@
 //! that tolerance of it ([`BINDING_TOLERANCE`]).
 //!
 //! Size: O(n) variables and constraints; 50,000 products in ~9,000 ladder groups solve
-//! in 16 interior-point iterations, about a second.
+//! in 16 interior-point iterations, about a second, per QP.
 //!
 //! [`apply_price_ending`] is an optional post-step that moves prices to endings such as
 //! `.99`; see its documentation.
@@ -75,8 +84,11 @@
 mod ending;
 mod model;
 mod polish;
+mod sqp;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ce;
 #[cfg(test)]
 mod tests_random;
 
@@ -84,6 +96,7 @@ use std::fmt;
 use std::time::Instant;
 
 pub use ending::apply_price_ending;
+pub use sqp::{MAX_STEPS, STEP_TOLERANCE};
 
 /// Relative tolerance under which a price is considered on a bound (and snapped onto it).
 pub const BINDING_TOLERANCE: f64 = 1e-6;
@@ -144,11 +157,42 @@ impl Objective {
         }
     }
 
-    /// This objective for one item at a price ([`profit`] or [`revenue`]).
-    pub fn value(self, item: &Item, price: f64) -> f64 {
+    /// This objective for one item at a price under a demand model ([`profit`] or
+    /// [`revenue`]).
+    pub fn value(self, demand: DemandModel, item: &Item, price: f64) -> f64 {
         match self {
-            Objective::Profit => profit(item, price),
-            Objective::Revenue => revenue(item, price),
+            Objective::Profit => profit(demand, item, price),
+            Objective::Revenue => revenue(demand, item, price),
+        }
+    }
+}
+
+/// How expected units respond to price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DemandModel {
+    /// Constant elasticity, `q0·(p/p0)^e`: the model the elasticities are estimated
+    /// under. Solved by sequential QPs.
+    ConstantElasticity,
+    /// Constant elasticity linearised at the current price, `q0·(1 + e·(p − p0)/p0)`,
+    /// floored at zero; prices are capped where it reaches zero. One QP.
+    Linear,
+}
+
+impl DemandModel {
+    /// The snake_case name: `constant_elasticity` or `linear`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DemandModel::ConstantElasticity => "constant_elasticity",
+            DemandModel::Linear => "linear",
+        }
+    }
+
+    /// The model named `name` (as [`DemandModel::as_str`] spells it).
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "constant_elasticity" => Some(DemandModel::ConstantElasticity),
+            "linear" => Some(DemandModel::Linear),
+            _ => None,
         }
     }
 }
@@ -174,6 +218,8 @@ pub struct Problem {
     pub objective: Objective,
     /// The constraints on every price.
     pub constraints: Constraints,
+    /// How expected units respond to price.
+    pub demand: DemandModel,
 }
 
 /// A constraint that holds a price at the optimum.
@@ -220,11 +266,17 @@ pub struct Solution {
     /// Highest allowed price per item: the smaller of the max-increase bound and the
     /// zero-demand price (the ladder not included).
     pub upper: Vec<f64>,
-    /// Interior-point iterations.
+    /// Interior-point iterations, summed over the steps.
     pub iterations: u32,
+    /// QPs solved: 1 for linear demand; under constant elasticity, the linearised start
+    /// and each further step (at most [`MAX_STEPS`]).
+    pub steps: u32,
+    /// Whether the steps converged (no price moved by more than [`STEP_TOLERANCE`] of
+    /// its current price in the last one); always true for linear demand.
+    pub converged: bool,
     /// Wall-clock seconds for the whole of [`solve`]: checks, set-up, solve and polish.
     pub solve_seconds: f64,
-    /// Clarabel's status: `Solved` or `AlmostSolved` (reduced accuracy).
+    /// Clarabel's status in the last step: `Solved` or `AlmostSolved` (reduced accuracy).
     pub status: String,
 }
 
@@ -265,21 +317,33 @@ impl fmt::Display for OptimizeError {
 
 impl std::error::Error for OptimizeError {}
 
-/// Expected weekly units at `price` under the linear demand
-/// `units · (1 + elasticity·(price − p0)/p0)`, floored at zero.
-pub fn expected_units(item: &Item, price: f64) -> f64 {
-    let relative = (price - item.price) / item.price;
-    (item.units * (1.0 + item.elasticity * relative)).max(0.0)
+/// Expected weekly units at `price`: `units·(price/p0)^elasticity` under constant
+/// elasticity, `units·(1 + elasticity·(price − p0)/p0)` floored at zero under linear
+/// demand.
+pub fn expected_units(demand: DemandModel, item: &Item, price: f64) -> f64 {
+    match demand {
+        DemandModel::ConstantElasticity => {
+            if price > 0.0 {
+                item.units * (price / item.price).powf(item.elasticity)
+            } else {
+                0.0
+            }
+        }
+        DemandModel::Linear => {
+            let relative = (price - item.price) / item.price;
+            (item.units * (1.0 + item.elasticity * relative)).max(0.0)
+        }
+    }
 }
 
 /// Expected weekly profit at `price`: `(price − cost) · expected_units`.
-pub fn profit(item: &Item, price: f64) -> f64 {
-    (price - item.cost) * expected_units(item, price)
+pub fn profit(demand: DemandModel, item: &Item, price: f64) -> f64 {
+    (price - item.cost) * expected_units(demand, item, price)
 }
 
 /// Expected weekly revenue at `price`: `price · expected_units`.
-pub fn revenue(item: &Item, price: f64) -> f64 {
-    price * expected_units(item, price)
+pub fn revenue(demand: DemandModel, item: &Item, price: f64) -> f64 {
+    price * expected_units(demand, item, price)
 }
 
 /// The problem's objective summed over all items at the given prices (one per item).
@@ -288,7 +352,7 @@ pub fn total_objective(problem: &Problem, prices: &[f64]) -> f64 {
         .items
         .iter()
         .zip(prices)
-        .map(|(item, &p)| problem.objective.value(item, p))
+        .map(|(item, &p)| problem.objective.value(problem.demand, item, p))
         .sum()
 }
 
@@ -304,7 +368,20 @@ pub fn solve(problem: &Problem) -> Result<Solution, OptimizeError> {
     let bounds = model::bounds(problem)?;
     let groups = ladder_groups(problem);
     model::check_ladder(&groups, &bounds)?;
-    let qp = model::solve_qp(problem, &bounds, &groups)?;
+    let qp = match problem.demand {
+        DemandModel::Linear => {
+            let quad = model::linear_objective(problem, &model::scales(problem, &groups));
+            let qp = model::solve_qp(problem, &bounds, &groups, quad)?;
+            sqp::Iterated {
+                x: qp.x,
+                steps: 1,
+                iterations: qp.iterations,
+                status: qp.status,
+                converged: true,
+            }
+        }
+        DemandModel::ConstantElasticity => sqp::solve(problem, &bounds, &groups)?,
+    };
     let (prices, binding) = polish::polish(problem, &bounds, &groups, &qp.x);
     Ok(Solution {
         prices,
@@ -312,6 +389,8 @@ pub fn solve(problem: &Problem) -> Result<Solution, OptimizeError> {
         lower: bounds.iter().map(|b| b.lo).collect(),
         upper: bounds.iter().map(|b| b.hi).collect(),
         iterations: qp.iterations,
+        steps: qp.steps,
+        converged: qp.converged,
         solve_seconds: started.elapsed().as_secs_f64(),
         status: qp.status,
     })

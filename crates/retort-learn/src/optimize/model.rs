@@ -4,7 +4,7 @@ use clarabel::algebra::CscMatrix;
 use clarabel::solver::{DefaultSettings, DefaultSolver, IPSolver, NonnegativeConeT, SolverStatus};
 
 use super::polish::reference_price;
-use super::{ErrorKind, LadderGroup, Objective, OptimizeError, Problem};
+use super::{DemandModel, ErrorKind, LadderGroup, Objective, OptimizeError, Problem};
 
 /// Weight (relative to a typical product) of the pull towards the current price given to
 /// products with zero baseline units.
@@ -30,7 +30,8 @@ pub(crate) struct ItemBounds {
     pub increase: f64,
     /// `cost/(1 − min_margin)` when a minimum margin is set.
     pub floor: Option<f64>,
-    /// `p0·(1 − 1/e)`, where expected demand reaches zero.
+    /// `p0·(1 − 1/e)`, where linear demand reaches zero; infinite under constant
+    /// elasticity, where demand never does.
     pub zero_demand: f64,
 }
 
@@ -43,7 +44,10 @@ pub(crate) fn bounds(problem: &Problem) -> Result<Vec<ItemBounds>, OptimizeError
     for (i, item) in problem.items.iter().enumerate() {
         let decrease = item.price * (1.0 - c.max_change);
         let increase = item.price * (1.0 + c.max_change);
-        let zero_demand = item.price * (1.0 - 1.0 / item.elasticity);
+        let zero_demand = match problem.demand {
+            DemandModel::Linear => item.price * (1.0 - 1.0 / item.elasticity),
+            DemandModel::ConstantElasticity => f64::INFINITY,
+        };
         let floor = c.min_margin.map(|m| item.cost / (1.0 - m));
         let lo = floor.map_or(decrease, |f| f.max(decrease));
         let hi = increase.min(zero_demand);
@@ -150,20 +154,11 @@ pub(crate) struct QpResult {
     pub status: String,
 }
 
-/// Builds and solves the QP; an error unless Clarabel reports `Solved` or `AlmostSolved`.
-pub(crate) fn solve_qp(
-    problem: &Problem,
-    bounds: &[ItemBounds],
-    groups: &[LadderGroup],
-) -> Result<QpResult, OptimizeError> {
-    let n = problem.items.len();
-    let boundaries: usize = groups.iter().map(|g| g.tiers.len() - 1).sum();
-    let vars = n + boundaries;
-
-    // Objective: −(objective)/scale, where the scale is the mean q0·p0 of the selling
-    // items of the item's component (its ladder group, or the item alone). Components
-    // share no constraint, so scaling each one separately leaves the optimum unchanged
-    // and keeps a product selling a few units as accurate as one selling thousands.
+/// Each item's objective scale: the mean `q0·p0` of the selling items of its component
+/// (its ladder group, or the item alone). Components share no constraint, so scaling
+/// each one separately leaves the optimum unchanged and keeps a product selling a few
+/// units as accurate as one selling thousands.
+pub(crate) fn scales(problem: &Problem, groups: &[LadderGroup]) -> Vec<f64> {
     let mut scale: Vec<f64> = problem
         .items
         .iter()
@@ -190,25 +185,71 @@ pub(crate) fn solve_qp(
             scale[i] = mean;
         }
     }
-    let mut diag = Vec::with_capacity(n);
-    let mut lin = vec![0.0; vars];
+    scale
+}
+
+/// The separable quadratic objective `Σ ½·diag_i·x_i² + lin_i·x_i` (minimised) in the
+/// scaled variables `x_i = p_i/p0_i`.
+pub(crate) struct Quadratic {
+    pub diag: Vec<f64>,
+    pub lin: Vec<f64>,
+}
+
+impl Quadratic {
+    /// Room for `n` items.
+    pub fn with_capacity(n: usize) -> Self {
+        Quadratic {
+            diag: Vec::with_capacity(n),
+            lin: Vec::with_capacity(n),
+        }
+    }
+
+    /// The tiny pull `ε·(x − 1)²` that defines the price of an item without demand.
+    pub fn push_idle(&mut self) {
+        self.diag.push(2.0 * ZERO_UNITS_PULL);
+        self.lin.push(-2.0 * ZERO_UNITS_PULL);
+    }
+}
+
+/// The objective under demand linearised at the current price: for an item with weight
+/// `w = q0·p0/scale` and `γ = c/p0` (0 for revenue), `w·(x − γ)·(1 − e + e·x)`, negated.
+pub(crate) fn linear_objective(problem: &Problem, scale: &[f64]) -> Quadratic {
+    let mut quad = Quadratic::with_capacity(problem.items.len());
     for (i, item) in problem.items.iter().enumerate() {
         let w = item.units * item.price / scale[i];
         let e = item.elasticity;
-        let gamma = match problem.objective {
-            Objective::Profit => item.cost / item.price,
-            Objective::Revenue => 0.0,
-        };
         if w > 0.0 {
-            // w·(x − γ)(1 − e + e·x), negated.
-            diag.push(-2.0 * w * e);
-            lin[i] = -w * (1.0 - e - gamma * e);
+            quad.diag.push(-2.0 * w * e);
+            quad.lin
+                .push(-w * (1.0 - e - gamma(problem.objective, item) * e));
         } else {
-            // ε·(x − 1)²
-            diag.push(2.0 * ZERO_UNITS_PULL);
-            lin[i] = -2.0 * ZERO_UNITS_PULL;
+            quad.push_idle();
         }
     }
+    quad
+}
+
+/// `c/p0` for profit, 0 for revenue.
+pub(crate) fn gamma(objective: Objective, item: &super::Item) -> f64 {
+    match objective {
+        Objective::Profit => item.cost / item.price,
+        Objective::Revenue => 0.0,
+    }
+}
+
+/// Builds and solves the QP with the objective `quad` and the problem's constraints; an
+/// error unless Clarabel reports `Solved` or `AlmostSolved`.
+pub(crate) fn solve_qp(
+    problem: &Problem,
+    bounds: &[ItemBounds],
+    groups: &[LadderGroup],
+    quad: Quadratic,
+) -> Result<QpResult, OptimizeError> {
+    let n = problem.items.len();
+    let boundaries: usize = groups.iter().map(|g| g.tiers.len() - 1).sum();
+    let vars = n + boundaries;
+    let Quadratic { diag, mut lin } = quad;
+    lin.resize(vars, 0.0);
     let mut colptr: Vec<usize> = (0..=n).collect();
     colptr.resize(vars + 1, n);
     let p_matrix = CscMatrix::new(vars, vars, colptr, (0..n).collect(), diag);

@@ -21,6 +21,7 @@ fn problem(items: Vec<Item>, objective: Objective, max_change: f64) -> Problem {
             min_margin: None,
             ladder: true,
         },
+        demand: DemandModel::Linear,
     }
 }
 
@@ -104,8 +105,8 @@ fn demand_is_capped_where_it_reaches_zero() {
     assert_close(sol.upper[0], 105.0, 1e-12);
     assert_close(sol.prices[0], 105.0, 1e-12);
     assert_eq!(sol.binding[0], vec![Binding::ZeroDemand]);
-    assert_eq!(expected_units(&it, 105.0), 0.0);
-    assert_eq!(expected_units(&it, 120.0), 0.0);
+    assert_eq!(expected_units(DemandModel::Linear, &it, 105.0), 0.0);
+    assert_eq!(expected_units(DemandModel::Linear, &it, 120.0), 0.0);
 }
 
 #[test]

@@ -28,7 +28,7 @@ impl Rng {
 /// items sit in ladder groups of 2 to 7 items, current prices ordered by tier; margins at
 /// the current price are at least 30 %; a few items have zero units or a steep
 /// elasticity (so the zero-demand cap binds).
-fn random_problem(n: usize, seed: u64) -> Problem {
+pub(super) fn random_problem(n: usize, seed: u64) -> Problem {
     let mut rng = Rng(seed);
     let mut items = Vec::with_capacity(n);
     let mut group = 0u32;
@@ -76,6 +76,7 @@ fn random_problem(n: usize, seed: u64) -> Problem {
             min_margin: Some(0.25),
             ladder: true,
         },
+        demand: DemandModel::Linear,
     }
 }
 
@@ -86,7 +87,10 @@ fn box_of(problem: &Problem, item: &Item) -> (f64, f64) {
     if let Some(m) = c.min_margin {
         lo = lo.max(item.cost / (1.0 - m));
     }
-    let hi = (item.price * (1.0 + c.max_change)).min(item.price * (1.0 - 1.0 / item.elasticity));
+    let mut hi = item.price * (1.0 + c.max_change);
+    if problem.demand == DemandModel::Linear {
+        hi = hi.min(item.price * (1.0 - 1.0 / item.elasticity));
+    }
     (lo, hi)
 }
 
@@ -98,7 +102,7 @@ fn assert_feasible(problem: &Problem, prices: &[f64], tol: f64) {
             p >= lo * (1.0 - tol) && p <= hi * (1.0 + tol),
             "item {i}: {p} not in [{lo}, {hi}]"
         );
-        assert!(expected_units(item, p) >= 0.0);
+        assert!(expected_units(problem.demand, item, p) >= 0.0);
     }
     for group in ladder_groups(problem) {
         for pair in group.tiers.windows(2) {
@@ -264,6 +268,39 @@ fn timing_large_problems() {
         println!(
             "{n} items, {groups} ladder groups: {:.3} s, {} iterations, {}",
             sol.solve_seconds, sol.iterations, sol.status
+        );
+    }
+}
+
+#[test]
+fn constant_elasticity_random_problem_is_feasible_and_optimal() {
+    let mut problem = random_problem(1_000, 43);
+    problem.constraints.min_margin = Some(0.05);
+    let linear = solve(&problem).unwrap();
+    problem.demand = DemandModel::ConstantElasticity;
+    let sol = solve(&problem).unwrap();
+    assert!(sol.converged, "{} steps", sol.steps);
+    assert!(sol.steps > 1 && sol.steps <= MAX_STEPS);
+    assert_feasible(&problem, &sol.prices, 1e-6);
+    let best = total_objective(&problem, &sol.prices);
+    // Better, under the true demand, than the answer of the linearised model.
+    let linearised = total_objective(&problem, &linear.prices);
+    assert!(best >= linearised, "{best} < {linearised}");
+    let mut rng = Rng(11);
+    for round in 0..20 {
+        let other = random_feasible(&problem, &mut rng);
+        assert_feasible(&problem, &other, 1e-12);
+        assert!(best >= total_objective(&problem, &other), "round {round}");
+        let near: Vec<f64> = sol
+            .prices
+            .iter()
+            .zip(&other)
+            .map(|(p, o)| p + 0.01 * (o - p))
+            .collect();
+        let gap = best - total_objective(&problem, &near);
+        assert!(
+            gap >= -1e-9 * best.abs(),
+            "round {round}: {gap} better near the optimum"
         );
     }
 }

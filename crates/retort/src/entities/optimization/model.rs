@@ -82,10 +82,9 @@ impl OptimizationOut {
             id: r.try_get("id")?,
             status: r.try_get("status")?,
             job_id: r.try_get("job_id")?,
-            params: super::params::params_from_json(
-                &serde_json::from_str(&params).map_err(decode)?,
-            )
-            .map_err(|e| sqlx::Error::Decode(format!("stored parameters: {e:?}").into()))?,
+            params: stored_params(&params)
+                .map_err(decode)?
+                .map_err(|e| sqlx::Error::Decode(format!("stored parameters: {e:?}").into()))?,
             totals: totals
                 .map(|t| serde_json::from_str::<serde_json::Value>(&t).map_err(decode))
                 .transpose()?
@@ -96,6 +95,21 @@ impl OptimizationOut {
             updated_at: r.try_get("updated_at")?,
         })
     }
+}
+
+/// Stored parameters; those of proposals from before the demand model was a choice
+/// were solved under linear demand.
+fn stored_params(
+    text: &str,
+) -> Result<
+    Result<super::schema::OptimizationIn, Vec<crate::kernel::error::FieldError>>,
+    serde_json::Error,
+> {
+    let mut json: serde_json::Value = serde_json::from_str(text)?;
+    if let Some(obj) = json.as_object_mut() {
+        obj.entry("demand_model").or_insert_with(|| "linear".into());
+    }
+    Ok(super::params::params_from_json(&json))
 }
 
 fn totals_from_json(v: &serde_json::Value) -> Totals {
@@ -112,6 +126,9 @@ fn totals_from_json(v: &serde_json::Value) -> Totals {
         units_after: f("units_after"),
         solve_seconds: f("solve_seconds"),
         iterations: v["iterations"].as_i64().unwrap_or(0),
+        // Proposals from before the demand model was a choice were linear, in one step.
+        demand_model: v["demand_model"].as_str().unwrap_or("linear").to_owned(),
+        steps: v["steps"].as_i64().unwrap_or(1),
         solver_status: v["solver_status"].as_str().unwrap_or("").to_owned(),
     }
 }

@@ -1,5 +1,6 @@
 //! An optimisation request read from JSON: every bad field named, defaults filled in.
 
+use retort_learn::optimize::DemandModel;
 use serde_json::{Value as Json, json};
 
 use super::schema::OptimizationIn;
@@ -7,9 +8,10 @@ use super::service::MAX_PRODUCTS;
 use crate::entities::product::score::filter_pairs;
 use crate::kernel::error::FieldError;
 
-const FIELDS: [&str; 7] = [
+const FIELDS: [&str; 8] = [
     "scope",
     "objective",
+    "demand_model",
     "max_change_pct",
     "min_margin_pct",
     "price_ladder",
@@ -91,6 +93,17 @@ pub fn params_from_json(body: &Json) -> Result<OptimizationIn, Vec<FieldError>> 
             String::new()
         }
     };
+    let demand_model = match obj.get("demand_model") {
+        None => DemandModel::ConstantElasticity.as_str().to_owned(),
+        Some(Json::String(m)) if DemandModel::parse(m).is_some() => m.clone(),
+        Some(_) => {
+            errors.push(FieldError::new(
+                "/demand_model",
+                "must be \"constant_elasticity\" or \"linear\"",
+            ));
+            String::new()
+        }
+    };
     let mut number = |name: &str,
                       default: Option<f64>,
                       lo: f64,
@@ -148,6 +161,7 @@ pub fn params_from_json(body: &Json) -> Result<OptimizationIn, Vec<FieldError>> 
     Ok(OptimizationIn {
         scope,
         objective,
+        demand_model,
         max_change_pct,
         min_margin_pct,
         price_ladder,

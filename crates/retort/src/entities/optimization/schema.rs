@@ -14,6 +14,12 @@ pub struct OptimizationIn {
     /// `profit` (default) or `revenue`.
     #[schema(example = "profit")]
     pub objective: String,
+    /// How expected units respond to price: `constant_elasticity` (default),
+    /// `q0·(p/p0)^e`, the model the elasticities are estimated under, solved by a
+    /// sequence of QPs; or `linear`, that demand linearised at today's price (one QP; it
+    /// bends away from constant elasticity beyond a few percent).
+    #[schema(example = "constant_elasticity")]
+    pub demand_model: String,
     /// Largest price change either way, in percent of the current price (0–100 exclusive;
     /// default 10).
     #[schema(example = 10.0)]
@@ -54,8 +60,14 @@ pub struct Totals {
     pub units_after: f64,
     /// Seconds the solver took.
     pub solve_seconds: f64,
-    /// Solver iterations.
+    /// Solver iterations, summed over the steps.
     pub iterations: i64,
+    /// The demand model the proposal was computed with (`constant_elasticity` or
+    /// `linear`).
+    pub demand_model: String,
+    /// QPs solved: 1 under linear demand; the linearised start and each further step
+    /// under constant elasticity.
+    pub steps: i64,
     /// The solver's status.
     pub solver_status: String,
 }
@@ -112,7 +124,8 @@ pub struct ItemOut {
     pub elasticity: f64,
     /// Lowest allowed price (max decrease, margin floor).
     pub lower: f64,
-    /// Highest allowed price (max increase, zero demand).
+    /// Highest allowed price (max increase; under linear demand also where it reaches
+    /// zero).
     pub upper: f64,
     /// Weekly units expected at the new price.
     pub expected_units: f64,

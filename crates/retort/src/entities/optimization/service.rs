@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use retort_learn::optimize::{self, Constraints, Item, Objective, Tier};
+use retort_learn::optimize::{self, Constraints, DemandModel, Item, Objective, Tier};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
@@ -267,8 +267,10 @@ async fn run(ctx: &JobContext, id: i64) -> Result<Json, JobError> {
     ctx.progress(0.2, format!("solving for {} prices", items.len()))
         .await?;
     let ending = params.price_ending;
+    let demand =
+        DemandModel::parse(&params.demand_model).unwrap_or(DemandModel::ConstantElasticity);
     let (items, mut solved) = ctx
-        .cpu(move || super::solve::solve_all(items, constraints, objective, ending))
+        .cpu(move || super::solve::solve_all(items, constraints, objective, demand, ending))
         .await?
         .map_err(|e| JobError::Failed(name_items(&e.message, &products)))?;
     ctx.progress(0.8, "writing the proposal").await?;
@@ -277,21 +279,24 @@ async fn run(ctx: &JobContext, id: i64) -> Result<Json, JobError> {
         solve_seconds: solved.stats.0,
         iterations: i64::from(solved.stats.1),
         solver_status: solved.stats.2.clone(),
+        demand_model: demand.as_str().to_owned(),
+        steps: i64::from(solved.steps),
         ..Totals::default()
     };
     let mut out = Vec::with_capacity(products.len());
     for (i, p) in products.iter().enumerate() {
         let item = &items[i];
         let new_price = round2(solved.prices[i]);
-        let units_after = optimize::expected_units(item, new_price);
-        let profit_delta = optimize::profit(item, new_price) - optimize::profit(item, item.price);
-        let revenue_delta =
-            optimize::revenue(item, new_price) - optimize::revenue(item, item.price);
+        let units_after = optimize::expected_units(demand, item, new_price);
+        let profit_delta =
+            optimize::profit(demand, item, new_price) - optimize::profit(demand, item, item.price);
+        let revenue_delta = optimize::revenue(demand, item, new_price)
+            - optimize::revenue(demand, item, item.price);
         totals.changed += i64::from((new_price - p.price).abs() >= 0.005);
-        totals.revenue_before += optimize::revenue(item, item.price);
-        totals.revenue_after += optimize::revenue(item, new_price);
-        totals.profit_before += optimize::profit(item, item.price);
-        totals.profit_after += optimize::profit(item, new_price);
+        totals.revenue_before += optimize::revenue(demand, item, item.price);
+        totals.revenue_after += optimize::revenue(demand, item, new_price);
+        totals.profit_before += optimize::profit(demand, item, item.price);
+        totals.profit_after += optimize::profit(demand, item, new_price);
         totals.units_before += item.units;
         totals.units_after += units_after;
         let mut binding = std::mem::take(&mut solved.binding[i]);

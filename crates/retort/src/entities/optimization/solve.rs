@@ -4,7 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use retort_learn::optimize::{self, Constraints, Item, Objective, OptimizeError, Problem, Tier};
+use retort_learn::optimize::{
+    self, Constraints, DemandModel, Item, Objective, OptimizeError, Problem, Tier,
+};
 
 /// Every product's outcome, solved or fixed, in the order of the items.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +23,8 @@ pub struct Solved {
     pub binding: Vec<Vec<String>>,
     /// Solver seconds, iterations and status.
     pub stats: (f64, u32, String),
+    /// QPs solved (see [`optimize::Solution::steps`]).
+    pub steps: u32,
 }
 
 /// Products left out of the QP and notes, from [`relax`].
@@ -36,13 +40,16 @@ pub struct Relaxed {
 /// that highest price and left out of the QP (`min_margin_unreachable`); a ladder group
 /// whose tiers cannot be ordered within their bounds is solved without the ladder
 /// (`ladder_unreachable` on its products).
-pub fn relax(items: &mut [Item], c: &Constraints) -> Relaxed {
+pub fn relax(items: &mut [Item], c: &Constraints, demand: DemandModel) -> Relaxed {
     let n = items.len();
     let mut fixed = vec![None; n];
     let mut notes = vec![Vec::new(); n];
     let mut bounds = vec![(0.0, 0.0); n];
     for (i, it) in items.iter().enumerate() {
-        let hi = (it.price * (1.0 + c.max_change)).min(it.price * (1.0 - 1.0 / it.elasticity));
+        let mut hi = it.price * (1.0 + c.max_change);
+        if demand == DemandModel::Linear {
+            hi = hi.min(it.price * (1.0 - 1.0 / it.elasticity));
+        }
         let lo = it.price * (1.0 - c.max_change);
         let floor = c.min_margin.map(|m| it.cost / (1.0 - m));
         if floor.is_some_and(|f| f > hi) {
@@ -90,9 +97,10 @@ pub fn solve_all(
     mut items: Vec<Item>,
     constraints: Constraints,
     objective: Objective,
+    demand: DemandModel,
     ending: Option<f64>,
 ) -> Result<(Vec<Item>, Solved), OptimizeError> {
-    let relaxed = relax(&mut items, &constraints);
+    let relaxed = relax(&mut items, &constraints, demand);
     let n = items.len();
     let solve_idx: Vec<usize> = (0..n).filter(|&i| relaxed.fixed[i].is_none()).collect();
     let mut out = Solved {
@@ -102,6 +110,7 @@ pub fn solve_all(
         upper: vec![0.0; n],
         binding: relaxed.notes,
         stats: (0.0, 0, "no products to solve".into()),
+        steps: 0,
     };
     for (i, fixed) in relaxed.fixed.iter().enumerate() {
         if let Some(price) = *fixed {
@@ -119,6 +128,7 @@ pub fn solve_all(
         items: solve_idx.iter().map(|&i| items[i].clone()).collect(),
         objective,
         constraints,
+        demand,
     };
     let solution = optimize::solve(&problem).map_err(|mut e| {
         e.message = renumber(&e.message, &solve_idx);
@@ -140,7 +150,16 @@ pub fn solve_all(
         b.append(&mut out.binding[i]);
         out.binding[i] = b;
     }
-    out.stats = (solution.solve_seconds, solution.iterations, solution.status);
+    let status = if solution.converged {
+        solution.status
+    } else {
+        format!(
+            "{} (stopped after {} steps before prices settled)",
+            solution.status, solution.steps
+        )
+    };
+    out.stats = (solution.solve_seconds, solution.iterations, status);
+    out.steps = solution.steps;
     Ok((items, out))
 }
 
@@ -196,7 +215,14 @@ mod tests {
             min_margin: Some(0.2),
             ladder: true,
         };
-        let (items, solved) = solve_all(items, c.clone(), Objective::Profit, None).unwrap();
+        let (items, solved) = solve_all(
+            items,
+            c.clone(),
+            Objective::Profit,
+            DemandModel::Linear,
+            None,
+        )
+        .unwrap();
         assert_eq!(solved.prices[0], 110.00000000000001f64.min(100.0 * 1.1));
         assert_eq!(
             solved.binding[0],
@@ -214,6 +240,7 @@ mod tests {
             vec![item(100.0, 99.0, None)],
             c,
             Objective::Profit,
+            DemandModel::ConstantElasticity,
             Some(0.99),
         )
         .unwrap();

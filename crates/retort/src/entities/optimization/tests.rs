@@ -94,7 +94,17 @@ db_test! {
         let totals = &opt["totals"];
         assert!(totals["profit_after"].as_f64() >= totals["profit_before"].as_f64(), "{totals}");
         assert_eq!(totals["solver_status"], "Solved");
+        assert_eq!(opt["params"]["demand_model"], "constant_elasticity");
+        assert_eq!(totals["demand_model"], "constant_elasticity");
+        let steps = totals["steps"].as_i64().unwrap();
+        assert!((2..=40).contains(&steps), "{totals}");
         let all = items(&router, &opt["id"], "").await;
+        // Expected units under constant elasticity, from the stored inputs.
+        for it in &all {
+            let f = |k: &str| it[k].as_f64().unwrap();
+            let expected = f("baseline_units") * (f("new_price") / f("old_price")).powf(f("elasticity"));
+            assert!((f("expected_units") - expected).abs() <= 1e-9 * expected.max(1.0), "{it}");
+        }
         assert_eq!(all.len() as i64, totals["products"].as_i64().unwrap());
         assert!(all.windows(2).all(|w| w[0]["profit_delta"].as_f64() >= w[1]["profit_delta"].as_f64()), "largest gain first");
         for it in &all {
@@ -178,8 +188,14 @@ db_test! {
         let router = ready(&state, 300).await;
         let some: Vec<Value> = get(&router, "/api/products?brand=Kumho&limit=5").await.json["items"].as_array().unwrap().clone();
         let skus: Vec<&Value> = some.iter().map(|p| &p["sku"]).collect();
-        let opt = optimize(&state, &router, json!({"scope": {"skus": skus}, "objective": "revenue", "price_ending": 0.99, "price_ladder": false})).await;
+        let opt = optimize(&state, &router, json!({"scope": {"skus": skus}, "objective": "revenue", "demand_model": "linear", "price_ending": 0.99, "price_ladder": false})).await;
+        assert_eq!((&opt["totals"]["demand_model"], &opt["totals"]["steps"]), (&json!("linear"), &json!(1)));
         let all = items(&router, &opt["id"], "").await;
+        for it in &all {
+            let f = |k: &str| it[k].as_f64().unwrap();
+            let expected = f("baseline_units") * (1.0 + f("elasticity") * (f("new_price") / f("old_price") - 1.0));
+            assert!((f("expected_units") - expected.max(0.0)).abs() <= 1e-9 * expected.max(1.0), "linear units: {it}");
+        }
         assert_eq!(all.len(), some.len());
         for it in &all {
             let cents = (it["new_price"].as_f64().unwrap() * 100.0).round() as i64 % 100;
@@ -203,11 +219,11 @@ db_test! {
         let router = crate::app::build_router(state.clone());
         crate::demo::load(&state.db, 100, 3, 100).await.unwrap();
         let r = send_json(&router, Method::POST, "/api/pricing/optimizations", &json!({
-            "scope": {"skus": ["NOPE-1"]}, "objective": "joy", "max_change_pct": 0, "min_margin_pct": 100, "price_ending": 1.5, "color": "red"
+            "scope": {"skus": ["NOPE-1"]}, "objective": "joy", "demand_model": "log", "max_change_pct": 0, "min_margin_pct": 100, "price_ending": 1.5, "color": "red"
         })).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
         let paths = r.error_paths();
-        for p in ["/objective", "/max_change_pct", "/min_margin_pct", "/price_ending", "/color"] {
+        for p in ["/objective", "/demand_model", "/max_change_pct", "/min_margin_pct", "/price_ending", "/color"] {
             assert!(paths.iter().any(|x| x == p), "{p}: {paths:?}");
         }
         let r = send_json(&router, Method::POST, "/api/pricing/optimizations", &json!({"scope": {"skus": ["NOPE-1"]}})).await;

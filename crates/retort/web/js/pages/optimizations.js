@@ -89,6 +89,10 @@ async function newRunForm(ctx, signal) {
         h('div', { class: 'options row' }, [['profit', 'Profit'], ['revenue', 'Revenue']].map(([v, t]) =>
           h('label', { class: 'option', for: `o-objective-${v}` },
             h('input', { type: 'radio', name: 'objective', id: `o-objective-${v}`, value: v, checked: (q.get('objective') || 'profit') === v }), t)))),
+      h('fieldset', { 'data-path': '/demand_model' }, h('legend', {}, 'Demand'),
+        h('div', { class: 'options row' }, [['constant_elasticity', 'Constant elasticity'], ['linear', 'Linear']].map(([v, t]) =>
+          h('label', { class: 'option', for: `o-demand-${v}` },
+            h('input', { type: 'radio', name: 'demand_model', id: `o-demand-${v}`, value: v, checked: (q.get('demand_model') || 'constant_elasticity') === v }), t)))),
       field('Largest price change (%)', numberInput('max_change_pct', '/max_change_pct', q.get('max_change_pct') || '10', { min: '0', max: '100' }), 'Up or down, per product.'),
       field('Smallest margin (%)', numberInput('min_margin_pct', '/min_margin_pct', q.get('min_margin_pct') || '', { min: '0', max: '100' }), 'Empty: no floor.'),
       field('Baseline weeks', numberInput('baseline_weeks', '/baseline_weeks', q.get('baseline_weeks') || '13', { min: '1', max: '52', step: '1' }), 'Recent weeks of sales averaged for expected units.')),
@@ -134,6 +138,7 @@ async function newRunForm(ctx, signal) {
     const body = {
       scope: skus ? { skus } : { filters },
       objective: form.elements.namedItem('objective').value || 'profit',
+      demand_model: form.elements.namedItem('demand_model').value || 'constant_elasticity',
       max_change_pct: maxChange === '' ? null : Number(maxChange),
       min_margin_pct: minMargin === '' ? null : Number(minMargin),
       price_ladder: form.elements.namedItem('price_ladder').checked,

@@ -140,6 +140,20 @@ test('a product page shows its attributes and weekly history', async () => {
   await page.context().close();
 });
 
+test('the evaluation page shows the holdout, the interval, the elasticities and the planted mispricings', async () => {
+  const page = await visit('/evaluation', 'evaluation', { heading: /Evaluation/ });
+  const text = await page.textContent('#view');
+  assert.match(text, /R²/);
+  assert.match(text, /Coverage reached/);
+  assert.match(text, /Precision@100/);
+  assert.match(text, /Std\. error/);
+  await page.click('a[href="/explorer?outside_interval=true"]');
+  await page.waitForSelector('#f-outside_interval:checked');
+  await page.waitForSelector('table tbody tr');
+  assertClean(page, 'evaluation to explorer');
+  await page.context().close();
+});
+
 test('an unknown dashboard path answers the shell and a not-found page', async () => {
   const page = await openPage(browser, { allowStatus: () => false });
   await page.goto('/products/NO-SUCH-SKU');

@@ -141,12 +141,40 @@ pub async fn prepare(
     );
     let model = trained["model"].as_str().unwrap_or(train::DEFAULT_MODEL);
     match pricing::evaluation(state, model, 100).await {
-        Ok(e) => eprintln!(
-            "demo: planted mispricings found: precision@100 {:.2}; {:.0} % of them in the top 2 % by relative gap, {:.0} % by dollar gap",
-            e.precision_at_k,
-            100.0 * e.recall_top_2pct_relative,
-            100.0 * e.recall_top_2pct_dollars
-        ),
+        Ok(e) => {
+            if let Some(h) = &e.holdout {
+                eprintln!(
+                    "demo: fair-price model on its holdout: R² {:.3}, MAPE {:.1} %",
+                    h.r2,
+                    100.0 * h.mape
+                );
+            }
+            if let Some(iv) = &e.interval {
+                eprintln!(
+                    "demo: fair-price interval ±{:.1} % ({:.0} % asked, {:.1} % of held-out products inside)",
+                    100.0 * (iv.log_halfwidth.exp() - 1.0),
+                    100.0 * iv.coverage,
+                    100.0 * iv.holdout_coverage
+                );
+            }
+            if let Some(p) = &e.planted {
+                eprintln!(
+                    "demo: planted mispricings found: precision@100 {:.2}, @1000 {:.2}; {:.0} % of them in the top 2 % by relative gap, {:.0} % by dollar gap",
+                    p.precision_at_100,
+                    p.precision_at_1000,
+                    100.0 * p.recall_top_2pct_relative,
+                    100.0 * p.recall_top_2pct_dollars
+                );
+                if let Some(f) = &p.outside_interval {
+                    eprintln!(
+                        "demo: {} products outside their interval: {:.0} % of them planted, {:.0} % of the planted ones among them",
+                        f.flagged,
+                        100.0 * f.precision,
+                        100.0 * f.recall
+                    );
+                }
+            }
+        }
         Err(e) => eprintln!("demo: evaluation unavailable: {}", e.to_problem().detail),
     }
     eprintln!("demo: ready in {:.1} s", started.elapsed().as_secs_f64());

@@ -36,6 +36,7 @@ pub static ASSETS: &[Asset] = &[
     asset!("js/pricing.js"),
     asset!("js/session.js"),
     asset!("js/ui.js"),
+    asset!("js/pages/evaluation.js"),
     asset!("js/pages/explorer.js"),
     asset!("js/pages/jobs.js"),
     asset!("js/pages/models.js"),

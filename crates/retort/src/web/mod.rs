@@ -36,6 +36,7 @@ pub const PAGES: &[&str] = &[
     "/jobs/{id}",
     "/optimizations",
     "/optimizations/{id}",
+    "/evaluation",
     "/sign-in",
 ];
 

@@ -20,7 +20,7 @@ export const RANGES = [
 /** Every query parameter that is a filter (not sort, page or format). */
 export function filterKeys() {
   return [
-    'q', 'direction', ...FACETS.map((f) => f.key), 'rim_in_min', 'rim_in_max',
+    'q', 'direction', 'outside_interval', ...FACETS.map((f) => f.key), 'rim_in_min', 'rim_in_max',
     ...RANGES.flatMap((r) => [`${r.key}_min`, `${r.key}_max`]),
   ];
 }
@@ -104,6 +104,10 @@ export function filterForm({ query, facets = {}, total, onChange, direction = tr
       h('div', { class: 'options row' }, [['both', 'Both'], ['over', 'Over-priced'], ['under', 'Under-priced']].map(([v, text]) =>
         h('label', { class: 'option', for: `f-direction-${v}` },
           h('input', { type: 'radio', id: `f-direction-${v}`, name: 'direction', value: v, checked: (q.get('direction') || 'both') === v }), text)))) : null,
+    direction ? h('fieldset', { 'data-path': '/outside_interval' }, h('legend', {}, 'Confidence'),
+      h('label', { class: 'option', for: 'f-outside_interval' },
+        h('input', { type: 'checkbox', id: 'f-outside_interval', name: 'outside_interval', value: 'true', checked: q.get('outside_interval') === 'true' }),
+        'Only list prices outside the fair-price interval')) : null,
     FACETS.map((f) => checkboxGroup(f, facets[f.key], q.getAll(f.key))),
     rimSelects(facets.rim_in, q),
     RANGES.map((r) => rangeInputs(r.key, r.label, q, r.step)),

@@ -14,6 +14,7 @@ const routes = [
   { path: /^\/jobs\/([^/]+)$/, keys: ['id'], section: 'jobs', page: () => import('./pages/jobs.js'), view: 'detail' },
   { path: /^\/optimizations$/, section: 'optimizations', page: () => import('./pages/optimizations.js') },
   { path: /^\/optimizations\/([^/]+)$/, keys: ['id'], section: 'optimizations', page: () => import('./pages/optimization.js') },
+  { path: /^\/evaluation$/, section: 'evaluation', page: () => import('./pages/evaluation.js') },
   { path: /^\/sign-in$/, section: null, page: () => import('./pages/signin.js'), public: true },
 ];
 

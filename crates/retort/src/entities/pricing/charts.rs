@@ -35,9 +35,7 @@ pub async fn price_scatter(
     State(state): State<AppState>,
     QueryPairs(pairs): QueryPairs,
 ) -> AppResult<Json<Json_>> {
-    let (model, query) = service::parse(&pairs)?;
-    let scoring = service::scoring(&state, &model).await?;
-    let query = scoring.scope(query);
+    let (scoring, query) = service::scoped(&state, &pairs).await?;
     let total = service::total(&state, &scoring, &query).await?;
     let step = (total + MAX_POINTS - 1) / MAX_POINTS;
     let rows = service::scatter_points(&state, &scoring, &query, step).await?;
@@ -94,9 +92,7 @@ pub async fn gap_distribution(
     State(state): State<AppState>,
     QueryPairs(pairs): QueryPairs,
 ) -> AppResult<Json<Json_>> {
-    let (model, query) = service::parse(&pairs)?;
-    let scoring = service::scoring(&state, &model).await?;
-    let query = scoring.scope(query);
+    let (scoring, query) = service::scoped(&state, &pairs).await?;
     let rows = service::gap_pcts(&state, &scoring, &query).await?;
     // Bins of 2 % from −60 % to +60 %; the outermost bins take everything beyond.
     const WIDTH: f64 = 2.0;

@@ -98,8 +98,7 @@ pub async fn list_mispriced(
         return Ok(Json(service::mispriced(&state, &pairs).await?).into_response());
     }
     // Check the query and the scoring before the first byte goes out.
-    let (model, _) = service::parse(&pairs)?;
-    service::scoring(&state, &model).await?;
+    service::scoped(&state, &pairs).await?;
     let first = service::mispriced(&state, &service::export_pairs(&pairs, None)).await?;
     let header_line = format!("{}\n", service::CSV_HEADER);
     let chunk = |page: &MispricedPage| page.items.iter().map(service::csv_line).collect::<String>();

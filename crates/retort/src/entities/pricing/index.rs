@@ -428,6 +428,9 @@ impl ScoreIndex {
             mispricing: a.mispricing,
             peer_z: a.peer_z,
             peer_count: a.peer_count,
+            fair_low: None,
+            fair_high: None,
+            outside_interval: None,
             version: self.version,
             scored_at: self.scored_at.clone(),
         }

@@ -59,6 +59,15 @@ pub struct MispricedOut {
     pub peer_z: Option<f64>,
     /// Products in the peer group.
     pub peer_count: i64,
+    /// Lower end of the fair price's interval, `fair_price·e^(−q)` (see the list's
+    /// `model.interval`); null when the version has no interval.
+    pub fair_low: Option<f64>,
+    /// Upper end of the fair price's interval, `fair_price·e^q`; null when the version
+    /// has no interval.
+    pub fair_high: Option<f64>,
+    /// Whether the list price lies outside the interval (`mispricing > q`); null when
+    /// the version has no interval.
+    pub outside_interval: Option<bool>,
     /// The model version that scored it.
     pub version: i64,
     /// When it was scored (RFC 3339).
@@ -96,9 +105,59 @@ pub struct ScoringOut {
     pub stale: bool,
     /// The queued or running re-scoring job, if any.
     pub rescore_job: Option<i64>,
+    /// The scored version's fair-price interval, if it has one.
+    pub interval: Option<IntervalOut>,
     /// The key this run's rows are stored under (internal).
     #[serde(skip)]
     pub rows_key: String,
+}
+
+/// A fair-price model version's interval: split conformal prediction on its training
+/// holdout, `[fair·e^(−q), fair·e^q]`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct IntervalOut {
+    /// The coverage asked for at training (`interval_coverage`, e.g. 0.9).
+    pub coverage: f64,
+    /// `q`, the interval's half-width in log price.
+    pub log_halfwidth: f64,
+    /// Share of held-out products whose list price lies inside the interval when it is
+    /// calibrated on the other half of the holdout: the coverage reached.
+    pub holdout_coverage: f64,
+    /// Held-out products it is calibrated on.
+    pub calibration_rows: i64,
+}
+
+impl IntervalOut {
+    /// The interval stored in a version's metrics (JSON text) by training, if any.
+    pub fn of_metrics(metrics: &str) -> Option<Self> {
+        let v: serde_json::Value = serde_json::from_str(metrics).ok()?;
+        let iv = v.get("interval")?;
+        let f = |k: &str| iv.get(k).and_then(serde_json::Value::as_f64);
+        let q = f("log_halfwidth")?;
+        if !(q.is_finite() && q >= 0.0) {
+            return None;
+        }
+        Some(IntervalOut {
+            coverage: f("coverage")?,
+            log_halfwidth: q,
+            holdout_coverage: f("holdout_coverage")?,
+            calibration_rows: iv
+                .get("calibration_rows")
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or(0),
+        })
+    }
+
+    /// `(low, high, outside)` for a row: the interval around its fair price (to the
+    /// cent) and whether its list price is outside.
+    pub fn around(&self, fair_price: f64, mispricing: f64) -> (f64, f64, bool) {
+        let cents = |x: f64| (x * 100.0).round() / 100.0;
+        (
+            cents(fair_price * (-self.log_halfwidth).exp()),
+            cents(fair_price * self.log_halfwidth.exp()),
+            mispricing > self.log_halfwidth,
+        )
+    }
 }
 
 impl ScoringOut {
@@ -147,25 +206,77 @@ pub struct FacetsOut {
     pub total: i64,
 }
 
-/// How well the current scores find the demo's planted mispricings.
+/// How good the analysis is on the current data: the fair-price model on its holdout,
+/// its interval's coverage, the elasticities' standard errors and, where the demo's
+/// planted mispricings exist, how many of them it finds.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EvaluationOut {
     /// Model name.
     pub model: String,
-    /// Products with planted mispricings (that exist and are scored).
-    pub planted: i64,
+    /// The version whose scores are evaluated.
+    pub version: i64,
     /// Products scored.
     pub scored: i64,
-    /// The k of precision@k.
+    /// The version's accuracy on the products held out of its training; null for a
+    /// version trained elsewhere that did not report it.
+    pub holdout: Option<HoldoutOut>,
+    /// The version's fair-price interval and the coverage it reached on the holdout;
+    /// null when it has none.
+    pub interval: Option<IntervalOut>,
+    /// The elasticity estimates with their standard errors; null before any.
+    #[schema(value_type = Option<crate::entities::elasticity::schema::ElasticitiesOut>)]
+    pub elasticities: Option<crate::entities::elasticity::schema::ElasticitiesOut>,
+    /// Against the planted mispricings (the demo catalogue); null without any.
+    pub planted: Option<PlantedOut>,
+}
+
+/// A fair-price model's accuracy on its holdout.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HoldoutOut {
+    /// Coefficient of determination of the list prices.
+    pub r2: f64,
+    /// Mean absolute percentage error, as a fraction.
+    pub mape: f64,
+    /// Mean absolute error, in currency.
+    pub mae: Option<f64>,
+    /// Held-out products.
+    pub rows: Option<i64>,
+}
+
+/// How well the analysis finds the planted mispricings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlantedOut {
+    /// Planted mispricings among the scored products.
+    pub products: i64,
+    /// The k of `precision_at_k` (the `k` parameter).
     pub k: i64,
     /// Share of the top k by relative gap that are planted.
     pub precision_at_k: f64,
+    /// Share of the top 100 by relative gap that are planted.
+    pub precision_at_100: f64,
+    /// Share of the top 1,000 by relative gap that are planted (of all products when
+    /// fewer are scored).
+    pub precision_at_1000: f64,
     /// Share of planted products within the top 2 % by relative gap, |ln(list/fair)|.
     pub recall_top_2pct_relative: f64,
     /// Share of planted products within the top 2 % by dollar gap, |list − fair|.
     pub recall_top_2pct_dollars: f64,
     /// Share of planted products whose gap has the planted direction.
     pub direction_agreement: f64,
+    /// The products outside their interval as a flag of mispricing; null without an
+    /// interval.
+    pub outside_interval: Option<FlagOut>,
+}
+
+/// A yes/no flag judged against the planted mispricings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlagOut {
+    /// Products flagged.
+    pub flagged: i64,
+    /// Share of flagged products that are planted.
+    pub precision: f64,
+    /// Share of planted products that are flagged.
+    pub recall: f64,
 }
 
 crate::list_params!(
@@ -193,6 +304,11 @@ fn mispriced_own_params() -> Vec<utoipa::openapi::path::Parameter> {
             "direction",
             "`over` (list above fair), `under`, or `both` (default).",
             serde_json::json!({ "type": "string", "enum": ["over", "under", "both"], "default": "both" }),
+        ),
+        query_param(
+            "outside_interval",
+            "`true`: only products whose list price lies outside their fair price's interval; `false`: only those inside. 422 when the scored version has no interval.",
+            serde_json::json!({ "type": "boolean" }),
         ),
         query_param(
             "format",
@@ -255,9 +371,12 @@ pub struct TrainIn {
     /// Fewest products in a leaf (20).
     #[schema(nullable = false, minimum = 1, maximum = 10000)]
     min_samples_leaf: Option<i64>,
-    /// Share of products held out for the metrics (0.2).
+    /// Share of products held out for the metrics and the interval (0.2).
     #[schema(nullable = false, minimum = 0.05, maximum = 0.5)]
     holdout: Option<f64>,
+    /// Coverage of the fair-price interval, calibrated on the holdout (0.9).
+    #[schema(nullable = false, minimum = 0.5, maximum = 0.99)]
+    interval_coverage: Option<f64>,
     /// Seed of the holdout split and the sample (42).
     #[schema(nullable = false, minimum = 0, maximum = 4294967295_i64)]
     seed: Option<i64>,

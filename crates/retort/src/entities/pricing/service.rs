@@ -9,7 +9,10 @@ use serde_json::Value as Json;
 
 use super::index::ScoreIndex;
 use super::model::{self, LIST};
-use super::schema::{EvaluationOut, FacetsOut, MispricedOut, MispricedPage, ScoringOut};
+use super::schema::{
+    EvaluationOut, FacetsOut, FlagOut, HoldoutOut, IntervalOut, MispricedOut, MispricedPage,
+    PlantedOut, ScoringOut,
+};
 use super::score::{ScoreFairPrices, memo_key};
 use super::train::DEFAULT_MODEL;
 use crate::entities::model::service::{self as models, Selector};
@@ -19,14 +22,26 @@ use crate::kernel::query::{Bind, ListQuery};
 use crate::kernel::state::AppState;
 
 /// Parameters the mispricing list reads itself (the rest are list filters).
-pub const OWN_PARAMS: [&str; 3] = ["model", "direction", "format"];
+pub const OWN_PARAMS: [&str; 4] = ["model", "direction", "outside_interval", "format"];
 
-/// The model name and direction from the query, and the list query for the rest (not
-/// yet limited to a run: [`ScoringOut::scope`] does that).
-pub fn parse(pairs: &[(String, String)]) -> AppResult<(String, ListQuery)> {
+/// A mispricing query as read from its parameters.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The fair-price model.
+    pub model: String,
+    /// The filters, sort and page (not yet limited to a run: [`scoped`] does that).
+    pub query: ListQuery,
+    /// `outside_interval`, if given.
+    pub outside_interval: Option<bool>,
+}
+
+/// The model name, direction and interval filter from the query, and the list query
+/// for the rest.
+pub fn parse(pairs: &[(String, String)]) -> AppResult<Parsed> {
     let mut errors = Vec::new();
     let mut model = DEFAULT_MODEL.to_owned();
     let mut direction = "both";
+    let mut outside_interval = None;
     let mut rest: Vec<(String, String)> = Vec::new();
     for (k, v) in pairs {
         match k.as_str() {
@@ -39,6 +54,14 @@ pub fn parse(pairs: &[(String, String)]) -> AppResult<(String, ListQuery)> {
                 other => errors.push(FieldError::query(
                     "direction",
                     format!("must be one of over, under, both, got {other:?}"),
+                )),
+            },
+            "outside_interval" => match v.as_str() {
+                "true" => outside_interval = Some(true),
+                "false" => outside_interval = Some(false),
+                other => errors.push(FieldError::query(
+                    "outside_interval",
+                    format!("must be true or false, got {other:?}"),
                 )),
             },
             "format" if v == "csv" || v == "json" => {}
@@ -61,7 +84,41 @@ pub fn parse(pairs: &[(String, String)]) -> AppResult<(String, ListQuery)> {
     if direction != "both" {
         query.require_equal("direction", Bind::Text(direction.into()));
     }
-    Ok((model, query))
+    Ok(Parsed {
+        model,
+        query,
+        outside_interval,
+    })
+}
+
+/// The scoring the query asks about and the query limited to its rows (and to the
+/// products outside or inside their interval when `outside_interval` is given: 422
+/// naming it when the scored version has no interval).
+pub async fn scoped(
+    state: &AppState,
+    pairs: &[(String, String)],
+) -> AppResult<(ScoringOut, ListQuery)> {
+    let parsed = parse(pairs)?;
+    let scoring = scoring(state, &parsed.model).await?;
+    let mut query = scoring.scope(parsed.query);
+    if let Some(outside) = parsed.outside_interval {
+        let Some(iv) = &scoring.interval else {
+            return Err(AppError::Validation(vec![FieldError::query(
+                "outside_interval",
+                format!(
+                    "version {} of model {:?} has no fair-price interval; retrain it with POST /api/pricing/fair-price-model/train",
+                    scoring.version, scoring.name
+                ),
+            )]));
+        };
+        let q = iv.log_halfwidth;
+        if outside {
+            query.require_range("mispricing", Some(Bind::Float(q.next_up())), None);
+        } else {
+            query.require_range("mispricing", None, Some(Bind::Float(q)));
+        }
+    }
+    Ok((scoring, query))
 }
 
 /// Where a model's analysis stands: which version scored the catalogue, whether that is
@@ -100,6 +157,15 @@ pub async fn scoring(state: &AppState, model: &str) -> AppResult<ScoringOut> {
     let (changed, products) = crate::entities::product::catalogue_state(&state.db).await?;
     let stale = version != current || changed.is_some_and(|c| c > scored_at) || products != count;
     let rescore_job = if stale { pending } else { None };
+    let interval = if version == current {
+        IntervalOut::of_metrics(&row.metrics)
+    } else {
+        match models::resolve(state, model, &Selector::Version(version)).await {
+            Ok(scored) => IntervalOut::of_metrics(&scored.metrics),
+            Err(AppError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        }
+    };
     let out = ScoringOut {
         name: model.to_owned(),
         version,
@@ -108,6 +174,7 @@ pub async fn scoring(state: &AppState, model: &str) -> AppResult<ScoringOut> {
         current_version: current,
         stale,
         rescore_job,
+        interval,
         rows_key,
     };
     state.memo.put(key, Arc::new(out.clone()));
@@ -338,11 +405,17 @@ pub async fn gap_pcts(
 
 /// One page of mispriced products for the query parameters.
 pub async fn mispriced(state: &AppState, pairs: &[(String, String)]) -> AppResult<MispricedPage> {
-    let (model, query) = parse(pairs)?;
-    let scoring = scoring(state, &model).await?;
-    let query = scoring.scope(query);
+    let (scoring, query) = scoped(state, pairs).await?;
     let ix = index(state, &scoring).await?;
-    let page = ix.page(&query).ok_or_else(not_evaluated)?;
+    let mut page = ix.page(&query).ok_or_else(not_evaluated)?;
+    if let Some(iv) = &scoring.interval {
+        for row in &mut page.items {
+            let (low, high, outside) = iv.around(row.fair_price, row.mispricing);
+            row.fair_low = Some(low);
+            row.fair_high = Some(high);
+            row.outside_interval = Some(outside);
+        }
+    }
     Ok(MispricedPage {
         items: page.items,
         next_cursor: page.next_cursor,
@@ -353,9 +426,7 @@ pub async fn mispriced(state: &AppState, pairs: &[(String, String)]) -> AppResul
 
 /// Facet counts: per facet, the value counts among rows matching every *other* filter.
 pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<FacetsOut> {
-    let (model, query) = parse(pairs)?;
-    let scoring = scoring(state, &model).await?;
-    let query = scoring.scope(query);
+    let (scoring, query) = scoped(state, pairs).await?;
     let (facets, total) = index(state, &scoring)
         .await?
         .facets(&query)
@@ -363,7 +434,8 @@ pub async fn facets(state: &AppState, pairs: &[(String, String)]) -> AppResult<F
     Ok(FacetsOut { facets, total })
 }
 
-/// How well the current analysis finds the planted mispricings.
+/// How good the current analysis is (see [`EvaluationOut`]). 404 when the model does
+/// not exist or has not scored the catalogue; the parts that do not apply are null.
 pub async fn evaluation(state: &AppState, model: &str, k: i64) -> AppResult<EvaluationOut> {
     if !(1..=10_000).contains(&k) {
         return Err(AppError::Validation(vec![FieldError::query(
@@ -372,29 +444,81 @@ pub async fn evaluation(state: &AppState, model: &str, k: i64) -> AppResult<Eval
         )]));
     }
     let scoring = scoring(state, model).await?;
+    let metrics = match models::resolve(state, model, &Selector::Version(scoring.version)).await {
+        Ok(row) => serde_json::from_str::<Json>(&row.metrics).unwrap_or(Json::Null),
+        Err(AppError::NotFound(_)) => Json::Null,
+        Err(e) => return Err(e),
+    };
+    let holdout = match (metrics["r2"].as_f64(), metrics["mape"].as_f64()) {
+        (Some(r2), Some(mape)) => Some(HoldoutOut {
+            r2,
+            mape,
+            mae: metrics["mae"].as_f64(),
+            rows: metrics["rows_holdout"].as_i64(),
+        }),
+        _ => None,
+    };
+    let elasticities = match crate::entities::elasticity::service::list(state).await {
+        Ok(e) => Some(e),
+        Err(AppError::NotFound(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let scored = index(state, &scoring).await?.gaps();
     let planted: BTreeMap<String, String> = model::planted(&state.db).await?.into_iter().collect();
-    let mut scored = index(state, &scoring).await?.gaps();
+    Ok(EvaluationOut {
+        model: model.to_owned(),
+        version: scoring.version,
+        scored: scored.len() as i64,
+        holdout,
+        elasticities,
+        planted: against_planted(scored, &planted, k, scoring.interval.as_ref()),
+        interval: scoring.interval,
+    })
+}
+
+/// The analysis judged against the planted mispricings among `scored` (`(sku,
+/// mispricing, |gap|, log ratio)` rows); `None` when none of them is scored.
+fn against_planted(
+    mut scored: Vec<(String, f64, f64, f64)>,
+    planted: &BTreeMap<String, String>,
+    k: i64,
+    interval: Option<&IntervalOut>,
+) -> Option<PlantedOut> {
     let present: HashSet<&str> = scored.iter().map(|s| s.0.as_str()).collect();
-    let planted_here: Vec<(&String, &String)> = planted
-        .iter()
-        .filter(|(s, _)| present.contains(s.as_str()))
-        .collect();
-    if planted_here.is_empty() {
-        return Err(AppError::NotFound(
-            "no planted mispricings among the scored products: the evaluation needs the demo catalogue (retort demo)".into(),
-        ));
+    let here = planted
+        .keys()
+        .filter(|s| present.contains(s.as_str()))
+        .count();
+    if here == 0 {
+        return None;
     }
     let n = scored.len();
+    let is_planted = |s: &(String, f64, f64, f64)| planted.contains_key(&s.0);
     let top_share = |sorted: &[(String, f64, f64, f64)], count: usize| {
         sorted[..count.min(n)]
             .iter()
-            .filter(|s| planted.contains_key(&s.0))
+            .filter(|s| is_planted(s))
             .count() as f64
+    };
+    let precision = |sorted: &[(String, f64, f64, f64)], k: usize| {
+        top_share(sorted, k) / k.min(n).max(1) as f64
     };
     scored.sort_by(|a, b| b.1.total_cmp(&a.1));
     let top2 = ((n as f64) * 0.02).ceil() as usize;
-    let precision = top_share(&scored, k as usize) / (k as usize).min(n) as f64;
-    let recall_rel = top_share(&scored, top2) / planted_here.len() as f64;
+    let out_flag = interval.map(|iv| {
+        let flagged: Vec<&(String, f64, f64, f64)> =
+            scored.iter().filter(|s| s.1 > iv.log_halfwidth).collect();
+        let hits = flagged.iter().filter(|s| is_planted(s)).count() as f64;
+        FlagOut {
+            flagged: flagged.len() as i64,
+            precision: if flagged.is_empty() {
+                0.0
+            } else {
+                hits / flagged.len() as f64
+            },
+            recall: hits / here as f64,
+        }
+    });
     let agree = scored
         .iter()
         .filter(|s| match planted.get(&s.0).map(String::as_str) {
@@ -403,23 +527,25 @@ pub async fn evaluation(state: &AppState, model: &str, k: i64) -> AppResult<Eval
             _ => false,
         })
         .count() as f64
-        / planted_here.len() as f64;
-    scored.sort_by(|a, b| b.2.total_cmp(&a.2));
-    let recall_dollars = top_share(&scored, top2) / planted_here.len() as f64;
-    Ok(EvaluationOut {
-        model: model.to_owned(),
-        planted: planted_here.len() as i64,
-        scored: n as i64,
+        / here as f64;
+    let mut out = PlantedOut {
+        products: here as i64,
         k,
-        precision_at_k: precision,
-        recall_top_2pct_relative: recall_rel,
-        recall_top_2pct_dollars: recall_dollars,
+        precision_at_k: precision(&scored, k as usize),
+        precision_at_100: precision(&scored, 100),
+        precision_at_1000: precision(&scored, 1000),
+        recall_top_2pct_relative: top_share(&scored, top2) / here as f64,
+        recall_top_2pct_dollars: 0.0,
         direction_agreement: agree,
-    })
+        outside_interval: out_flag,
+    };
+    scored.sort_by(|a, b| b.2.total_cmp(&a.2));
+    out.recall_top_2pct_dollars = top_share(&scored, top2) / here as f64;
+    Some(out)
 }
 
 /// The CSV header of an export: the columns of a mispriced row.
-pub const CSV_HEADER: &str = "id,sku,brand,tier,line,category,width_mm,aspect_ratio,rim_in,load_index,speed_rating,season,tread_warranty_miles,runflat,cost,list_price,fair_price,gap,gap_pct,log_ratio,direction,mispricing,peer_z,peer_count,version,scored_at";
+pub const CSV_HEADER: &str = "id,sku,brand,tier,line,category,width_mm,aspect_ratio,rim_in,load_index,speed_rating,season,tread_warranty_miles,runflat,cost,list_price,fair_price,gap,gap_pct,log_ratio,direction,mispricing,peer_z,peer_count,version,scored_at,fair_low,fair_high,outside_interval";
 
 /// One row as CSV, every cell through [`csv_export`] (quoted where needed; text that
 /// starts like a formula neutralised).
@@ -452,6 +578,9 @@ pub fn csv_line(r: &MispricedOut) -> String {
         number(r.peer_count),
         number(r.version),
         text(&r.scored_at),
+        opt_number(r.fair_low),
+        opt_number(r.fair_high),
+        opt_number(r.outside_interval),
     ])
 }
 

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use retort_learn::conformal;
 use retort_learn::gbdt::{self, Dataset, Feature, Params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
@@ -30,6 +31,8 @@ pub const MIN_PRODUCTS: usize = 50;
 pub struct TrainFairPrice {
     /// Holdout share, 0.05–0.5.
     pub holdout: f64,
+    /// Coverage of the fair-price interval, 0.5–0.99.
+    pub interval_coverage: f64,
     /// Learning rate, 0.001–1.
     pub learning_rate: f64,
     /// Tree depth, 1–12.
@@ -73,12 +76,13 @@ impl Job for TrainFairPrice {
 }
 
 /// Training parameters with their ranges and defaults: (name, min, max, default).
-const NUMBERS: [(&str, f64, f64, f64); 7] = [
+const NUMBERS: [(&str, f64, f64, f64); 8] = [
     ("trees", 1.0, 2000.0, 300.0),
     ("learning_rate", 0.001, 1.0, 0.1),
     ("max_depth", 1.0, 12.0, 6.0),
     ("min_samples_leaf", 1.0, 10_000.0, 20.0),
     ("holdout", 0.05, 0.5, 0.2),
+    ("interval_coverage", 0.5, 0.99, 0.9),
     ("seed", 0.0, 4_294_967_295.0, 42.0),
     ("max_rows", 100.0, 5_000_000.0, 200_000.0),
 ];
@@ -125,7 +129,7 @@ pub fn check(params: &Json) -> Result<Json, Vec<FieldError>> {
                 }
             },
         };
-        let whole = !matches!(name, "learning_rate" | "holdout");
+        let whole = !matches!(name, "learning_rate" | "holdout" | "interval_coverage");
         if whole && value.fract() != 0.0 {
             errors.push(FieldError::new(
                 format!("/{name}"),
@@ -267,6 +271,7 @@ pub async fn train(ctx: &JobContext, job: &TrainFairPrice) -> Result<Json, JobEr
     let stop = Arc::new(AtomicBool::new(false));
     let (train_data, train_y) = (data.select(&train_idx), pick(&prices, &train_idx));
     let (hold_data, hold_y) = (data.select(&holdout_idx), pick(&prices, &holdout_idx));
+    let coverage = job.interval_coverage;
     let started = std::time::Instant::now();
     let training = {
         let (done, stop) = (done.clone(), stop.clone());
@@ -291,9 +296,10 @@ pub async fn train(ctx: &JobContext, job: &TrainFairPrice) -> Result<Json, JobEr
             )?;
             let predicted = booster.predict(&hold_data);
             let metrics = gbdt::metrics(&hold_y, &predicted);
+            let interval = conformal::calibrate(&hold_y, &predicted, coverage, seed ^ 0x1A7E);
             Ok::<_, gbdt::TrainError>((
                 booster.to_onnx(&name_for_graph()),
-                metrics,
+                (metrics, interval),
                 booster.feature_importance(),
                 trimmed,
             ))
@@ -313,7 +319,7 @@ pub async fn train(ctx: &JobContext, job: &TrainFairPrice) -> Result<Json, JobEr
             }
         }
     };
-    let (onnx, metrics, importance, trimmed) =
+    let (onnx, (metrics, interval), importance, trimmed) =
         result.map_err(|e| JobError::Failed(e.to_string()))?;
     let seconds = started.elapsed().as_secs_f64();
     ctx.progress(0.95, "storing the model").await?;
@@ -325,6 +331,10 @@ pub async fn train(ctx: &JobContext, job: &TrainFairPrice) -> Result<Json, JobEr
         "rows_train": train_idx.len(),
         "rows_holdout": holdout_idx.len(),
         "rows_left_out_as_outliers": trimmed,
+        "interval": match &interval {
+            Ok(iv) => interval_json(iv),
+            Err(e) => json!({ "coverage": coverage, "error": e.to_string() }),
+        },
         "training_seconds": seconds,
         "feature_importance": importance
             .into_iter()
@@ -347,6 +357,20 @@ pub async fn train(ctx: &JobContext, job: &TrainFairPrice) -> Result<Json, JobEr
         .await
         .map_err(failed)?;
     Ok(json!({ "model": name, "version": version.version, "metrics": metrics, "params": params }))
+}
+
+/// The interval as a version's metrics store it (read back by
+/// [`super::schema::IntervalOut::of_metrics`]).
+fn interval_json(iv: &conformal::Interval) -> Json {
+    json!({
+        "method": "split_conformal",
+        "coverage": iv.coverage,
+        "log_halfwidth": iv.log_halfwidth,
+        "relative_below": (-iv.log_halfwidth).exp() - 1.0,
+        "relative_above": iv.log_halfwidth.exp() - 1.0,
+        "calibration_rows": iv.rows,
+        "holdout_coverage": iv.holdout_coverage,
+    })
 }
 
 fn name_for_graph() -> String {

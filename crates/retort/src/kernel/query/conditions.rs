@@ -42,6 +42,30 @@ impl ListQuery {
         self
     }
 
+    /// Adds `column ≥ min` and/or `column ≤ max` on a range column of the spec (a name
+    /// from the code), beside any range the request gave. Panics on a column the spec
+    /// does not have or cannot range over: a programming error.
+    pub fn require_range(
+        &mut self,
+        column: &str,
+        min: Option<Bind>,
+        max: Option<Bind>,
+    ) -> &mut Self {
+        let col = self
+            .spec
+            .columns
+            .iter()
+            .find(|c| c.name == column && c.filter == super::Filter::Range)
+            .unwrap_or_else(|| panic!("{column} is not a range column of {}", self.spec.table));
+        if let Some(v) = min {
+            self.conds.push(Cond::Min(col, v));
+        }
+        if let Some(v) = max {
+            self.conds.push(Cond::Max(col, v));
+        }
+        self
+    }
+
     /// Adds `column = value` (a column name from the code) in front of the filters, so
     /// an index led by that column serves the query.
     pub fn require_equal(&mut self, column: &'static str, value: Bind) -> &mut Self {

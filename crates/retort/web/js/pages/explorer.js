@@ -16,6 +16,8 @@ const COLUMNS = [
   { key: 'brand', label: 'Brand', sort: 'brand' },
   { key: 'list_price', label: 'List', num: true, sort: 'list_price', defaultDesc: true, render: (r) => money(r.list_price) },
   { key: 'fair_price', label: 'Fair', num: true, sort: 'fair_price', defaultDesc: true, render: (r) => money(r.fair_price) },
+  { key: 'interval', label: 'Fair range', num: true, render: (r) => (r.fair_low === null || r.fair_low === undefined ? '—'
+    : h('span', { class: r.outside_interval ? gapClass(r.gap) : null, title: r.outside_interval ? 'List price outside the interval' : 'List price inside the interval' }, `${money(r.fair_low)}–${money(r.fair_high)}`)) },
   { key: 'gap', label: 'Gap', num: true, sort: 'gap', defaultDesc: true, render: (r) => h('span', { class: gapClass(r.gap) }, signedMoney(r.gap)) },
   { key: 'gap_pct', label: 'Gap %', num: true, sort: 'gap_pct', defaultDesc: true, render: (r) => h('span', { class: gapClass(r.gap) }, pct(r.gap_pct)) },
   { key: 'peer_z', label: 'Peer z', num: true, sort: 'peer_z', defaultDesc: true, render: (r) => num(r.peer_z) },

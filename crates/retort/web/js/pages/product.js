@@ -37,7 +37,10 @@ function pricingCard(p, m) {
       stat('List price', money(m.list_price)),
       stat('Fair price', money(m.fair_price), m.model ? `${m.model.name || ''}` : null),
       stat('Gap', h('span', { class: over ? 'neg' : 'pos' }, signedMoney(m.gap)), pct(m.gap_pct)),
-      stat('Peer z-score', num(m.peer_z), `against ${int(m.peer_count)} peers`)),
+      stat('Peer z-score', num(m.peer_z), `against ${int(m.peer_count)} peers`),
+      m.fair_low !== null && m.fair_low !== undefined
+        ? stat('Fair range', `${money(m.fair_low)}–${money(m.fair_high)}`, m.outside_interval ? 'list price outside' : 'list price inside')
+        : null),
     Math.abs(m.gap_pct) < 2
       ? h('p', {}, 'Listed close to its fair price.')
       : h('p', {}, badge(over ? 'over' : 'under'), ' ', over

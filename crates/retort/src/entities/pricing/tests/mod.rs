@@ -66,13 +66,27 @@ db_test! {
         assert_eq!(metrics["rows_holdout"], PRODUCTS / 5);
         let e = get(&router, "/api/pricing/evaluation?k=100").await;
         assert_eq!(e.status, StatusCode::OK, "{}", e.text);
-        assert!(e.json["planted"].as_i64().unwrap() >= 100, "{}", e.json);
-        assert!(e.json["precision_at_k"].as_f64().unwrap() >= 0.8, "{}", e.json);
-        assert!(e.json["direction_agreement"].as_f64().unwrap() >= 0.95, "{}", e.json);
+        let planted = &e.json["planted"];
+        assert!(planted["products"].as_i64().unwrap() >= 100, "{}", e.json);
+        assert!(planted["precision_at_k"].as_f64().unwrap() >= 0.8, "{}", e.json);
+        assert_eq!(planted["precision_at_k"], planted["precision_at_100"]);
+        // Some 160 planted among 8,000: the top 1,000 holds at most 16 % of them.
+        let at_1000 = planted["precision_at_1000"].as_f64().unwrap();
+        assert!(at_1000 > 0.1 && at_1000 <= 0.17, "{}", e.json);
+        assert!(planted["direction_agreement"].as_f64().unwrap() >= 0.95, "{}", e.json);
         assert!(
-            e.json["recall_top_2pct_relative"].as_f64().unwrap() > e.json["recall_top_2pct_dollars"].as_f64().unwrap(),
+            planted["recall_top_2pct_relative"].as_f64().unwrap() > planted["recall_top_2pct_dollars"].as_f64().unwrap(),
             "ranking by relative gap beats dollars: {}", e.json
         );
+        // The holdout and the interval, as training stored them; no sales, no elasticities.
+        assert_eq!(e.json["holdout"]["r2"], metrics["r2"], "{}", e.json);
+        assert_eq!(e.json["holdout"]["rows"], PRODUCTS / 5);
+        assert_eq!(e.json["interval"]["log_halfwidth"], metrics["interval"]["log_halfwidth"]);
+        assert!(e.json["elasticities"].is_null(), "{}", e.json);
+        // Products outside their interval: most planted ones are among them.
+        let flag = &planted["outside_interval"];
+        assert!(flag["recall"].as_f64().unwrap() >= 0.8, "{flag}");
+        assert!(flag["precision"].as_f64().unwrap() > 0.1, "{flag}");
 
         // A model version like any other: listed, served, downloadable.
         let models = get(&router, "/api/models").await.json;
@@ -371,7 +385,7 @@ db_test! {
             }
         }
         // A fixed SQL predicate is not evaluated in memory.
-        let (_, mut query) = crate::entities::pricing::service::parse(&[]).unwrap();
+        let mut query = crate::entities::pricing::service::parse(&[]).unwrap().query;
         query.require("log_ratio > 0");
         assert_eq!(kept.count(&query), None);
     }
@@ -405,6 +419,9 @@ fn the_csv_export_neutralises_formula_text_and_keeps_negative_numbers() {
         mispricing: 0.223,
         peer_z: Some(-1.5),
         peer_count: 9,
+        fair_low: Some(90.48),
+        fair_high: None,
+        outside_interval: Some(true),
         version: 1,
         scored_at: "2026-11-26T01:54:35.123456Z".into(),
     };
@@ -412,7 +429,7 @@ fn the_csv_export_neutralises_formula_text_and_keeps_negative_numbers() {
     assert_eq!(
         line,
         "7,'-X1,\"'=HYPERLINK(\"\"http://x\"\")\",'@mid,\"'+Line, One\",suv,225,45,17,94,H,summer,,false,\
-         50,80,100,-20,-20,-0.223,under,0.223,-1.5,9,1,2026-11-26T01:54:35.123456Z\n"
+         50,80,100,-20,-20,-0.223,under,0.223,-1.5,9,1,2026-11-26T01:54:35.123456Z,90.48,,true\n"
     );
 }
 
@@ -462,3 +479,5 @@ db_test! {
         }
     }
 }
+
+mod interval;

@@ -176,12 +176,10 @@ fn a_laddered_problem_matches_a_brute_force_grid_search() {
             solved >= grid_value - 1e-9 * grid_value.abs(),
             "{objective:?}: solver {solved} < grid {grid_value} at {grid:?}"
         );
-        for k in 0..3 {
+        for (k, (solved, grid)) in sol.prices.iter().zip(grid).enumerate() {
             assert!(
-                (sol.prices[k] - grid[k]).abs() <= 0.02,
-                "{objective:?} item {k}: solver {} vs grid {}",
-                sol.prices[k],
-                grid[k]
+                (solved - grid).abs() <= 0.02,
+                "{objective:?} item {k}: solver {solved} vs grid {grid}"
             );
         }
         assert!(sol.prices[0] <= sol.prices[1] && sol.prices[1] <= sol.prices[2]);

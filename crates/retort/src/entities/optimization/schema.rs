@@ -233,6 +233,9 @@ pub struct OptimizationRequest {
     /// What to maximise (default `profit`).
     #[schema(nullable = false)]
     objective: Option<Objective>,
+    /// How expected units respond to price (default `constant_elasticity`).
+    #[schema(nullable = false)]
+    demand_model: Option<DemandModel>,
     /// Largest price change either way, in percent of the current price, above 0 and
     /// below 100 (default 10).
     #[schema(nullable = false, exclusive_minimum = 0, exclusive_maximum = 100)]
@@ -262,6 +265,17 @@ pub enum Objective {
     Profit,
     /// Weekly revenue.
     Revenue,
+}
+
+/// How expected units respond to price.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum DemandModel {
+    /// `q0·(p/p0)^e`, the model the elasticities are estimated under (a sequence of QPs).
+    ConstantElasticity,
+    /// That demand linearised at today's price, `q0·(1 + e·(p − p0)/p0)` (one QP).
+    Linear,
 }
 
 /// The products of an optimisation: exactly one of `filters` or `skus`.

@@ -113,7 +113,9 @@ pub async fn scoped(
         };
         let q = iv.log_halfwidth;
         if outside {
-            query.require_range("mispricing", Some(Bind::Float(q.next_up())), None);
+            // The next number above q (q is finite and not negative): mispricing > q.
+            let above = f64::from_bits(q.to_bits() + 1);
+            query.require_range("mispricing", Some(Bind::Float(above)), None);
         } else {
             query.require_range("mispricing", None, Some(Bind::Float(q)));
         }

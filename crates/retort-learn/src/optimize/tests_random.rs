@@ -159,6 +159,32 @@ fn random_feasible(problem: &Problem, rng: &mut Rng) -> Vec<f64> {
     prices
 }
 
+/// Panics if any of 20 random feasible points (seeded), or a point 1 % of the way from
+/// `prices` towards one of them, has a better objective than `prices`.
+fn assert_beats_random_points(problem: &Problem, prices: &[f64], seed: u64) {
+    let best = total_objective(problem, prices);
+    let mut rng = Rng(seed);
+    for round in 0..20 {
+        let other = random_feasible(problem, &mut rng);
+        assert_feasible(problem, &other, 1e-12);
+        assert!(
+            best >= total_objective(problem, &other),
+            "round {round}: worse than random"
+        );
+        // Close to the optimum: still no better.
+        let near: Vec<f64> = prices
+            .iter()
+            .zip(&other)
+            .map(|(p, o)| p + 0.01 * (o - p))
+            .collect();
+        let gap = best - total_objective(problem, &near);
+        assert!(
+            gap >= -1e-9 * best.abs(),
+            "round {round}: {gap} better near the optimum"
+        );
+    }
+}
+
 #[test]
 fn random_problem_is_feasible_and_optimal() {
     let problem = random_problem(2_000, 42);
@@ -176,27 +202,7 @@ fn random_problem_is_feasible_and_optimal() {
         "worse than the current prices"
     );
 
-    let mut rng = Rng(7);
-    for round in 0..20 {
-        let other = random_feasible(&problem, &mut rng);
-        assert_feasible(&problem, &other, 1e-12);
-        assert!(
-            best >= total_objective(&problem, &other),
-            "round {round}: worse than random"
-        );
-        // A point 1 % of the way towards it, close to the optimum: still no better.
-        let near: Vec<f64> = sol
-            .prices
-            .iter()
-            .zip(&other)
-            .map(|(p, o)| p + 0.01 * (o - p))
-            .collect();
-        let gap = best - total_objective(&problem, &near);
-        assert!(
-            gap >= -1e-9 * best.abs(),
-            "round {round}: {gap} better near the optimum"
-        );
-    }
+    assert_beats_random_points(&problem, &sol.prices, 7);
 
     // Items outside any ladder: interior prices are their own optimum, bound prices
     // lean against their bound.
@@ -286,21 +292,5 @@ fn constant_elasticity_random_problem_is_feasible_and_optimal() {
     // Better, under the true demand, than the answer of the linearised model.
     let linearised = total_objective(&problem, &linear.prices);
     assert!(best >= linearised, "{best} < {linearised}");
-    let mut rng = Rng(11);
-    for round in 0..20 {
-        let other = random_feasible(&problem, &mut rng);
-        assert_feasible(&problem, &other, 1e-12);
-        assert!(best >= total_objective(&problem, &other), "round {round}");
-        let near: Vec<f64> = sol
-            .prices
-            .iter()
-            .zip(&other)
-            .map(|(p, o)| p + 0.01 * (o - p))
-            .collect();
-        let gap = best - total_objective(&problem, &near);
-        assert!(
-            gap >= -1e-9 * best.abs(),
-            "round {round}: {gap} better near the optimum"
-        );
-    }
+    assert_beats_random_points(&problem, &sol.prices, 11);
 }

@@ -164,6 +164,7 @@ async fn main() {
                 metrics: json!({}),
                 feature_names: None,
                 alias: Some("production".into()),
+                check: None,
             };
             models::deploy(&state, "fair-price", meta, std::fs::read(path).unwrap())
                 .await

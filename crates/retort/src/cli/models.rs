@@ -1,4 +1,5 @@
-//! `retort models deploy FILE.onnx --name NAME [--alias A]` and `retort models list`:
+//! `retort models deploy FILE.onnx --name NAME [--alias A] [--check-sample FILE.csv]` and
+//! `retort models list`:
 //! the registry from the command line, straight to the database.
 
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ use crate::kernel::state::AppState;
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
     /// Deploy an ONNX file as the next version of a model.
-    Deploy(DeployArgs),
+    Deploy(Box<DeployArgs>),
     /// List models with their versions and aliases.
     List(DatabaseArgs),
 }
@@ -45,6 +46,19 @@ pub struct DeployArgs {
     /// Column names in graph order, comma-separated.
     #[arg(long)]
     pub feature_names: Option<String>,
+    /// A CSV sample to check the version against before it is stored: the model's
+    /// columns and a column of the training library's predictions (see --check-column).
+    #[arg(long, value_name = "FILE.csv")]
+    pub check_sample: Option<PathBuf>,
+    /// The column of --check-sample with the expected predictions.
+    #[arg(long, default_value = crate::entities::model::fidelity::DEFAULT_COLUMN)]
+    pub check_column: String,
+    /// Largest relative difference the check allows.
+    #[arg(long, default_value_t = crate::entities::model::fidelity::DEFAULT_TOLERANCE)]
+    pub fidelity_tolerance: f64,
+    /// Store the version even when the check finds differences (the report is kept).
+    #[arg(long)]
+    pub accept_fidelity: bool,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub database: DatabaseArgs,
@@ -62,7 +76,7 @@ async fn state(database: &DatabaseArgs) -> anyhow::Result<AppState> {
 /// Runs a `models` subcommand.
 pub async fn run(command: ModelsCommand) -> anyhow::Result<ExitCode> {
     match command {
-        ModelsCommand::Deploy(args) => deploy(args).await,
+        ModelsCommand::Deploy(args) => deploy(*args).await,
         ModelsCommand::List(database) => list(database).await,
     }
 }
@@ -86,7 +100,23 @@ async fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
             .feature_names
             .map(|f| f.split(',').map(|s| s.trim().to_owned()).collect()),
         alias: args.alias,
+        check: None,
     };
+    let mut meta = meta;
+    if let Some(path) = &args.check_sample {
+        if !(0.0..=1.0).contains(&args.fidelity_tolerance) {
+            anyhow::bail!("--fidelity-tolerance must be between 0 and 1");
+        }
+        let sample = tokio::fs::read_to_string(path)
+            .await
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        meta.check = Some(crate::entities::model::fidelity::CheckSpec {
+            sample,
+            tolerance: args.fidelity_tolerance,
+            accept: args.accept_fidelity,
+            column: args.check_column.clone(),
+        });
+    }
     let state = state(&args.database)
         .await?
         .with_runtime(args.runtime.load()?);
@@ -94,6 +124,18 @@ async fn deploy(args: DeployArgs) -> anyhow::Result<ExitCode> {
     state.db.close().await;
     match result {
         Ok(v) => {
+            if let Some(f) = &v.fidelity {
+                println!(
+                    "fidelity: {} rows checked, largest relative difference {}{}",
+                    f["rows"],
+                    f["max_rel_diff"],
+                    if f["accepted"] == true {
+                        format!(" — {} rows beyond the tolerance, accepted", f["differing"])
+                    } else {
+                        String::new()
+                    }
+                );
+            }
             println!(
                 "deployed {} version {} ({} bytes, sha256 {}, {} columns, {:?}){}",
                 v.model,

@@ -78,7 +78,7 @@ pub async fn get_model(
         (status = 400, description = "A malformed multipart or JSON body", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "File (or ensemble body) too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not octet-stream, multipart or JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not an ONNX model, unsupported operators, bad metadata, or an ensemble of unknown or unfit members", body = Problem,
+        (status = 422, description = "Not an ONNX model, unsupported operators, bad metadata, a check sample the version's predictions do not match (the fidelity check), or an ensemble of unknown or unfit members", body = Problem,
             content_type = "application/problem+json"),
         Unavailable,
     ))]
@@ -142,6 +142,8 @@ fn query_errors(errors: Vec<(String, String)>) -> Vec<FieldError> {
 const MAX_META_FIELDS: usize = 32;
 /// The largest metadata field of a multipart deploy, in bytes.
 const MAX_META_FIELD_BYTES: usize = 64 * 1024;
+/// The largest `check_sample` part of a multipart deploy, in bytes.
+const MAX_CHECK_SAMPLE_BYTES: usize = 8 * 1024 * 1024;
 
 async fn read_multipart(
     request: Request,
@@ -150,7 +152,9 @@ async fn read_multipart(
 ) -> AppResult<(DeployMeta, Vec<u8>)> {
     // The whole body is bounded (after decompression): the file's limit and room for
     // the metadata fields; every field other than the file is bounded on its own.
-    let whole = limit.saturating_add(MAX_META_FIELDS * MAX_META_FIELD_BYTES);
+    let whole = limit
+        .saturating_add(MAX_META_FIELDS * MAX_META_FIELD_BYTES)
+        .saturating_add(MAX_CHECK_SAMPLE_BYTES);
     let request = request.map(|b| Body::new(http_body_util::Limited::new(b, whole)));
     let malformed = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -169,6 +173,8 @@ async fn read_multipart(
         let name = field.name().unwrap_or("").to_owned();
         let cap = if name == "file" {
             limit
+        } else if name == "check_sample" {
+            MAX_CHECK_SAMPLE_BYTES
         } else {
             count += 1;
             if count > MAX_META_FIELDS {

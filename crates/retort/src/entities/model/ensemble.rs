@@ -91,6 +91,7 @@ pub async fn deploy_ensemble(
         signature: &signature,
         onnx: &[],
         ensemble: Some(&spec),
+        fidelity: None,
     };
     model::insert_version(&mut tx, m.id, version, &new, &now).await?;
     tx.commit().await?;

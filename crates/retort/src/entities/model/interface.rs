@@ -85,7 +85,8 @@ pub struct Signature {
     pub class_labels: Option<Vec<serde_json::Value>>,
 }
 
-fn type_name(t: &ValueType) -> String {
+/// An ONNX value type as clients see it, e.g. `tensor(float)`.
+pub fn type_name(t: &ValueType) -> String {
     match t {
         ValueType::Tensor { elem, .. } => format!("tensor({})", elem.name()),
         ValueType::MapSeq { key, value } => format!("seq(map({},{}))", key.name(), value.name()),

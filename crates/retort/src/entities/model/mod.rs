@@ -5,6 +5,7 @@
 pub mod controller;
 pub mod docs;
 pub mod ensemble;
+pub mod fidelity;
 pub mod interface;
 #[allow(clippy::module_inception)]
 mod model;
@@ -15,6 +16,8 @@ pub mod scorer;
 pub mod service;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fidelity;
 
 pub use model::VersionRow;
 

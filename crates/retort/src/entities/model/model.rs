@@ -50,6 +50,8 @@ pub struct VersionRow {
     pub created_at: String,
     /// For an ensemble version, its members and how they combine (JSON text).
     pub ensemble: Option<String>,
+    /// The fidelity check made at deploy (JSON text), if a sample was sent.
+    pub fidelity: Option<String>,
 }
 
 /// A new version to store.
@@ -73,10 +75,12 @@ pub struct NewVersion<'a> {
     pub onnx: &'a [u8],
     /// The ensemble spec JSON text, for an ensemble.
     pub ensemble: Option<&'a str>,
+    /// The fidelity check JSON text, when a sample was sent.
+    pub fidelity: Option<&'a str>,
 }
 
 const VERSION_COLUMNS: &str = "v.id, m.name, v.model_id, v.version, v.description, v.framework, v.metrics, \
-v.feature_names, v.sha256, v.size_bytes, v.backend, v.signature, v.created_at, v.ensemble";
+v.feature_names, v.sha256, v.size_bytes, v.backend, v.signature, v.created_at, v.ensemble, v.fidelity";
 
 fn model_row(r: &AnyRow) -> Result<ModelRow, sqlx::Error> {
     Ok(ModelRow {
@@ -103,6 +107,7 @@ fn version_row(r: &AnyRow) -> Result<VersionRow, sqlx::Error> {
         signature: r.try_get(11)?,
         created_at: r.try_get(12)?,
         ensemble: r.try_get(13)?,
+        fidelity: r.try_get(14)?,
     })
 }
 
@@ -143,7 +148,8 @@ pub async fn insert_version(
         backend,
         &[
             "INSERT INTO model_versions (model_id, version, description, framework, metrics, feature_names, sha256, \
-             size_bytes, backend, signature, onnx, created_at, ensemble) VALUES (",
+             size_bytes, backend, signature, onnx, created_at, ensemble, fidelity) VALUES (",
+            ", ",
             ", ",
             ", ",
             ", ",
@@ -172,6 +178,7 @@ pub async fn insert_version(
             Bind::Blob(v.onnx.to_vec()),
             Bind::Text(now.into()),
             v.ensemble.map_or(Bind::Null, |e| Bind::Text(e.into())),
+            v.fidelity.map_or(Bind::Null, |f| Bind::Text(f.into())),
         ],
     );
     sql.query().fetch_one(conn).await?.try_get(0)

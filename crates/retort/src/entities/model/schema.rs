@@ -79,6 +79,10 @@ pub struct VersionOut {
     /// For an ensemble: its members and how they combine.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ensemble: Option<super::interface::Ensemble>,
+    /// The fidelity check made at deploy (its predictions on the sample sent against the
+    /// training library's); null when no sample was sent.
+    #[schema(value_type = Option<super::fidelity::Fidelity>)]
+    pub fidelity: Option<Json>,
     /// Deploy time.
     pub created_at: String,
 }
@@ -106,6 +110,10 @@ impl VersionOut {
                 .ensemble
                 .as_deref()
                 .and_then(|e| serde_json::from_str(e).ok()),
+            fidelity: v
+                .fidelity
+                .as_deref()
+                .and_then(|f| serde_json::from_str(f).ok()),
             created_at: v.created_at,
         }
     }
@@ -124,6 +132,8 @@ pub struct DeployMeta {
     pub feature_names: Option<Vec<String>>,
     /// An alias to point at the new version.
     pub alias: Option<String>,
+    /// The fidelity check to make before storing the version, if a sample was sent.
+    pub check: Option<super::fidelity::CheckSpec>,
 }
 
 /// Deploy metadata as query parameters (`application/octet-stream` uploads) or
@@ -142,6 +152,18 @@ pub struct DeployParams {
     feature_names: Option<String>,
     /// Point this alias (e.g. `production`) at the new version.
     alias: Option<String>,
+    /// A sample to check the version against before it is stored (best sent as a
+    /// multipart part): JSON `{"rows": [...], "expected": [...]}` — rows as the predict
+    /// endpoint takes them, and per row what the training library predicted — or CSV
+    /// with the model's columns and a column of expected predictions (`check_column`).
+    check_sample: Option<String>,
+    /// The CSV column of `check_sample` with the expected predictions (`expected`).
+    check_column: Option<String>,
+    /// Largest relative difference allowed by the check (1e-6).
+    fidelity_tolerance: Option<f64>,
+    /// `true`: store the version even when the check finds differences (the report is
+    /// kept on the version).
+    accept_fidelity: Option<bool>,
 }
 
 impl Parse for DeployMeta {
@@ -174,7 +196,27 @@ impl Parse for DeployMeta {
                 }
             }),
             alias: f.optional("alias", |c| super::interface::parse_alias(c.text()?)),
+            check: None,
         };
+        let sample = f.optional("check_sample", |c| Ok(c.text()?.to_owned()));
+        let column = f.optional("check_column", |c| text_len(c, 1, 200));
+        // Query parameters and multipart fields are text: numbers and booleans too.
+        let tolerance = f.optional("fidelity_tolerance", |c| match c.text()?.parse::<f64>() {
+            Ok(t) if (0.0..=1.0).contains(&t) => Ok(t),
+            _ => Err("must be a number from 0 to 1, e.g. 1e-6".to_owned()),
+        });
+        let accept = f.optional("accept_fidelity", |c| match c.text()? {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            other => Err(format!("must be true or false, got {other:?}")),
+        });
+        let mut value = value;
+        value.check = sample.map(|sample| super::fidelity::CheckSpec {
+            sample,
+            tolerance: tolerance.unwrap_or(super::fidelity::DEFAULT_TOLERANCE),
+            accept: accept.unwrap_or(false),
+            column: column.unwrap_or_else(|| super::fidelity::DEFAULT_COLUMN.to_owned()),
+        });
         f.finish(value)
     }
 }

@@ -106,6 +106,15 @@ pub async fn deploy(
         };
         AppError::Validation(vec![FieldError::new(path, m)])
     })?;
+    let compiled = Arc::new(compiled);
+    let fidelity = match &meta.check {
+        Some(check) => Some(check_fidelity(state, &compiled, &sig, check).await?),
+        None => None,
+    };
+    let fidelity = fidelity
+        .map(|f| serde_json::to_string(&f))
+        .transpose()
+        .map_err(|e| AppError::Internal(e.into()))?;
     let signature = serde_json::to_string(&sig).map_err(|e| AppError::Internal(e.into()))?;
     let metrics = meta.metrics.to_string();
     let feature_names = meta
@@ -128,6 +137,7 @@ pub async fn deploy(
         signature: &signature,
         onnx: &bytes,
         ensemble: None,
+        fidelity: fidelity.as_deref(),
     };
     let id = model::insert_version(&mut tx, m.id, version, &new, &now)
         .await
@@ -139,7 +149,7 @@ pub async fn deploy(
         })?;
     tx.commit().await?;
     state.memo.forget_prefix(&memo_prefix(&name));
-    state.models.insert(id, Arc::new(compiled));
+    state.models.insert(id, compiled);
     let mut aliases = Vec::new();
     if let Some(alias) = &meta.alias {
         model::set_alias(&state.db, m.id, alias, version, &now).await?;
@@ -149,6 +159,71 @@ pub async fn deploy(
         .await?
         .ok_or_else(|| no_version(&name, version))?;
     Ok(VersionOut::new(row, aliases))
+}
+
+/// Runs the fidelity check of a deploy: the compiled version on the sample's rows
+/// against the expected predictions. A 422 naming `/check_sample` for a bad sample, or
+/// when the predictions differ beyond the tolerance and the caller did not accept it.
+async fn check_fidelity(
+    state: &AppState,
+    model: &Arc<Engine>,
+    sig: &Signature,
+    check: &super::fidelity::CheckSpec,
+) -> AppResult<super::fidelity::Fidelity> {
+    use super::fidelity;
+    let sample =
+        fidelity::parse_sample(&check.sample, sig, &check.column).map_err(AppError::Validation)?;
+    let at = |e: FieldError| FieldError::new(format!("/check_sample{}", e.path), e.message);
+    let rows = predict::check_size(&sample.body, sig, &state.limits).map_err(|e| match e {
+        AppError::Validation(errors) => AppError::Validation(errors.into_iter().map(at).collect()),
+        other => other,
+    })?;
+    if rows != sample.expected.len() {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "/check_sample",
+            format!(
+                "has {rows} rows but {} expected values",
+                sample.expected.len()
+            ),
+        )]));
+    }
+    let input_names: Vec<String> = model.inputs().iter().map(|i| i.name.clone()).collect();
+    let inputs = predict::rows_to_inputs(&sample.body, sig, &input_names)
+        .map_err(|errors| AppError::Validation(errors.into_iter().map(at).collect()))?;
+    let run = {
+        let model = model.clone();
+        move || model.run(inputs)
+    };
+    let outputs = state.inference.run(run).await?.map_err(|e| {
+        AppError::Validation(vec![FieldError::new(
+            "/check_sample",
+            format!("the model rejected the sample's rows: {e}"),
+        )])
+    })?;
+    let output_names: Vec<String> = model.outputs().iter().map(|o| o.name.clone()).collect();
+    let predicted = predict::predictions(&outputs, sig, &output_names, rows);
+    let graph_inputs: Vec<(String, String)> = model
+        .inputs()
+        .iter()
+        .map(|i| (i.name.clone(), interface::type_name(&i.ty)))
+        .collect();
+    let mut report = fidelity::compare(
+        &predicted,
+        &sample.expected,
+        sig,
+        check.tolerance,
+        &graph_inputs,
+    );
+    if !report.passed {
+        if !check.accept {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "/check_sample",
+                report.refusal(),
+            )]));
+        }
+        report.accepted = true;
+    }
+    Ok(report)
 }
 
 /// Every model.

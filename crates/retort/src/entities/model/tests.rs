@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::db_test;
 use crate::testing::{TestResponse, call, get, send_json};
 
-fn fixture(name: &str) -> (Vec<u8>, Value) {
+pub(super) fn fixture(name: &str) -> (Vec<u8>, Value) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/models");
     let onnx = std::fs::read(dir.join(format!("{name}.onnx"))).unwrap();
     let spec =
@@ -28,7 +28,7 @@ async fn deploy(router: &Router, name: &str, query: &str, bytes: Vec<u8>) -> Tes
 }
 
 /// The fixture's test rows as predict rows, with the fixture's column names.
-fn rows(spec: &Value) -> Vec<Value> {
+pub(super) fn rows(spec: &Value) -> Vec<Value> {
     let names: Vec<String> = spec["feature_names"]
         .as_array()
         .unwrap()

@@ -352,6 +352,7 @@ pub async fn train(ctx: &JobContext, job: &TrainFairPrice) -> Result<Json, JobEr
         metrics: metrics.clone(),
         feature_names: None,
         alias: Some("production".into()),
+        check: None,
     };
     let version = models::deploy(&ctx.state, &name, meta, onnx)
         .await

@@ -122,6 +122,33 @@ function predictForm(name, version) {
   return [form, out];
 }
 
+/** The deploy's fidelity check: the version's predictions against the library's own. */
+function fidelityView(f) {
+  if (!f) return h('p', { class: 'hint' }, 'No sample was checked at deploy (send check_sample with the library\'s predictions).');
+  const sci = (x) => (x === null || x === undefined ? '—' : Number(x).toExponential(2));
+  return [
+    h('p', {}, badge(f.passed ? 'passed' : 'differs'), ' ', f.passed
+      ? `Predictions equal the library's on all ${int(f.rows)} sample rows (tolerance ${sci(f.tolerance)} relative).`
+      : `${int(f.differing)} of ${int(f.rows)} sample rows differ beyond ${sci(f.tolerance)}; deployed anyway.`),
+    facts([
+      ['Largest relative difference', sci(f.max_rel_diff)],
+      ['Largest absolute difference', sci(f.max_abs_diff)],
+      f.label_agreement === null || f.label_agreement === undefined ? null : ['Labels agree', `${num3f(100 * f.label_agreement)} %`],
+      f.note ? ['Why', f.note] : null,
+    ]),
+    f.worst && f.worst.length ? dataTable({
+      caption: 'Rows that differ most',
+      columns: [
+        { key: 'row', label: 'Row', num: true, render: (d) => int(d.row) },
+        { key: 'expected', label: 'Library', num: true, render: (d) => JSON.stringify(d.expected) },
+        { key: 'predicted', label: 'This version', num: true, render: (d) => JSON.stringify(d.predicted) },
+        { key: 'rel_diff', label: 'Relative difference', num: true, render: (d) => sci(d.rel_diff) },
+      ],
+      rows: f.worst,
+    }) : null,
+  ];
+}
+
 function versionDetail(name, v) {
   const sig = v.signature || {};
   const metrics = Object.entries(v.metrics || {});
@@ -140,7 +167,8 @@ function versionDetail(name, v) {
       ])),
       section('Metrics', metrics.length
         ? facts(metrics.map(([k, val]) => [k, typeof val === 'number' ? num3f(val) : JSON.stringify(val)]))
-        : h('p', { class: 'hint' }, 'No metrics were given at deploy.'))),
+        : h('p', { class: 'hint' }, 'No metrics were given at deploy.')),
+      section('Fidelity', fidelityView(v.fidelity))),
     section('Signature',
       dataTable({
         caption: 'Input columns',

@@ -109,7 +109,23 @@ impl Data {
         }
     }
 
-    /// The elements as f32 (numbers and booleans); an error for strings.
+    /// The elements as doubles (numbers and booleans); an error for strings.
+    pub fn to_f64(&self) -> Result<std::borrow::Cow<'_, [f64]>, RunError> {
+        use std::borrow::Cow;
+        Ok(match self {
+            Data::F64(v) => Cow::Borrowed(v.as_slice()),
+            Data::F32(v) => Cow::Owned(v.iter().map(|&x| f64::from(x)).collect()),
+            Data::I64(v) => Cow::Owned(v.iter().map(|&x| x as f64).collect()),
+            Data::Bool(v) => Cow::Owned(v.iter().map(|&x| if x { 1.0 } else { 0.0 }).collect()),
+            Data::Str(_) => {
+                return Err(RunError::Type(
+                    "expected a numeric tensor, got strings".into(),
+                ));
+            }
+        })
+    }
+
+    /// The elements as single-precision floats (doubles rounded, integers converted).
     pub fn to_f32(&self) -> Result<std::borrow::Cow<'_, [f32]>, RunError> {
         use std::borrow::Cow;
         Ok(match self {

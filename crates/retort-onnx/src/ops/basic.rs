@@ -65,6 +65,13 @@ pub fn build(op: &str, attrs: &Attrs<'_>) -> Result<Box<dyn Kernel>, String> {
         "Gather" => Box::new(Gather {
             axis: attrs.int("axis").unwrap_or(0),
         }),
+        "IsNaN" => Box::new(super::math::IsNan),
+        "Where" => Box::new(super::math::Where),
+        "ReduceSum" => Box::new(super::reduce::ReduceSum {
+            axes: attrs.ints("axes"),
+            keep_dims: attrs.int("keepdims").unwrap_or(1) != 0,
+            noop_with_empty_axes: attrs.int("noop_with_empty_axes").unwrap_or(0) != 0,
+        }),
         other => return Err(format!("no kernel for {other}")),
     })
 }

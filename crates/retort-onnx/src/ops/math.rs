@@ -238,3 +238,108 @@ impl Kernel for ArgMax {
         Ok(vec![Some(out)])
     }
 }
+
+/// IsNaN: true where a float is not a number.
+pub(super) struct IsNan;
+
+impl Kernel for IsNan {
+    fn run(&self, inputs: &[Option<&Value>]) -> Result<Vec<Value>, RunError> {
+        let x = input(inputs, 0)?;
+        let data = match &x.data {
+            Data::F64(v) => v.iter().map(|v| v.is_nan()).collect(),
+            Data::F32(v) => v.iter().map(|v| v.is_nan()).collect(),
+            other => {
+                return Err(RunError::Type(format!(
+                    "IsNaN takes floats, got {}",
+                    other.kind()
+                )));
+            }
+        };
+        Ok(vec![tensor(x.shape.clone(), Data::Bool(data))?])
+    }
+
+    fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
+        Ok(vec![known(inputs, 0).same()])
+    }
+}
+
+/// Where: `x` where the condition holds, else `y`, all three broadcast together (numbers
+/// and booleans; strings are refused rather than copied an unbounded number of times).
+pub(super) struct Where;
+
+impl Kernel for Where {
+    fn run(&self, inputs: &[Option<&Value>]) -> Result<Vec<Value>, RunError> {
+        let (c, x, y) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
+        let Data::Bool(cond) = &c.data else {
+            return Err(RunError::Type(format!(
+                "Where's condition must be bool, got {}",
+                c.data.kind()
+            )));
+        };
+        let shape = broadcast(&broadcast(&c.shape, &x.shape)?, &y.shape)?;
+        check_output(size(&shape)?, 8)?;
+        let positions = || {
+            broadcast_positions(&c.shape, &shape)
+                .zip(broadcast_positions(&x.shape, &shape))
+                .zip(broadcast_positions(&y.shape, &shape))
+        };
+        macro_rules! choose {
+            ($a:expr, $b:expr) => {
+                positions()
+                    .map(|((k, i), j)| {
+                        if cond[k] {
+                            $a[i].clone()
+                        } else {
+                            $b[j].clone()
+                        }
+                    })
+                    .collect()
+            };
+        }
+        let data = match (&x.data, &y.data) {
+            (Data::F64(a), Data::F64(b)) => Data::F64(choose!(a, b)),
+            (Data::F32(a), Data::F32(b)) => Data::F32(choose!(a, b)),
+            (Data::I64(a), Data::I64(b)) => Data::I64(choose!(a, b)),
+            (Data::Bool(a), Data::Bool(b)) => Data::Bool(choose!(a, b)),
+            (a, b) => {
+                return Err(RunError::Type(format!(
+                    "Where's branches must have one type, got {} and {}",
+                    a.kind(),
+                    b.kind()
+                )));
+            }
+        };
+        Ok(vec![tensor(shape, data)?])
+    }
+}
+
+#[cfg(test)]
+mod where_tests {
+    use super::*;
+    use crate::tensor::Tensor;
+
+    fn t(shape: Vec<usize>, data: Data) -> Value {
+        Value::Tensor(Tensor::new(shape, data).unwrap())
+    }
+
+    #[test]
+    fn isnan_and_where_replace_missing_doubles_column_by_column() {
+        let x = t(vec![2, 2], Data::F64(vec![1.5, f64::NAN, f64::NAN, 4.0]));
+        let nan = IsNan.run(&[Some(&x)]).unwrap().remove(0);
+        assert_eq!(
+            nan.tensor("n").unwrap().data,
+            Data::Bool(vec![false, true, true, false])
+        );
+        let means = t(vec![2], Data::F64(vec![0.1, 0.2]));
+        let out = Where.run(&[Some(&nan), Some(&means), Some(&x)]).unwrap();
+        assert_eq!(
+            out[0].tensor("o").unwrap().data,
+            Data::F64(vec![1.5, 0.2, 0.1, 4.0])
+        );
+        let wrong = t(vec![2], Data::F32(vec![0.1, 0.2]));
+        assert!(Where.run(&[Some(&nan), Some(&wrong), Some(&x)]).is_err());
+        assert!(Where.run(&[Some(&x), Some(&means), Some(&x)]).is_err());
+        let strings = t(vec![2], Data::Str(vec!["a".into(), "b".into()]));
+        assert!(IsNan.run(&[Some(&strings)]).is_err());
+    }
+}

@@ -26,7 +26,7 @@ fn operand(shape: &[usize], is_a: bool) -> Result<(usize, usize), String> {
 }
 
 /// The transpose of a row-major `rows × cols` matrix.
-fn transposed(v: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+fn transposed<T: Copy>(v: &[T], rows: usize, cols: usize) -> Vec<T> {
     if v.is_empty() {
         return Vec::new();
     }
@@ -63,6 +63,12 @@ impl Kernel for Gemm {
             return Err(RunError::Shape(format!(
                 "a product of {m}×{k} by {k}×{n} takes more than {MAX_MATMUL_STEPS} steps"
             )));
+        }
+        if let (Data::F64(_), Data::F64(_)) = (&a.data, &b.data) {
+            // Doubles stay doubles: the product in double precision, accumulated along k
+            // in ascending order, as a double-precision pipeline computes it.
+            let out_len = output_size(m, n, 8)?;
+            return self.run_f64(inputs, (a, b), (ar, ac, br, bc), (m, k, n), out_len);
         }
         let (av, bv) = (a.data.to_f32()?, b.data.to_f32()?);
         // Checked tensors hold exactly rows × columns elements; the loops rely on it.
@@ -115,23 +121,93 @@ impl Kernel for Gemm {
 
     fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
         let (a, b) = (known(inputs, 0), known(inputs, 1));
-        let (Some(ad), Some(bd)) = (known_operand(a, true)?, known_operand(b, false)?) else {
-            return Ok(Vec::new());
+        gemm_check(self, a, b)
+    }
+}
+
+impl Gemm {
+    /// The product of two double operands (see [`Kernel::run`]).
+    #[allow(clippy::type_complexity)]
+    fn run_f64(
+        &self,
+        inputs: &[Option<&Value>],
+        (a, b): (&Tensor, &Tensor),
+        (ar, ac, br, bc): (usize, usize, usize, usize),
+        (m, k, n): (usize, usize, usize),
+        out_len: usize,
+    ) -> Result<Vec<Value>, RunError> {
+        let (av, bv) = (a.data.to_f64()?, b.data.to_f64()?);
+        if ar.checked_mul(ac) != Some(av.len()) || br.checked_mul(bc) != Some(bv.len()) {
+            return Err(RunError::Shape(format!(
+                "operands {:?} and {:?} do not hold their elements",
+                a.shape, b.shape
+            )));
+        }
+        let a_m: std::borrow::Cow<'_, [f64]> = if self.trans_a {
+            transposed(&av, ar, ac).into()
+        } else {
+            av
         };
-        let (m, k) = if self.trans_a { (ad.1, ad.0) } else { ad };
-        let (k2, n) = if self.trans_b { (bd.1, bd.0) } else { bd };
-        if let (Some(k), Some(k2)) = (k, k2) {
-            if k != k2 {
-                return Err(format!("cannot multiply {m:?}×{k} by {k2}×{n:?}"));
+        let b_m: std::borrow::Cow<'_, [f64]> = if self.trans_b {
+            transposed(&bv, br, bc).into()
+        } else {
+            bv
+        };
+        let mut out = vec![0.0f64; out_len];
+        for (i, orow) in out.chunks_mut(n.max(1)).enumerate().take(m) {
+            for p in 0..k {
+                let a = a_m[i * k + p];
+                for (o, &b) in orow.iter_mut().zip(&b_m[p * n..(p + 1) * n]) {
+                    *o += a * b;
+                }
             }
         }
-        let out = match (a.rank(), b.rank()) {
-            (Some(1), _) => vec![n],
-            (_, Some(1)) => vec![m],
-            _ => vec![m, n],
+        let alpha = f64::from(self.alpha);
+        if alpha != 1.0 {
+            out.iter_mut().for_each(|v| *v *= alpha);
+        }
+        if let Some(c) = inputs.get(2).copied().flatten() {
+            let c = c.tensor("C")?;
+            let (cr, cc) = bias_dims(c, m, n)?;
+            let cd = c.data.to_f64()?;
+            let beta = f64::from(self.beta);
+            for (i, row) in out.chunks_mut(n.max(1)).enumerate() {
+                let base = if cr == 1 { 0 } else { i * cc };
+                for (j, o) in row.iter_mut().enumerate() {
+                    let ci = base + if cc == 1 { 0 } else { j };
+                    *o += beta * cd.get(ci).copied().unwrap_or(0.0);
+                }
+            }
+        }
+        let shape = if a.shape.len() == 1 {
+            vec![n]
+        } else if b.shape.len() == 1 {
+            vec![m]
+        } else {
+            vec![m, n]
         };
-        Ok(vec![Some(out)])
+        Ok(vec![tensor(shape, Data::F64(out))?])
     }
+}
+
+/// What load knows of a product's output (see [`Kernel::check`]).
+fn gemm_check(g: &Gemm, a: Known<'_>, b: Known<'_>) -> Result<Vec<Dims>, String> {
+    let (Some(ad), Some(bd)) = (known_operand(a, true)?, known_operand(b, false)?) else {
+        return Ok(Vec::new());
+    };
+    let (m, k) = if g.trans_a { (ad.1, ad.0) } else { ad };
+    let (k2, n) = if g.trans_b { (bd.1, bd.0) } else { bd };
+    if let (Some(k), Some(k2)) = (k, k2) {
+        if k != k2 {
+            return Err(format!("cannot multiply {m:?}×{k} by {k2}×{n:?}"));
+        }
+    }
+    let out = match (a.rank(), b.rank()) {
+        (Some(1), _) => vec![n],
+        (_, Some(1)) => vec![m],
+        _ => vec![m, n],
+    };
+    Ok(vec![Some(out)])
 }
 
 /// Rows and columns (each known or not) of a matrix-product operand, when its rank is.
@@ -153,6 +229,20 @@ fn known_operand(k: Known<'_>, is_a: bool) -> Result<KnownOperand, String> {
 
 /// Adds `beta · C` to the `m × n` product, C unidirectionally broadcast to it.
 fn add_bias(out: &mut [f32], c: &Tensor, m: usize, n: usize, beta: f32) -> Result<(), RunError> {
+    let (cr, cc) = bias_dims(c, m, n)?;
+    let cd = c.data.to_f32()?;
+    for (i, row) in out.chunks_mut(n.max(1)).enumerate() {
+        let base = if cr == 1 { 0 } else { i * cc };
+        for (j, o) in row.iter_mut().enumerate() {
+            let ci = base + if cc == 1 { 0 } else { j };
+            *o += beta * cd.get(ci).copied().unwrap_or(0.0);
+        }
+    }
+    Ok(())
+}
+
+/// The rows and columns of the bias C, checked to broadcast to `m × n`.
+fn bias_dims(c: &Tensor, m: usize, n: usize) -> Result<(usize, usize), RunError> {
     let (cr, cc) = match c.shape.as_slice() {
         [] => (1, 1),
         [cols] => (1, *cols),
@@ -169,13 +259,5 @@ fn add_bias(out: &mut [f32], c: &Tensor, m: usize, n: usize, beta: f32) -> Resul
             c.shape
         )));
     }
-    let cd = c.data.to_f32()?;
-    for (i, row) in out.chunks_mut(n.max(1)).enumerate() {
-        let base = if cr == 1 { 0 } else { i * cc };
-        for (j, o) in row.iter_mut().enumerate() {
-            let ci = base + if cc == 1 { 0 } else { j };
-            *o += beta * cd.get(ci).copied().unwrap_or(0.0);
-        }
-    }
-    Ok(())
+    Ok((cr, cc))
 }

@@ -141,6 +141,28 @@ impl Kernel for Imputer {
                     })
                     .collect(),
             ),
+            Data::F64(v) => {
+                // Doubles stay doubles; the imputed values are the attribute's floats
+                // (the operator has no double attribute).
+                let replaced = f64::from(self.replaced_float);
+                Data::F64(
+                    v.iter()
+                        .enumerate()
+                        .map(|(i, &v)| {
+                            let hit = if replaced.is_nan() {
+                                v.is_nan()
+                            } else {
+                                v == replaced
+                            };
+                            if hit {
+                                f64::from(per_column(&self.floats, i % cols))
+                            } else {
+                                v
+                            }
+                        })
+                        .collect(),
+                )
+            }
             other => {
                 let matches = |v: f32| {
                     if self.replaced_float.is_nan() {

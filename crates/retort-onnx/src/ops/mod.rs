@@ -7,6 +7,7 @@ mod linear;
 mod math;
 mod matmul;
 mod ml;
+mod reduce;
 mod select;
 mod tree;
 
@@ -77,6 +78,7 @@ pub trait Kernel: Send + Sync {
 }
 
 const ML: &[&str] = &[
+    "TreeEnsemble",
     "TreeEnsembleRegressor",
     "TreeEnsembleClassifier",
     "LinearRegressor",
@@ -118,6 +120,9 @@ const STANDARD: &[&str] = &[
     "ArgMax",
     "Transpose",
     "Gather",
+    "ReduceSum",
+    "IsNaN",
+    "Where",
 ];
 
 /// Whether the engine implements `op_type` of `domain`.
@@ -133,6 +138,10 @@ pub fn is_supported(domain: &str, op_type: &str) -> bool {
 pub fn build(node: &NodeProto, attrs: &Attrs<'_>) -> Result<Box<dyn Kernel>, String> {
     let op = node.op_type.as_str();
     Ok(match op {
+        "TreeEnsemble" => {
+            let node = tree::v5::translate(attrs)?;
+            Box::new(tree::TreeEnsemble::regressor(&Attrs::new(&node))?.with_output_like_input())
+        }
         "TreeEnsembleRegressor" => Box::new(tree::TreeEnsemble::regressor(attrs)?),
         "TreeEnsembleClassifier" => Box::new(tree::TreeEnsemble::classifier(attrs)?),
         "LinearRegressor" => Box::new(linear::LinearRegressor::new(attrs)?),

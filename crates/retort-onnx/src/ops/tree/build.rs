@@ -93,6 +93,12 @@ impl TreeEnsemble {
         let node_ids = attrs.ints("nodes_nodeids");
         let features = attrs.ints("nodes_featureids");
         let values = attrs.floats("nodes_values");
+        // Thresholds given in double precision (`nodes_values_as_tensor` of doubles) are
+        // kept as they are for double inputs.
+        let thresholds64 = match attrs.tensor("nodes_values_as_tensor").map(|t| t.data) {
+            Some(Data::F64(v)) if v.len() == values.len() => Some(v),
+            _ => None,
+        };
         let modes = attrs.strings("nodes_modes");
         let true_ids = attrs.ints("nodes_truenodeids");
         let false_ids = attrs.ints("nodes_falsenodeids");
@@ -284,6 +290,8 @@ impl TreeEnsemble {
             })
             .collect();
         Ok(Self {
+            thresholds64,
+            output_like_input: false,
             packed: Packed::of(&nodes, &roots, &leaf_value, flagged),
             split,
             steps,

@@ -7,6 +7,7 @@
 mod build;
 #[cfg(test)]
 mod tests;
+pub mod v5;
 mod walk;
 
 use super::select::pick;
@@ -165,6 +166,12 @@ struct Classes {
 #[derive(Debug)]
 pub struct TreeEnsemble {
     nodes: Vec<Node>,
+    /// The thresholds in double precision, by node index, when the graph gives them so
+    /// (`nodes_values_as_tensor` of doubles): double inputs are compared with these.
+    thresholds64: Option<Vec<f64>>,
+    /// Whether the output has the input's element type (opset 5's `TreeEnsemble`); the
+    /// older regressor always answers floats.
+    output_like_input: bool,
     /// The nodes as the walk reads them, by the same index.
     steps: Vec<Step>,
     /// The branches' comparison.
@@ -197,6 +204,12 @@ const BLOCK_ROWS: usize = 256;
 const LOCKSTEP_DEPTH: u32 = 16;
 
 impl TreeEnsemble {
+    /// This ensemble answering in the input's element type (opset 5's `TreeEnsemble`).
+    pub fn with_output_like_input(mut self) -> Self {
+        self.output_like_input = true;
+        self
+    }
+
     /// Checks that rows of `cols` columns hold every feature the trees read.
     fn check_width(&self, cols: usize) -> Result<(), String> {
         match self.max_feature {
@@ -215,16 +228,29 @@ impl Kernel for TreeEnsemble {
         self.check_width(cols).map_err(RunError::Shape)?;
         let n_classes = self.classes.as_ref().map_or(0, |c| c.labels.len());
         output_size(rows, self.n_targets.max(n_classes), 8)?;
-        let data = x.data.to_f32()?;
-        // Rows hold `cols` values each, as the walk's slicing assumes.
-        if rows.checked_mul(cols) != Some(data.len()) {
+        // Rows hold `cols` values each, as the walks' slicing assumes.
+        if rows.checked_mul(cols) != Some(x.data.len()) {
             return Err(RunError::Shape(format!(
                 "{} values do not make {rows} rows of {cols}",
-                data.len()
+                x.data.len()
             )));
         }
-        let all = self.raw_scores(&data, rows, cols);
         let nt = self.n_targets;
+        let double = matches!(x.data, Data::F64(_));
+        let all = if double {
+            // Doubles are compared in double precision (with the double thresholds when
+            // the graph has them) and a regressor answers doubles.
+            let data = x.data.to_f64()?;
+            let all = self.raw_scores_f64(&data, rows, cols);
+            if self.output_like_input && self.classes.is_none() && self.post == PostTransform::None
+            {
+                return Ok(vec![tensor(vec![rows, nt], Data::F64(all))?]);
+            }
+            all
+        } else {
+            let data = x.data.to_f32()?;
+            self.raw_scores(&data, rows, cols)
+        };
         let Some(classes) = &self.classes else {
             let mut out = Vec::with_capacity(rows * self.n_targets);
             let mut row_scores = vec![0.0f32; self.n_targets];

@@ -108,6 +108,69 @@ impl TreeEnsemble {
         }
     }
 
+    /// The index of the leaf a row of doubles reaches in the tree rooted at `root`,
+    /// comparing in double precision with the double thresholds if the graph has them.
+    fn leaf_f64(&self, root: u32, row: &[f64]) -> usize {
+        let mut i = root as usize;
+        loop {
+            let node = &self.nodes[i];
+            let x = match node.mode {
+                Mode::Leaf => return i,
+                _ => row[node.feature as usize],
+            };
+            let t = match &self.thresholds64 {
+                Some(t) => t[i],
+                None => f64::from(node.threshold),
+            };
+            let holds = match node.mode {
+                Mode::Leq => x <= t,
+                Mode::Lt => x < t,
+                Mode::Gte => x >= t,
+                Mode::Gt => x > t,
+                Mode::Eq => x == t,
+                _ => x != t,
+            };
+            let go_true = holds || (node.missing_true && x.is_nan());
+            i = if go_true { node.a } else { node.b } as usize;
+        }
+    }
+
+    /// [`Self::raw_scores`] for rows of doubles, row by row and tree by tree (in the
+    /// order of `roots`, each tree's weights summed in double precision).
+    pub(super) fn raw_scores_f64(&self, data: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+        let nt = self.n_targets;
+        let mut out = vec![0.0f64; rows * nt];
+        let mut seen = vec![false; nt];
+        for r in 0..rows {
+            seen.iter_mut().for_each(|v| *v = false);
+            let row = &data[r * cols..(r + 1) * cols];
+            let row_out = &mut out[r * nt..(r + 1) * nt];
+            for &root in &self.roots {
+                let n = &self.nodes[self.leaf_f64(root, row)];
+                for &(t, w) in &self.weights[n.a as usize..n.b as usize] {
+                    let t = t as usize;
+                    row_out[t] = match (seen[t], self.aggregate) {
+                        (false, Aggregate::Min | Aggregate::Max) => w,
+                        (_, Aggregate::Sum | Aggregate::Average) => row_out[t] + w,
+                        (true, Aggregate::Min) => row_out[t].min(w),
+                        (true, Aggregate::Max) => row_out[t].max(w),
+                    };
+                    seen[t] = true;
+                }
+            }
+        }
+        if self.aggregate == Aggregate::Average && !self.roots.is_empty() {
+            let n = self.roots.len() as f64;
+            out.iter_mut().for_each(|v| *v /= n);
+        }
+        for row in out.chunks_mut(nt.max(1)) {
+            for (v, b) in row.iter_mut().zip(&self.base_values) {
+                *v += b;
+            }
+        }
+        out
+    }
+
     /// The aggregated scores of every row, `rows × n_targets`, with base values added
     /// (before the post-transform). Sums walk blocks of rows tree by tree.
     pub(super) fn raw_scores(&self, data: &[f32], rows: usize, cols: usize) -> Vec<f64> {

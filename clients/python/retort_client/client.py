@@ -12,6 +12,9 @@ import urllib.parse
 import urllib.request
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
+import uuid
+
+import numpy as np
 import pandas as pd
 
 from .errors import RetortError
@@ -41,6 +44,26 @@ def _json_default(value: Any) -> Any:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, default=_json_default, allow_nan=False, separators=(",", ":"))
+
+
+def _multipart(fields: Mapping[str, str], file_bytes: bytes) -> "tuple[bytes, str]":
+    """A ``multipart/form-data`` body: the text fields, then the ONNX file as ``file``."""
+    boundary = f"retort-{uuid.uuid4().hex}"
+    parts: List[bytes] = []
+    for name, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode("utf-8")
+            + value.encode("utf-8")
+            + b"\r\n"
+        )
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="model.onnx"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode("utf-8")
+        + file_bytes
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode("utf-8"))
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def _segment(value: Union[str, int]) -> str:
@@ -197,6 +220,11 @@ class Retort:
         framework: Optional[str] = None,
         target_opset: Union[int, Dict[str, int], None] = None,
         options: Optional[Dict[Any, Any]] = None,
+        precision: str = "double",
+        check: bool = True,
+        check_rows: int = 1000,
+        fidelity_tolerance: Optional[float] = None,
+        accept_fidelity: bool = False,
     ) -> Dict[str, Any]:
         """Deploys ``model`` as the next version of ``name``; returns the new version.
 
@@ -206,11 +234,22 @@ class Retort:
         ``None``; pass ``feature_names`` to name the columns of a wide input).
 
         ``alias`` points an alias at the new version; ``metrics`` is a dict sent as JSON.
-        ``target_opset`` and ``options`` are passed to skl2onnx. The answer is Retort's
-        version document, including ``version`` and ``signature``.
+        ``target_opset`` and ``options`` are passed to skl2onnx; numbers enter the graph
+        as float64 (``precision="double"``, the default) or float32.
+
+        **Fidelity check.** For a scikit-learn model with a ``sample_frame`` (and
+        ``check``), the first ``check_rows`` rows go with the file together with
+        ``model.predict`` on them; the server predicts them with the new version before
+        storing it and refuses it (a :class:`RetortError`, status 422, naming the rows
+        that differ and why) when a prediction differs by more than
+        ``fidelity_tolerance`` relative (server default 1e-6; labels must be equal),
+        unless ``accept_fidelity``. The answer's ``fidelity`` is the report.
+
+        The answer is Retort's version document, including ``version``, ``signature``
+        and ``fidelity``.
         """
         onnx_bytes, names, default_framework = self._to_onnx(
-            model, sample_frame, target_opset=target_opset, options=options
+            model, sample_frame, target_opset=target_opset, options=options, precision=precision
         )
         if feature_names is not None:
             names = [str(n) for n in feature_names]
@@ -221,12 +260,34 @@ class Retort:
             "feature_names": ",".join(names) if names else None,
             "alias": alias,
         }
+        sample = None
+        if check and default_framework == "sklearn" and sample_frame is not None:
+            if check_rows < 1:
+                raise ValueError("check_rows must be at least 1")
+            rows_frame = sample_frame.head(check_rows)
+            expected = np.asarray(model.predict(rows_frame)).tolist()  # type: ignore[union-attr]
+            sample = _dumps({"rows": frame_to_rows(rows_frame), "expected": expected})
+        if sample is None and fidelity_tolerance is None and not accept_fidelity:
+            return self._request(
+                "POST",
+                f"/api/models/{_segment(name)}/versions",
+                query=query,
+                body=onnx_bytes,
+                content_type="application/octet-stream",
+            )
+        fields = {k: v for k, v in query.items() if v is not None}
+        if sample is not None:
+            fields["check_sample"] = sample
+        if fidelity_tolerance is not None:
+            fields["fidelity_tolerance"] = repr(float(fidelity_tolerance))
+        if accept_fidelity:
+            fields["accept_fidelity"] = "true"
+        body, content_type = _multipart(fields, onnx_bytes)
         return self._request(
             "POST",
             f"/api/models/{_segment(name)}/versions",
-            query=query,
-            body=onnx_bytes,
-            content_type="application/octet-stream",
+            body=body,
+            content_type=content_type,
         )
 
     @staticmethod
@@ -236,6 +297,7 @@ class Retort:
         *,
         target_opset: Union[int, Dict[str, int], None],
         options: Optional[Dict[Any, Any]],
+        precision: str = "double",
     ) -> "tuple[bytes, Optional[List[str]], Optional[str]]":
         if isinstance(model, (bytes, bytearray, memoryview)):
             return bytes(model), None, None
@@ -251,7 +313,9 @@ class Retort:
             )
         from .convert import sklearn_to_onnx
 
-        converted = sklearn_to_onnx(model, sample_frame, target_opset=target_opset, options=options)  # type: ignore[arg-type]
+        converted = sklearn_to_onnx(
+            model, sample_frame, target_opset=target_opset, options=options, precision=precision  # type: ignore[arg-type]
+        )
         return converted.onnx_bytes, converted.feature_names, "sklearn"
 
     # ---------------------------------------------------------------- predict

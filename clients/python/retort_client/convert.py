@@ -5,16 +5,24 @@ until a scikit-learn object is deployed.
 
 Two layouts, chosen from the sample frame:
 
-- every column numeric (numbers or booleans), and no step picks columns by name: one float
+- every column numeric (numbers or booleans), and no step picks columns by name: one
   input ``X`` of shape ``[None, n_columns]``; the frame's columns are returned as
   ``feature_names`` so that request rows are keyed by the real column names;
 - otherwise (strings or categories present, or a ColumnTransformer that addresses
   columns by name): one ``[None, 1]`` input per column, named like the column, string for
-  text and category columns, float for numbers; no ``feature_names`` is needed.
+  text and category columns, numbers for numbers; no ``feature_names`` is needed.
+
+Numbers enter as float64 (skl2onnx ``DoubleTensorType``) by default, so scalers,
+imputers and linear models compute in double as scikit-learn does and the predictions
+equal the library's. skl2onnx cannot export tree ensembles with float64 inputs (it writes
+float thresholds into a graph no runtime loads); a model with trees is exported with
+float32 inputs instead, with a warning, and the deploy's fidelity check says how far its
+predictions are from the library's.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Union
 
@@ -26,12 +34,18 @@ import pandas as pd
 DEFAULT_TARGET_OPSET: Dict[str, int] = {"": 15, "ai.onnx.ml": 3}
 
 
+#: Operators skl2onnx writes for tree ensembles, which it cannot write in double.
+TREE_OPERATORS = frozenset({"TreeEnsembleRegressor", "TreeEnsembleClassifier"})
+
+
 @dataclass
 class Converted:
-    """An exported model: the ONNX bytes, and column names for a single wide input."""
+    """An exported model: the ONNX bytes, column names for a single wide input, and the
+    precision numbers enter in (``"double"`` or ``"float32"``)."""
 
     onnx_bytes: bytes
     feature_names: Optional[List[str]]
+    precision: str = "double"
 
 
 def _missing_extra(err: ImportError) -> ImportError:
@@ -84,15 +98,20 @@ def sklearn_to_onnx(
     *,
     target_opset: Union[int, Dict[str, int], None] = None,
     options: Optional[Dict[Any, Any]] = None,
+    precision: str = "double",
 ) -> Converted:
     """Exports a fitted scikit-learn estimator or Pipeline for the columns of ``sample_frame``.
 
     ``target_opset`` defaults to :data:`DEFAULT_TARGET_OPSET`; ``options`` is passed to
     ``skl2onnx.convert_sklearn`` as it is (e.g. ``{id(clf): {"zipmap": False}}``).
+    ``precision`` is ``"double"`` (float64 inputs, the default; a model with trees falls
+    back to float32 with a warning) or ``"float32"``.
     """
+    if precision not in ("double", "float32"):
+        raise ValueError(f"precision must be 'double' or 'float32', got {precision!r}")
     try:
         from skl2onnx import convert_sklearn
-        from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+        from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, StringTensorType
     except ImportError as err:
         raise _missing_extra(err) from err
     if not isinstance(sample_frame, pd.DataFrame):
@@ -115,36 +134,60 @@ def sklearn_to_onnx(
 
     text = [n for n in names if is_text_column(sample_frame[n])]
     per_column = bool(text) or selects_columns_by_name(model)
-    if per_column:
-        initial_types = [
-            (n, StringTensorType([None, 1]) if n in text else FloatTensorType([None, 1]))
-            for n in names
-        ]
-        feature_names = None
-    else:
+    if not per_column:
         bad = [n for n in names if "," in n]
         if bad:
             raise ValueError(f"column names may not contain ',' (they are sent comma-separated): {bad}")
-        initial_types = [("X", FloatTensorType([None, len(names)]))]
-        feature_names = names
 
-    def convert() -> Any:
-        return convert_sklearn(
-            model,
-            initial_types=initial_types,
-            target_opset=DEFAULT_TARGET_OPSET if target_opset is None else target_opset,
-            options=options,
-        )
+    def initial_types(number: Any) -> List[Any]:
+        if per_column:
+            return [(n, StringTensorType([None, 1]) if n in text else number([None, 1])) for n in names]
+        return [("X", number([None, len(names)]))]
 
-    try:
-        onx = convert()
-    except (TypeError, ValueError) as err:
-        if "nodes_missing_value_tracks_true" not in str(err):
-            raise
-        onx = _with_int_missing_tracks(convert)
+    def convert(number: Any) -> Any:
+        def run() -> Any:
+            return convert_sklearn(
+                model,
+                initial_types=initial_types(number),
+                target_opset=DEFAULT_TARGET_OPSET if target_opset is None else target_opset,
+                options=options,
+            )
+
+        try:
+            return run()
+        except (TypeError, ValueError) as err:
+            if "nodes_missing_value_tracks_true" not in str(err):
+                raise
+            return _with_int_missing_tracks(run)
+
+    onx = None
+    if precision == "double":
+        try:
+            onx = convert(DoubleTensorType)
+        except Exception as err:  # a converter without double support: say so, fall back
+            warnings.warn(
+                f"skl2onnx cannot export this model with float64 inputs ({err}); exported with "
+                "float32 inputs, so its predictions may differ from the library's — the deploy's "
+                "fidelity check reports by how much",
+                stacklevel=3,
+            )
+        else:
+            trees = sorted({n.op_type for n in onx.graph.node if n.op_type in TREE_OPERATORS})
+            if trees:
+                warnings.warn(
+                    f"skl2onnx cannot export tree ensembles ({', '.join(trees)}) with float64 inputs; "
+                    "exported with float32 inputs, so numbers are rounded before the first step and "
+                    "predictions may differ from the library's — the deploy's fidelity check reports "
+                    "by how much",
+                    stacklevel=3,
+                )
+                onx = None
+    used = "double" if onx is not None else "float32"
+    if onx is None:
+        onx = convert(FloatTensorType)
     if per_column:
         _restore_input_names(onx, names)
-    return Converted(onx.SerializeToString(), feature_names)
+    return Converted(onx.SerializeToString(), None if per_column else names, used)
 
 
 def _with_int_missing_tracks(convert: Any) -> Any:

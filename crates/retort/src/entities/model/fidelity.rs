@@ -223,6 +223,17 @@ fn same_label(a: &Json, b: &Json) -> bool {
     }
 }
 
+/// `|x − y| / max(|x|, |y|)`, 0 when the difference is below [`ABSOLUTE_FLOOR`].
+fn rel_diff(x: f64, y: f64) -> f64 {
+    let abs = (x - y).abs();
+    let scale = x.abs().max(y.abs());
+    if abs <= ABSOLUTE_FLOOR || scale == 0.0 {
+        0.0
+    } else {
+        abs / scale
+    }
+}
+
 /// Compares `predicted` (as the predict endpoint answers) with `expected`, row by row.
 /// `inputs` are the graph's inputs as `name: type` for the note.
 pub fn compare(
@@ -255,7 +266,21 @@ pub fn compare(
             }
             continue;
         }
-        let (Some(x), Some(y)) = (number(p), number(e)) else {
+        // Several targets: the row's largest difference, element by element.
+        let pair = match (p.as_array(), e.as_array()) {
+            (Some(ps), Some(es)) if ps.len() == es.len() && !ps.is_empty() => ps
+                .iter()
+                .zip(es)
+                .map(|(a, b)| number(a).zip(number(b)))
+                .collect::<Option<Vec<_>>>()
+                .and_then(|pairs| {
+                    pairs
+                        .into_iter()
+                        .max_by(|a, b| rel_diff(a.0, a.1).total_cmp(&rel_diff(b.0, b.1)))
+                }),
+            _ => number(p).zip(number(e)),
+        };
+        let Some((x, y)) = pair else {
             diffs.push((
                 f64::INFINITY,
                 Difference {
@@ -269,12 +294,7 @@ pub fn compare(
             continue;
         };
         let abs = (x - y).abs();
-        let scale = x.abs().max(y.abs());
-        let rel = if abs <= ABSOLUTE_FLOOR || scale == 0.0 {
-            0.0
-        } else {
-            abs / scale
-        };
+        let rel = rel_diff(x, y);
         max_abs = Some(max_abs.map_or(abs, |m: f64| m.max(abs)));
         max_rel = Some(max_rel.map_or(rel, |m: f64| m.max(rel)));
         if rel > tolerance || abs.is_nan() {
@@ -419,6 +439,23 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("accept_fidelity=true"));
+    }
+
+    #[test]
+    fn several_targets_compare_element_by_element() {
+        let s = sig(Task::Regression);
+        let f = compare(
+            &[json!([1.0, 2.0]), json!([3.0, 4.0])],
+            &[json!([1.0, 2.0]), json!([3.0, 4.4])],
+            &s,
+            1e-6,
+            &[],
+        );
+        assert_eq!(f.differing, 1);
+        assert_eq!(f.worst[0].row, 1);
+        assert!((f.worst[0].rel_diff.unwrap() - 0.4 / 4.4).abs() < 1e-12);
+        let f = compare(&[json!([1.0, 2.0])], &[json!([1.0])], &s, 1e-6, &[]);
+        assert_eq!(f.differing, 1, "a different number of targets differs");
     }
 
     #[test]

@@ -70,28 +70,15 @@ impl Kernel for Gemm {
             let out_len = output_size(m, n, 8)?;
             return self.run_f64(inputs, (a, b), (ar, ac, br, bc), (m, k, n), out_len);
         }
-        let (av, bv) = (a.data.to_f32()?, b.data.to_f32()?);
-        // Checked tensors hold exactly rows × columns elements; the loops rely on it.
-        if ar.checked_mul(ac) != Some(av.len()) || br.checked_mul(bc) != Some(bv.len()) {
-            return Err(RunError::Shape(format!(
-                "operands {:?} and {:?} do not hold their elements",
-                a.shape, b.shape
-            )));
-        }
         // Row-major A (m×k) and B (k×n), copied only when transposed; then an i-p-j loop
         // the compiler vectorises. Each output accumulates along k in ascending order with
         // fused multiply-adds in single precision, as the reference runtime's kernels do,
         // so results agree to the last bits.
-        let a_m: std::borrow::Cow<'_, [f32]> = if self.trans_a {
-            transposed(&av, ar, ac).into()
-        } else {
-            av
-        };
-        let b_m: std::borrow::Cow<'_, [f32]> = if self.trans_b {
-            transposed(&bv, br, bc).into()
-        } else {
-            bv
-        };
+        let (a_m, b_m) = self.oriented(
+            (a, a.data.to_f32()?),
+            (b, b.data.to_f32()?),
+            (ar, ac, br, bc),
+        )?;
         let mut out = vec![0.0f32; out_len];
         for (i, orow) in out.chunks_mut(n.max(1)).enumerate().take(m) {
             for p in 0..k {
@@ -109,14 +96,7 @@ impl Kernel for Gemm {
         if let Some(c) = inputs.get(2).copied().flatten() {
             add_bias(&mut out, c.tensor("C")?, m, n, self.beta)?;
         }
-        let shape = if a.shape.len() == 1 {
-            vec![n]
-        } else if b.shape.len() == 1 {
-            vec![m]
-        } else {
-            vec![m, n]
-        };
-        Ok(vec![tensor(shape, Data::F32(out))?])
+        Ok(vec![tensor(out_shape(a, b, m, n), Data::F32(out))?])
     }
 
     fn check(&self, inputs: &[Known<'_>]) -> Result<Vec<Dims>, String> {
@@ -125,7 +105,48 @@ impl Kernel for Gemm {
     }
 }
 
+/// The product's shape: a 1-D operand drops its side.
+fn out_shape(a: &Tensor, b: &Tensor, m: usize, n: usize) -> Vec<usize> {
+    if a.shape.len() == 1 {
+        vec![n]
+    } else if b.shape.len() == 1 {
+        vec![m]
+    } else {
+        vec![m, n]
+    }
+}
+
+type Operand<'a, T> = (&'a Tensor, std::borrow::Cow<'a, [T]>);
+
 impl Gemm {
+    /// Both operands' elements, checked to hold rows × columns each (the loops rely on
+    /// it), row-major as A (m×k) and B (k×n): copied only when transposed.
+    #[allow(clippy::type_complexity)]
+    fn oriented<'a, T: Copy>(
+        &self,
+        (a, av): Operand<'a, T>,
+        (b, bv): Operand<'a, T>,
+        (ar, ac, br, bc): (usize, usize, usize, usize),
+    ) -> Result<(std::borrow::Cow<'a, [T]>, std::borrow::Cow<'a, [T]>), RunError> {
+        if ar.checked_mul(ac) != Some(av.len()) || br.checked_mul(bc) != Some(bv.len()) {
+            return Err(RunError::Shape(format!(
+                "operands {:?} and {:?} do not hold their elements",
+                a.shape, b.shape
+            )));
+        }
+        let a_m = if self.trans_a {
+            transposed(&av, ar, ac).into()
+        } else {
+            av
+        };
+        let b_m = if self.trans_b {
+            transposed(&bv, br, bc).into()
+        } else {
+            bv
+        };
+        Ok((a_m, b_m))
+    }
+
     /// The product of two double operands (see [`Kernel::run`]).
     #[allow(clippy::type_complexity)]
     fn run_f64(
@@ -136,23 +157,11 @@ impl Gemm {
         (m, k, n): (usize, usize, usize),
         out_len: usize,
     ) -> Result<Vec<Value>, RunError> {
-        let (av, bv) = (a.data.to_f64()?, b.data.to_f64()?);
-        if ar.checked_mul(ac) != Some(av.len()) || br.checked_mul(bc) != Some(bv.len()) {
-            return Err(RunError::Shape(format!(
-                "operands {:?} and {:?} do not hold their elements",
-                a.shape, b.shape
-            )));
-        }
-        let a_m: std::borrow::Cow<'_, [f64]> = if self.trans_a {
-            transposed(&av, ar, ac).into()
-        } else {
-            av
-        };
-        let b_m: std::borrow::Cow<'_, [f64]> = if self.trans_b {
-            transposed(&bv, br, bc).into()
-        } else {
-            bv
-        };
+        let (a_m, b_m) = self.oriented(
+            (a, a.data.to_f64()?),
+            (b, b.data.to_f64()?),
+            (ar, ac, br, bc),
+        )?;
         let mut out = vec![0.0f64; out_len];
         for (i, orow) in out.chunks_mut(n.max(1)).enumerate().take(m) {
             for p in 0..k {
@@ -179,14 +188,7 @@ impl Gemm {
                 }
             }
         }
-        let shape = if a.shape.len() == 1 {
-            vec![n]
-        } else if b.shape.len() == 1 {
-            vec![m]
-        } else {
-            vec![m, n]
-        };
-        Ok(vec![tensor(shape, Data::F64(out))?])
+        Ok(vec![tensor(out_shape(a, b, m, n), Data::F64(out))?])
     }
 }
 

@@ -12,7 +12,7 @@
 //! branches. Per row and target, the leaves' weights are added in tree order, as before.
 
 use super::{
-    Aggregate, BLOCK_ROWS, LOCKSTEP_DEPTH, Mode, PACKED_NODES, SMALL_MISSING_FIRST,
+    Aggregate, BLOCK_ROWS, LOCKSTEP_DEPTH, Mode, Node, PACKED_NODES, SMALL_MISSING_FIRST,
     STEP_MISSING_FIRST, Small, Split, TreeEnsemble,
 };
 
@@ -87,6 +87,19 @@ impl TreeEnsemble {
     /// The index of the leaf a row reaches in the tree rooted at `root`.
     #[inline]
     pub(super) fn leaf(&self, root: u32, row: &[f32]) -> usize {
+        self.descend(root, row, |_, node| node.threshold, f32::is_nan)
+    }
+
+    /// The leaf a row reaches from `root`, each branch comparing the row's feature with
+    /// `threshold(node index, node)`.
+    #[inline]
+    fn descend<T: Copy + PartialOrd>(
+        &self,
+        root: u32,
+        row: &[T],
+        threshold: impl Fn(usize, &Node) -> T,
+        is_nan: fn(T) -> bool,
+    ) -> usize {
         let mut i = root as usize;
         loop {
             let node = &self.nodes[i];
@@ -94,7 +107,7 @@ impl TreeEnsemble {
                 Mode::Leaf => return i,
                 _ => row[node.feature as usize],
             };
-            let t = node.threshold;
+            let t = threshold(i, node);
             let holds = match node.mode {
                 Mode::Leq => x <= t,
                 Mode::Lt => x < t,
@@ -103,7 +116,7 @@ impl TreeEnsemble {
                 Mode::Eq => x == t,
                 _ => x != t,
             };
-            let go_true = holds || (node.missing_true && x.is_nan());
+            let go_true = holds || (node.missing_true && is_nan(x));
             i = if go_true { node.a } else { node.b } as usize;
         }
     }
@@ -111,27 +124,9 @@ impl TreeEnsemble {
     /// The index of the leaf a row of doubles reaches in the tree rooted at `root`,
     /// comparing in double precision with the double thresholds if the graph has them.
     fn leaf_f64(&self, root: u32, row: &[f64]) -> usize {
-        let mut i = root as usize;
-        loop {
-            let node = &self.nodes[i];
-            let x = match node.mode {
-                Mode::Leaf => return i,
-                _ => row[node.feature as usize],
-            };
-            let t = match &self.thresholds64 {
-                Some(t) => t[i],
-                None => f64::from(node.threshold),
-            };
-            let holds = match node.mode {
-                Mode::Leq => x <= t,
-                Mode::Lt => x < t,
-                Mode::Gte => x >= t,
-                Mode::Gt => x > t,
-                Mode::Eq => x == t,
-                _ => x != t,
-            };
-            let go_true = holds || (node.missing_true && x.is_nan());
-            i = if go_true { node.a } else { node.b } as usize;
+        match &self.thresholds64 {
+            Some(t) => self.descend(root, row, |i, _| t[i], f64::is_nan),
+            None => self.descend(root, row, |_, n| f64::from(n.threshold), f64::is_nan),
         }
     }
 

@@ -15,9 +15,12 @@ Two layouts, chosen from the sample frame:
 Numbers enter as float64 (skl2onnx ``DoubleTensorType``) by default, so scalers,
 imputers and linear models compute in double as scikit-learn does and the predictions
 equal the library's. skl2onnx cannot export tree ensembles with float64 inputs (it writes
-float thresholds into a graph no runtime loads); a model with trees is exported with
-float32 inputs instead, with a warning, and the deploy's fidelity check says how far its
-predictions are from the library's.
+float thresholds into a graph no runtime loads): the trees of a decision tree, random
+forest, extra trees or gradient boosting regressor at the end of the model are written
+by :mod:`retort_client.double` instead, which also fills missing values with the
+imputers' double statistics (skl2onnx's Imputer holds floats). A model with other trees
+is exported with float32 inputs, with a warning, and the deploy's fidelity check says
+how far its predictions are from the library's.
 """
 
 from __future__ import annotations
@@ -172,7 +175,12 @@ def sklearn_to_onnx(
                 stacklevel=3,
             )
         else:
+            from .double import rewrite_imputers, rewrite_in_double
+
+            rewrite_imputers(onx, model)
             trees = sorted({n.op_type for n in onx.graph.node if n.op_type in TREE_OPERATORS})
+            if trees and rewrite_in_double(onx, model):
+                trees = []
             if trees:
                 warnings.warn(
                     f"skl2onnx cannot export tree ensembles ({', '.join(trees)}) with float64 inputs; "

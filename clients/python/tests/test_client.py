@@ -231,7 +231,7 @@ def test_pipeline_regressor_matches_sklearn(client: Retort, predictor: Retort, p
     sig = out["signature"]
     assert sig["task"] == "regression"
     assert {c["name"]: c["dtype"] for c in sig["columns"]} == {
-        **{c: "float" for c in NUMERIC}, "tier": "string"}
+        **{c: "double" for c in NUMERIC}, "tier": "string"}
 
     got = predictor.predict("price", test_frame)
     assert list(got.columns) == ["prediction"]

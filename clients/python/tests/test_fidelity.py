@@ -98,17 +98,51 @@ def test_a_float32_export_of_a_scaler_before_trees_is_refused_with_the_report(cl
     assert "tensor(float)" in text and "DoubleTensorType" in text, text
     with pytest.raises(RetortError):
         client.get_model("serials")  # nothing was stored
-    # Trees cannot be exported in double yet: the default falls back, says so, and the
-    # check decides; accepting stores the version with its report.
-    with pytest.warns(UserWarning, match="tree ensembles"):
-        out = client.deploy(pipe, "serials", frame, accept_fidelity=True)
+    # Accepting stores the version with its report.
+    out = client.deploy(pipe, "serials", frame, precision="float32", accept_fidelity=True)
     fidelity = out["fidelity"]
     assert not fidelity["passed"] and fidelity["accepted"] and fidelity["differing"] > 0, fidelity
     assert fidelity["note"] and "float32" in fidelity["note"], fidelity
+    # The default export writes the trees in double, casting to float32 exactly where
+    # scikit-learn does: every row agrees.
+    out = client.deploy(pipe, "serials", frame)
+    assert out["fidelity"]["passed"] and out["fidelity"]["max_rel_diff"] <= 1e-9, out["fidelity"]
     # A tolerance the caller chooses is the one applied (a sign flip is a relative
     # difference above 1: no tolerance lets these rows through).
     out = client.deploy(pipe, "serials", frame, precision="float32", fidelity_tolerance=0.5, accept_fidelity=True)
     assert out["fidelity"]["tolerance"] == 0.5 and out["fidelity"]["max_rel_diff"] > 1.0, out["fidelity"]
+
+
+@pytest.mark.parametrize("kind", ["forest", "boosting"])
+def test_tree_pipelines_on_real_data_predict_what_scikit_learn_predicts(client: Retort, predictor: Retort, diabetes, kind: str) -> None:
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    train, y, test = diabetes
+    trees = (
+        RandomForestRegressor(n_estimators=50, random_state=0, n_jobs=1)
+        if kind == "forest"
+        else GradientBoostingRegressor(n_estimators=150, random_state=0)
+    )
+    pipe = Pipeline([("impute", SimpleImputer()), ("scale", StandardScaler()), ("trees", trees)]).fit(train, y)
+    out = client.deploy(pipe, f"diabetes-{kind}", train)
+    assert out["fidelity"]["passed"], out["fidelity"]
+    got = predictor.predict(f"diabetes-{kind}", test)["prediction"].to_numpy()
+    worst = relative(got, pipe.predict(test)).max()
+    assert worst <= 1e-6, f"{kind}: largest relative difference {worst:e}"
+
+
+def test_trees_the_client_cannot_write_in_double_fall_back_with_a_warning(client: Retort, diabetes) -> None:
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    train, y, _ = diabetes
+    model = HistGradientBoostingRegressor(max_iter=20, random_state=0).fit(train, y)
+    with pytest.warns(UserWarning, match="tree ensembles"):
+        out = client.deploy(model, "diabetes-hist", train, accept_fidelity=True)
+    assert {c["dtype"] for c in out["signature"]["columns"]} == {"float"}
+    assert out["fidelity"]["rows"] == len(train)
 
 
 def test_the_check_can_be_left_out(client: Retort, diabetes) -> None:

@@ -290,6 +290,7 @@ impl TreeEnsemble {
             })
             .collect();
         Ok(Self {
+            steps64: std::sync::OnceLock::new(),
             thresholds64,
             output_like_input: false,
             packed: Packed::of(&nodes, &roots, &leaf_value, flagged),

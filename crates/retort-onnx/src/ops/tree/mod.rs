@@ -51,6 +51,14 @@ struct Step {
     next: [u32; 2],
 }
 
+/// A [`Step`] with its threshold in double precision.
+#[derive(Debug, Clone, Copy)]
+struct Step64 {
+    threshold: f64,
+    feature: u32,
+    next: [u32; 2],
+}
+
 /// Most nodes of a tree in [`Packed`] form: its node indices fit in a byte.
 const PACKED_NODES: usize = 256;
 
@@ -169,6 +177,9 @@ pub struct TreeEnsemble {
     /// The thresholds in double precision, by node index, when the graph gives them so
     /// (`nodes_values_as_tensor` of doubles): double inputs are compared with these.
     thresholds64: Option<Vec<f64>>,
+    /// The nodes as the double walk reads them (thresholds in double), made on the first
+    /// double batch of a uniform `BRANCH_LEQ` ensemble.
+    steps64: std::sync::OnceLock<Vec<Step64>>,
     /// Whether the output has the input's element type (opset 5's `TreeEnsemble`); the
     /// older regressor always answers floats.
     output_like_input: bool,

@@ -308,12 +308,25 @@ mod tests {
     #[test]
     fn branches_and_leaves_in_separate_arrays_answer_in_the_input_type() {
         let k = build(&node(|_| {})).unwrap();
-        let rows = Data::F64(vec![0.4, 0.0, 0.6, 2.25, 0.6, 2.250_000_000_1]);
-        let x = Value::Tensor(Tensor::new(vec![3, 2], rows).unwrap());
+        // 2.250_000_000_1 is above the split in double, not in float; a missing value
+        // goes to the false child.
+        let rows = Data::F64(vec![
+            0.4,
+            0.0,
+            0.6,
+            2.25,
+            0.6,
+            2.250_000_000_1,
+            f64::NAN,
+            0.0,
+            f64::NAN,
+            f64::NAN,
+        ]);
+        let x = Value::Tensor(Tensor::new(vec![5, 2], rows).unwrap());
         let out = k.run(&[Some(&x)]).unwrap();
         assert_eq!(
             out[0].tensor("y").unwrap().data,
-            Data::F64(vec![1.0, 2.0, 3.0])
+            Data::F64(vec![1.0, 2.0, 3.0, 2.0, 3.0])
         );
         let x = Value::Tensor(Tensor::new(vec![1, 2], Data::F32(vec![0.6, 9.0])).unwrap());
         let out = k.run(&[Some(&x)]).unwrap();

@@ -13,7 +13,7 @@
 
 use super::{
     Aggregate, BLOCK_ROWS, LOCKSTEP_DEPTH, Mode, Node, PACKED_NODES, SMALL_MISSING_FIRST,
-    STEP_MISSING_FIRST, Small, Split, TreeEnsemble,
+    STEP_MISSING_FIRST, Small, Split, Step64, TreeEnsemble,
 };
 
 /// A comparison compiled into the walk: whether a row with value `x` goes to a branch's
@@ -135,6 +135,56 @@ impl TreeEnsemble {
     pub(super) fn raw_scores_f64(&self, data: &[f64], rows: usize, cols: usize) -> Vec<f64> {
         let nt = self.n_targets;
         let mut out = vec![0.0f64; rows * nt];
+        if matches!(self.aggregate, Aggregate::Sum | Aggregate::Average) {
+            // The usual split (`x <= t`, missing values to the false child) walks compact
+            // steps a fixed number of times per tree: a leaf leads to itself.
+            let steps = (self.split == Split::Uniform(Mode::Leq, false)).then(|| {
+                self.steps64.get_or_init(|| {
+                    self.steps
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| Step64 {
+                            threshold: match &self.thresholds64 {
+                                Some(t) => t[i],
+                                None => f64::from(s.threshold),
+                            },
+                            feature: s.feature,
+                            next: s.next,
+                        })
+                        .collect()
+                })
+            });
+            // Blocks of rows, tree by tree, so one tree's nodes stay in cache; each row
+            // still adds its trees' weights in the order of `roots`.
+            for start in (0..rows).step_by(BLOCK_ROWS) {
+                let end = (start + BLOCK_ROWS).min(rows);
+                for (tree, &root) in self.roots.iter().enumerate() {
+                    let depth = self.depths.get(tree).copied().unwrap_or(0);
+                    for r in start..end {
+                        let row = &data[r * cols..(r + 1) * cols];
+                        let leaf = match steps {
+                            Some(steps) => {
+                                let mut i = root as usize;
+                                for _ in 0..depth {
+                                    let s = &steps[i];
+                                    // NaN fails `x <= t`: to the false child, as asked.
+                                    let holds = row[s.feature as usize] <= s.threshold;
+                                    i = s.next[usize::from(!holds)] as usize;
+                                }
+                                i
+                            }
+                            None => self.leaf_f64(root, row),
+                        };
+                        let n = &self.nodes[leaf];
+                        let row_out = &mut out[r * nt..(r + 1) * nt];
+                        for &(t, w) in &self.weights[n.a as usize..n.b as usize] {
+                            row_out[t as usize] += w;
+                        }
+                    }
+                }
+            }
+            return self.finish_scores(out);
+        }
         let mut seen = vec![false; nt];
         for r in 0..rows {
             seen.iter_mut().for_each(|v| *v = false);
@@ -154,11 +204,16 @@ impl TreeEnsemble {
                 }
             }
         }
+        self.finish_scores(out)
+    }
+
+    /// Divides sums by the number of trees for `AVERAGE` and adds the base values.
+    fn finish_scores(&self, mut out: Vec<f64>) -> Vec<f64> {
         if self.aggregate == Aggregate::Average && !self.roots.is_empty() {
             let n = self.roots.len() as f64;
             out.iter_mut().for_each(|v| *v /= n);
         }
-        for row in out.chunks_mut(nt.max(1)) {
+        for row in out.chunks_mut(self.n_targets.max(1)) {
             for (v, b) in row.iter_mut().zip(&self.base_values) {
                 *v += b;
             }

@@ -102,6 +102,15 @@ pub async fn deploy_version(
         }
         "multipart/form-data" => read_multipart(request, &state, limit).await?,
         "application/json" => {
+            // An ensemble takes its metadata in the body; the query's deploy parameters
+            // are still checked, so a malformed one is named rather than ignored.
+            let pairs = QueryPairs::from_request(request.uri().query())?;
+            let record: Map<String, Json_> = pairs
+                .0
+                .into_iter()
+                .map(|(k, v)| (k, Json_::String(v)))
+                .collect();
+            DeployMeta::parse(&record).map_err(|e| AppError::Validation(query_errors(e)))?;
             let body = parse_json(
                 &body_bytes(&state, request.into_body(), state.limits.body_limit).await?,
             )?;

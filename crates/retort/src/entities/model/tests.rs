@@ -284,6 +284,12 @@ db_test! {
         deploy(&router, "rf", &format!("?feature_names={features}&alias=production"), b).await;
         let body = json!({"method": "weighted_mean", "description": "blend", "alias": "production",
             "members": [{"model": "gb", "version": 1, "weight": 3.0}, {"model": "rf", "alias": "production", "weight": 1.0}]});
+        // The query's deploy parameters are checked on an ensemble too.
+        let bad = send_json(&router, Method::POST, "/api/models/blend/versions?accept_fidelity=-1&fidelity_tolerance=x", &body).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+        let mut paths = bad.error_paths();
+        paths.sort();
+        assert_eq!(paths, ["/accept_fidelity", "/fidelity_tolerance"], "{}", bad.text);
         let r = send_json(&router, Method::POST, "/api/models/blend/versions", &body).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         assert_eq!(r.json["backend"], "ensemble");

@@ -10,7 +10,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::entities::elasticity::service as elasticities;
-use crate::entities::pricing::{score, service as pricing, train};
+use crate::entities::pricing::{evaluation, score, train};
 use crate::kernel::config::DatabaseArgs;
 use crate::kernel::db::Db;
 use crate::kernel::jobs::{BoxFuture, JobContext, JobError, Progress};
@@ -140,7 +140,7 @@ pub async fn prepare(
         step.elapsed().as_secs_f64()
     );
     let model = trained["model"].as_str().unwrap_or(train::DEFAULT_MODEL);
-    match pricing::evaluation(state, model, 100).await {
+    match evaluation::evaluation(state, model, 100).await {
         Ok(e) => {
             if let Some(h) = &e.holdout {
                 eprintln!(

@@ -13,8 +13,12 @@ use serde::Serialize;
 use serde_json::{Value as Json, json};
 use utoipa::ToSchema;
 
+use std::sync::Arc;
+
 use super::interface::{Signature, Task};
-use crate::kernel::error::FieldError;
+use crate::kernel::error::{AppError, AppResult, FieldError};
+use crate::kernel::inference::Engine;
+use crate::kernel::state::AppState;
 
 /// The default relative tolerance.
 pub const DEFAULT_TOLERANCE: f64 = 1e-6;
@@ -204,6 +208,52 @@ fn parse_csv(text: &str, sig: &Signature, column: &str) -> Result<Sample, Vec<Fi
         body: json!({ "rows": rows }),
         expected,
     })
+}
+
+/// Runs the fidelity check of a deploy: the compiled version on the sample's rows
+/// against the expected predictions. A 422 naming `/check_sample` for a bad sample, or
+/// when the predictions differ beyond the tolerance and the caller did not accept it.
+pub async fn check(
+    state: &AppState,
+    model: &Arc<Engine>,
+    sig: &Signature,
+    spec: &CheckSpec,
+) -> AppResult<Fidelity> {
+    let sample = parse_sample(&spec.sample, sig, &spec.column).map_err(AppError::Validation)?;
+    let rows = sample.body["rows"].as_array().map_or(0, Vec::len);
+    if rows != sample.expected.len() {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "/check_sample",
+            format!(
+                "has {rows} rows but {} expected values",
+                sample.expected.len()
+            ),
+        )]));
+    }
+    let predicted =
+        super::service::run_rows(state, model, sig, &sample.body, "/check_sample").await?;
+    let graph_inputs: Vec<(String, String)> = model
+        .inputs()
+        .iter()
+        .map(|i| (i.name.clone(), super::interface::type_name(&i.ty)))
+        .collect();
+    let mut report = compare(
+        &predicted,
+        &sample.expected,
+        sig,
+        spec.tolerance,
+        &graph_inputs,
+    );
+    if !report.passed {
+        if !spec.accept {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "/check_sample",
+                report.refusal(),
+            )]));
+        }
+        report.accepted = true;
+    }
+    Ok(report)
 }
 
 /// The number a prediction or expected value stands for, if any.

@@ -108,7 +108,7 @@ pub async fn deploy(
     })?;
     let compiled = Arc::new(compiled);
     let fidelity = match &meta.check {
-        Some(check) => Some(check_fidelity(state, &compiled, &sig, check).await?),
+        Some(check) => Some(super::fidelity::check(state, &compiled, &sig, check).await?),
         None => None,
     };
     let fidelity = fidelity
@@ -159,71 +159,6 @@ pub async fn deploy(
         .await?
         .ok_or_else(|| no_version(&name, version))?;
     Ok(VersionOut::new(row, aliases))
-}
-
-/// Runs the fidelity check of a deploy: the compiled version on the sample's rows
-/// against the expected predictions. A 422 naming `/check_sample` for a bad sample, or
-/// when the predictions differ beyond the tolerance and the caller did not accept it.
-async fn check_fidelity(
-    state: &AppState,
-    model: &Arc<Engine>,
-    sig: &Signature,
-    check: &super::fidelity::CheckSpec,
-) -> AppResult<super::fidelity::Fidelity> {
-    use super::fidelity;
-    let sample =
-        fidelity::parse_sample(&check.sample, sig, &check.column).map_err(AppError::Validation)?;
-    let at = |e: FieldError| FieldError::new(format!("/check_sample{}", e.path), e.message);
-    let rows = predict::check_size(&sample.body, sig, &state.limits).map_err(|e| match e {
-        AppError::Validation(errors) => AppError::Validation(errors.into_iter().map(at).collect()),
-        other => other,
-    })?;
-    if rows != sample.expected.len() {
-        return Err(AppError::Validation(vec![FieldError::new(
-            "/check_sample",
-            format!(
-                "has {rows} rows but {} expected values",
-                sample.expected.len()
-            ),
-        )]));
-    }
-    let input_names: Vec<String> = model.inputs().iter().map(|i| i.name.clone()).collect();
-    let inputs = predict::rows_to_inputs(&sample.body, sig, &input_names)
-        .map_err(|errors| AppError::Validation(errors.into_iter().map(at).collect()))?;
-    let run = {
-        let model = model.clone();
-        move || model.run(inputs)
-    };
-    let outputs = state.inference.run(run).await?.map_err(|e| {
-        AppError::Validation(vec![FieldError::new(
-            "/check_sample",
-            format!("the model rejected the sample's rows: {e}"),
-        )])
-    })?;
-    let output_names: Vec<String> = model.outputs().iter().map(|o| o.name.clone()).collect();
-    let predicted = predict::predictions(&outputs, sig, &output_names, rows);
-    let graph_inputs: Vec<(String, String)> = model
-        .inputs()
-        .iter()
-        .map(|i| (i.name.clone(), interface::type_name(&i.ty)))
-        .collect();
-    let mut report = fidelity::compare(
-        &predicted,
-        &sample.expected,
-        sig,
-        check.tolerance,
-        &graph_inputs,
-    );
-    if !report.passed {
-        if !check.accept {
-            return Err(AppError::Validation(vec![FieldError::new(
-                "/check_sample",
-                report.refusal(),
-            )]));
-        }
-        report.accepted = true;
-    }
-    Ok(report)
 }
 
 /// Every model.
@@ -484,21 +419,44 @@ pub async fn predict(
 pub async fn predict_one(state: &AppState, row: &VersionRow, body: &Json) -> AppResult<Vec<Json>> {
     let model = compiled(state, row).await?;
     let sig = signature_of(state, row)?;
+    run_rows(state, &model, &sig, body, "").await
+}
+
+/// Predicts `body`'s rows with a compiled `model`: bounded, checked cell by cell (paths
+/// under `prefix`), run in an inference slot.
+pub async fn run_rows(
+    state: &AppState,
+    model: &Arc<Engine>,
+    sig: &Signature,
+    body: &Json,
+    prefix: &str,
+) -> AppResult<Vec<Json>> {
+    let at = |errors: Vec<FieldError>| {
+        AppError::Validation(
+            errors
+                .into_iter()
+                .map(|e| FieldError::new(format!("{prefix}{}", e.path), e.message))
+                .collect(),
+        )
+    };
     let input_names: Vec<String> = model.inputs().iter().map(|i| i.name.clone()).collect();
-    let rows = predict::check_size(body, &sig, &state.limits)?;
-    let inputs = predict::rows_to_inputs(body, &sig, &input_names).map_err(AppError::Validation)?;
+    let rows = predict::check_size(body, sig, &state.limits).map_err(|e| match e {
+        AppError::Validation(errors) => at(errors),
+        other => other,
+    })?;
+    let inputs = predict::rows_to_inputs(body, sig, &input_names).map_err(at)?;
     let run = {
         let model = model.clone();
         move || model.run(inputs)
     };
     let outputs = state.inference.run(run).await?.map_err(|e| {
         AppError::Validation(vec![FieldError::new(
-            "/rows",
+            format!("{prefix}/rows"),
             format!("the model rejected these rows: {e}"),
         )])
     })?;
     let output_names: Vec<String> = model.outputs().iter().map(|o| o.name.clone()).collect();
-    Ok(predict::predictions(&outputs, &sig, &output_names, rows))
+    Ok(predict::predictions(&outputs, sig, &output_names, rows))
 }
 
 /// Loads the versions requests will ask for — every aliased version and each model's

@@ -189,5 +189,7 @@ pub async fn pricing_evaluation(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    Ok(Json(service::evaluation(&state, &model, k).await?))
+    Ok(Json(
+        super::evaluation::evaluation(&state, &model, k).await?,
+    ))
 }

@@ -4,6 +4,7 @@
 
 pub mod charts;
 pub mod controller;
+pub mod evaluation;
 pub mod index;
 mod model;
 pub mod schema;
